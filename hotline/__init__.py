@@ -1,0 +1,116 @@
+"""The hotline work-order platform: create_app builds the Flask application."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from hotline import config as config_module
+from hotline.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+LOCALES = ("zh", "en")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def select_locale() -> str:
+    """Explicit choice (?lang=, the session, the user's setting), then the browser's, then Chinese."""
+    if request:
+        chosen = request.args.get("lang")
+        if chosen in LOCALES:
+            session["lang"] = chosen
+            return chosen
+        if session.get("lang") in LOCALES:
+            return session["lang"]
+        if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+            return current_user.locale
+        return request.accept_languages.best_match(LOCALES, default="zh") or "zh"
+    return "zh"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; no I/O beyond reading configuration."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(config_module.INSTANCE_DIR))
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    config_module.validate(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10,
+                                                            "max_overflow": 20})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "hotline" / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "hotline" / "translations"))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+    from hotline.core import sqlite as sqlite_tuning
+    sqlite_tuning.install()
+
+    from hotline import models  # noqa: F401  (every model registered with the metadata)
+    from hotline.api.blueprint import bp as api_bp
+    from hotline.auth.blueprint import bp as auth_bp
+    from hotline.home.blueprint import bp as home_bp
+    from hotline.open311.blueprint import bp as open311_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(open311_bp)
+
+    from hotline.cli import register_commands
+    register_commands(app)
+
+    _install_server_timing(app)
+    _install_api_not_found(app)
+
+    @app.context_processor
+    def _globals():
+        from flask_babel import get_locale
+        return {"current_locale": str(get_locale() or "zh")}
+
+    return app
+
+
+def _install_server_timing(app: Flask) -> None:
+    """Every response says how long the application spent on it (Server-Timing: app;dur=ms)."""
+    import time
+
+    from flask import g
+
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _stop_timer(response):
+        started = g.get("request_started")
+        if started is not None:
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
+
+
+def _install_api_not_found(app: Flask) -> None:
+    """Addresses under /api/ that match no route still answer in the API's error shape."""
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    def handler(err):
+        if request.path.startswith("/api/"):
+            from hotline.api.common import error_response
+            if isinstance(err, MethodNotAllowed):
+                return error_response(405, "method_not_allowed",
+                                      _("This address does not accept %(method)s.", method=request.method))
+            return error_response(404, "not_found", _("There is nothing at this address."))
+        return err
+
+    app.register_error_handler(NotFound, handler)
+    app.register_error_handler(MethodNotAllowed, handler)

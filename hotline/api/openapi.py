@@ -1,0 +1,165 @@
+"""The OpenAPI 3 description of /api/v1, built from the same enums the server checks."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from workflows.states import Action, AssignmentRole, AssignmentStatus, TicketStatus
+from workflows.vocabulary import Channel, Satisfaction, TicketType, Urgency
+
+
+def _enum(cls) -> dict:
+    return {"type": "string", "enum": cls.values()}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {str(code): {"$ref": f"#/components/responses/E{code}"} for code in (400, 401, 403, 404, 409, 422, 429)}
+OBJ = {"type": "object"}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+INT = {"type": "integer"}
+TIME = {"type": "string", "format": "date-time", "nullable": True}
+
+ACTION_FIELDS: dict[Action, tuple[dict, list[str]]] = {
+    Action.ANSWER: ({"reply": STR}, ["reply"]),
+    Action.DISPATCH: ({"department": INT, "assist": {"type": "array", "items": INT}, "note": STR}, ["department"]),
+    Action.SIGN: ({}, []),
+    Action.RETURN: ({"reason": STR}, ["reason"]),
+    Action.REVIEW_RETURN: ({"approve": BOOL, "department": INT, "note": STR}, ["approve"]),
+    Action.SUB_DISPATCH: ({"department": INT, "note": STR}, ["department"]),
+    Action.REQUEST_EXTENSION: ({"days": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": STR},
+                               ["days", "reason"]),
+    Action.REVIEW_EXTENSION: ({"approve": BOOL, "note": STR, "assignment": INT}, ["approve"]),
+    Action.REPLY: ({"content": STR, "contacted_citizen": BOOL}, ["content"]),
+    Action.REVIEW_REPLY: ({"approve": BOOL, "note": STR}, ["approve"]),
+    Action.VISIT: ({"satisfaction": _enum(Satisfaction), "resolved": BOOL, "note": STR}, ["satisfaction"]),
+    Action.REOPEN: ({"reason": STR, "department": INT}, ["reason"]),
+    Action.URGE: ({"note": STR}, []),
+    Action.SUPERVISE: ({"note": STR}, []),
+    Action.MERGE: ({"into": STR}, ["into"]),
+    Action.CANCEL: ({"reason": STR}, ["reason"]),
+    Action.COMMENT: ({"content": STR, "internal": BOOL}, ["content"]),
+    Action.GRANT_IDENTITY: ({"department": INT, "reason": STR}, ["department", "reason"]),
+}
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+@lru_cache(maxsize=1)
+def spec() -> dict:
+    number = {"name": "number", "in": "path", "required": True, "schema": STR}
+    page = [_query("page", {"type": "integer", "minimum": 1}), _query("per_page", {"type": "integer", "minimum": 1,
+                                                                                   "maximum": 200})]
+    filters = [
+        _query("status", STR, "one or more statuses, comma separated"), _query("type", _enum(TicketType)),
+        _query("channel", _enum(Channel)), _query("urgency", _enum(Urgency)),
+        _query("department", INT, "orders assigned to this department"),
+        _query("overdue", BOOL), _query("sla", {"type": "string", "enum": ["green", "yellow", "red"]}),
+        _query("phone", STR), _query("q", STR, "number, subject or content"), _query("category", STR),
+        _query("created_from", {"type": "string", "format": "date"}),
+        _query("created_to", {"type": "string", "format": "date"}),
+        _query("sort", {"type": "string", "enum": ["-created_at", "created_at", "due_at", "-due_at", "number",
+                                                   "-number"]}),
+    ]
+    paths: dict = {
+        "/tickets": {
+            "get": {"summary": "List work orders", "parameters": page + filters,
+                    "responses": {"200": _json(_ref("TicketPage")), **ERRORS}},
+            "post": {"summary": "Register a case", "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("NewTicket")}}},
+                "responses": {"201": _json(_ref("Ticket"), "Registered"), **ERRORS}},
+        },
+        "/tickets/export.csv": {"get": {"summary": "Export the filtered list as CSV", "parameters": filters,
+                                        "responses": {"200": {"description": "CSV", "content": {
+                                            "text/csv": {"schema": STR}}}, **ERRORS}}},
+        "/tickets/{number}": {"get": {"summary": "One work order", "parameters": [number],
+                                      "responses": {"200": _json(_ref("Ticket")), **ERRORS}}},
+        "/tickets/{number}/events": {"get": {"summary": "The audit trail, oldest first", "parameters": [number],
+                                             "responses": {"200": _json({"type": "object", "properties": {
+                                                 "items": {"type": "array", "items": _ref("Event")}}}), **ERRORS}}},
+        "/tickets/{number}/attachments": {"post": {
+            "summary": "Attach a file (JPEG, PNG, GIF, WebP, TIFF, PDF, WAV, MP3, DOCX, XLSX)",
+            "parameters": [number],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                                 "confidential": BOOL}, "required": ["file"]}}}},
+            "responses": {"201": _json(OBJ, "Stored"), **ERRORS}}},
+        "/tickets/{number}/attachments/{id}": {"get": {
+            "summary": "Download an attachment",
+            "parameters": [number, {"name": "id", "in": "path", "required": True, "schema": INT}],
+            "responses": {"200": {"description": "The file"}, **ERRORS}}},
+        "/citizens": {"get": {"summary": "A caller and their earlier orders, newest first",
+                              "parameters": [{"name": "phone", "in": "query", "required": True, "schema": STR}],
+                              "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/departments": {"get": {"summary": "The department tree", "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/categories": {"get": {"summary": "The case categories", "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/reports/departments": {"get": {
+            "summary": "Per-department measures (DOMAIN.md)",
+            "parameters": [_query("from", {"type": "string", "format": "date"}),
+                           _query("to", {"type": "string", "format": "date"})],
+            "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/health": {"get": {"summary": "Liveness of the database, broker and gateways", "security": [],
+                            "responses": {"200": _json(OBJ), "503": _json(OBJ, "Degraded")}}},
+        "/me": {"get": {"summary": "The calling user", "responses": {"200": _json(OBJ), **ERRORS}}},
+    }
+    for action, (props, required) in ACTION_FIELDS.items():
+        body = {"type": "object", "properties": props}
+        if required:
+            body["required"] = required
+        paths[f"/tickets/{{number}}/{action.value}"] = {"post": {
+            "summary": f"{action.en} ({action.zh})", "parameters": [number],
+            "requestBody": {"required": bool(required), "content": {"application/json": {"schema": body}}},
+            "responses": {"200": _json(_ref("Ticket")), **ERRORS}}}
+    error_schema = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+        "code": STR, "message": STR, "fields": {"type": "object", "additionalProperties": STR}}}}}
+    sla_schema = {"type": "object", "properties": {"state": {"type": "string", "enum": ["green", "yellow", "red"]},
+                                                   "due_at": TIME}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Hotline work-order API", "version": "1",
+                 "description": "Integration API of the government service hotline (12345). "
+                                "Errors share one shape; lists are paginated."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {f"E{code}": _json(error_schema, text) for code, text in (
+                (400, "Bad input"), (401, "No or bad token"), (403, "Not allowed"), (404, "Not found"),
+                (409, "Not allowed in the current state"), (422, "Invalid fields"), (429, "Rate limited"))},
+            "schemas": {
+                "Error": error_schema,
+                "NewTicket": {"type": "object", "required": ["type", "subject", "content"], "properties": {
+                    "type": _enum(TicketType), "channel": _enum(Channel),
+                    "citizen": {"type": "object", "properties": {"name": STR, "phone": STR}},
+                    "subject": {"type": "string", "maxLength": 200}, "content": STR, "category": STR,
+                    "urgency": _enum(Urgency), "address": STR, "lat": {"type": "number"}, "lon": {"type": "number"},
+                    "is_confidential": BOOL}},
+                "Assignment": {"type": "object", "properties": {
+                    "department": OBJ, "role": _enum(AssignmentRole), "status": _enum(AssignmentStatus),
+                    "dispatched_at": TIME, "sign_due_at": TIME, "signed_at": TIME, "reply_due_at": TIME,
+                    "replied_at": TIME}},
+                "Ticket": {"type": "object", "properties": {
+                    "number": STR, "status": _enum(TicketStatus), "type": _enum(TicketType),
+                    "channel": _enum(Channel), "urgency": _enum(Urgency), "subject": STR, "content": STR,
+                    "citizen": {"type": "object", "nullable": True}, "category": {"type": "object", "nullable": True},
+                    "created_at": TIME, "assignments": {"type": "array", "items": _ref("Assignment")},
+                    "sla": sla_schema, "satisfaction": {**_enum(Satisfaction), "nullable": True}}},
+                "TicketPage": {"type": "object", "properties": {
+                    "items": {"type": "array", "items": _ref("Ticket")}, "page": INT, "per_page": INT,
+                    "total": INT}},
+                "Event": {"type": "object", "properties": {
+                    "at": TIME, "actor": {"type": "string", "nullable": True}, "action": STR,
+                    "from_status": {"type": "string", "nullable": True},
+                    "to_status": {"type": "string", "nullable": True}, "note": {"type": "string", "nullable": True}}},
+            },
+        },
+    }

@@ -1,0 +1,67 @@
+"""Users and tokens: created by administrators or the CLI."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from hotline.auth.models import ApiToken, User
+from hotline.core.base import utcnow
+from hotline.core.errors import Invalid
+from hotline.departments.models import Department
+from hotline.extensions import db
+from workflows.states import DEPARTMENT, Role
+
+MIN_PASSWORD = 8
+
+
+def create_user(username: str, role: str, password: str, *, department_id: int | None = None,
+                display_name: str | None = None, can_view_phones: bool = False) -> User:
+    """A new user; department staff must name their department, centre staff must not."""
+    errors: dict[str, str] = {}
+    member = Role.parse(role)
+    if member is None:
+        errors["role"] = _("Must be one of: %(values)s.", values=", ".join(Role.values()))
+    if not username or len(username) > 64:
+        errors["username"] = _("Give a user name of 1 to 64 characters.")
+    elif db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        errors["username"] = _("The user name %(name)s is taken.", name=username)
+    if not password or len(password) < MIN_PASSWORD:
+        errors["password"] = _("Use a password of at least %(n)d characters.", n=MIN_PASSWORD)
+    if member in DEPARTMENT and department_id is None:
+        errors["department"] = _("Department staff need a department.")
+    if department_id is not None and db.session.get(Department, department_id) is None:
+        errors["department"] = _("No department has the id %(id)s.", id=department_id)
+    if errors:
+        raise Invalid(_("Some fields need fixing."), fields=errors)
+    user = User(username=username, display_name=display_name or username, role=member,
+                department_id=department_id, can_view_phones=can_view_phones, password_hash="")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_token(user: User) -> str:
+    """A new API token for `user`; only its hash is kept."""
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_hash == ApiToken.hash(token), ApiToken.is_revoked.is_(False)))
+    if row is None or not row.user.is_active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        row.last_used_at = now  # written at most every five minutes, not on every call
+    return row.user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user

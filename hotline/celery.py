@@ -1,0 +1,28 @@
+"""The one Celery app, bound to Flask: each task runs inside an application context."""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=app.config["CELERY_BROKER_URL"],
+        task_ignore_result=True,
+        task_acks_late=True,  # a task that dies mid-way is delivered again; tasks are idempotent
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_timeout=5,
+        timezone=app.config["HOTLINE_TIMEZONE"],
+        enable_utc=True,
+        broker_connection_retry_on_startup=True,
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,43 @@
+"""Citizens: recognised by phone, created on first contact."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hotline.citizens.models import Citizen
+from hotline.extensions import db
+
+_NON_DIGITS = re.compile(r"[^0-9]")
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Digits only, without a +86/0086 country prefix; None when it can't be a phone number."""
+    if raw is None:
+        return None
+    digits = _NON_DIGITS.sub("", str(raw))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if 5 <= len(digits) <= 20 else None
+
+
+def find_citizen(phone: str) -> Citizen | None:
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        return None
+    return db.session.scalar(sa.select(Citizen).where(Citizen.phone == normalized))
+
+
+def find_or_create_citizen(phone: str, name: str | None) -> Citizen:
+    """The citizen with this phone, created if new; safe when two calls race."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(Citizen).values(phone=phone, name=name, is_vip=False)
+                       .on_conflict_do_nothing(index_elements=["phone"]))
+    citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone))
+    if name and not citizen.name:
+        citizen.name = name
+    return citizen

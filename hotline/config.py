@@ -1,0 +1,95 @@
+"""Configuration read from the environment, validated at start."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration that cannot work."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def from_environment() -> dict:
+    """Build the Flask config mapping from environment variables."""
+    database_url = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hotline.sqlite'}")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    production = _env("HOTLINE_ENV", "development") == "production"
+    secret = _env("SECRET_KEY")
+    if secret is None:
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production (HOTLINE_ENV=production)")
+        secret = _dev_secret()
+    redis_url = _env("REDIS_URL")
+    return {
+        "SECRET_KEY": secret,
+        "HOTLINE_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        # Celery: Redis in production, an embedded SQLite-backed broker otherwise.
+        "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", redis_url or f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}"),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
+        "HOTLINE_TIMEZONE": _env("HOTLINE_TIMEZONE", "Asia/Shanghai"),
+        "ATTACHMENT_DIR": _env("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments")),
+        "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": timedelta(minutes=_int("SESSION_MINUTES", 480)),
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": _env("HOTLINE_TIMEZONE", "Asia/Shanghai"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": _int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024) + 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _dev_secret() -> str:
+    """A per-installation secret for development, kept in the instance folder."""
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        return key
+
+
+def validate(config: dict) -> None:
+    """Fail fast with a readable message when the configuration cannot work."""
+    url = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
+    try:
+        ZoneInfo(config["HOTLINE_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"HOTLINE_TIMEZONE {config['HOTLINE_TIMEZONE']!r} is not a known time zone") from None
+    if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
+        raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
+    if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):
+        raise ConfigError("production (HOTLINE_ENV=production) needs Redis: set REDIS_URL")

@@ -1,0 +1,158 @@
+"""The application's view of deadlines: calendar and policies from the database."""
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context
+
+from hotline.core.errors import Unavailable
+from hotline.extensions import db
+from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
+from workflows import deadlines as dl
+
+_cache_lock = threading.Lock()
+_cache: dict[str, object] = {"key": None, "calendar": None}
+
+
+def local_tz() -> ZoneInfo:
+    if has_app_context():
+        return ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+    return dl.DEFAULT_TZ
+
+
+def calendar() -> dl.WorkCalendar:
+    """The working-day calendar, reloaded whenever an administrator edits it."""
+    versions = tuple(db.session.execute(
+        sa.select(CalendarYear.year, CalendarYear.version).order_by(CalendarYear.year)).all())
+    key = (str(db.engine.url), versions)
+    with _cache_lock:
+        if _cache["key"] == key:
+            return _cache["calendar"]  # type: ignore[return-value]
+    rows = db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_workday)).all()
+    cal = dl.WorkCalendar({d: w for d, w in rows}, [y for y, _ in versions])
+    with _cache_lock:
+        _cache.update(key=key, calendar=cal)
+    return cal
+
+
+def policies() -> list[dl.PolicyRow]:
+    """SLA policy rows, loaded once per request."""
+    if has_app_context() and "sla_policies" in g:
+        return g.sla_policies
+    rows = [
+        dl.PolicyRow(p.step, p.urgency.value if p.urgency else None,
+                     p.ticket_type.value if p.ticket_type else None, dl.Rule(p.amount, p.unit))
+        for p in db.session.scalars(sa.select(SlaPolicy))
+    ]
+    if has_app_context():
+        g.sla_policies = rows
+    return rows
+
+
+def rule(step: str, urgency: str, ticket_type: str) -> dl.Rule:
+    return dl.pick_rule(policies(), step, str(urgency), str(ticket_type))
+
+
+def calendar_unavailable(err: dl.CalendarMissing) -> Unavailable:
+    """A missing calendar year as the clear 503 every entry point answers (never a 500).
+
+    The message names the year and how to fix it (`hotline calendar import YEAR`).
+    """
+    return Unavailable(str(err), code="calendar_missing")
+
+
+def due(start: datetime, step: str, urgency: str, ticket_type: str) -> datetime:
+    """When `step` is due for a case of this urgency and type, started at `start`.
+
+    Raises Unavailable (503, code calendar_missing) when a working-day rule reaches a
+    year the calendar does not know.
+    """
+    try:
+        return dl.due_at(start, rule(step, urgency, ticket_type), calendar(), local_tz())
+    except dl.CalendarMissing as err:
+        raise calendar_unavailable(err) from err
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """`start` plus `days` working days; Unavailable (calendar_missing) outside the known years."""
+    try:
+        return dl.add_working_days(start, days, calendar(), local_tz())
+    except dl.CalendarMissing as err:
+        raise calendar_unavailable(err) from err
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(local_tz()).date()
+
+
+def import_year(year: int, *, provisional: bool = False) -> int:
+    """Load a year's working days (official, or Mon–Fri when provisional); returns days written.
+
+    Raises CalendarMissing when the official calendar doesn't know the year.
+    """
+    days = dl.weekday_calendar(year) if provisional else dl.official_calendar(year)
+    notes = {} if provisional else dl.official_holiday_names(year)
+    db.session.execute(sa.delete(CalendarDay).where(
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)))
+    db.session.execute(sa.insert(CalendarDay), [
+        {"day": d, "is_workday": w, "note": notes.get(d)} for d, w in sorted(days.items())])
+    row = db.session.get(CalendarYear, year)
+    source = "weekdays" if provisional else "chinesecalendar"
+    if row is None:
+        db.session.add(CalendarYear(year=year, source=source, version=1))
+    else:
+        row.source = source
+        row.version += 1
+    db.session.flush()
+    return len(days)
+
+
+def set_day(day: date, is_workday: bool, note: str | None = None) -> None:
+    """An administrator's edit of one day; the year must already be known."""
+    year = db.session.get(CalendarYear, day.year)
+    if year is None:
+        raise dl.CalendarMissing(day.year)
+    row = db.session.get(CalendarDay, day)
+    if row is None:
+        db.session.add(CalendarDay(day=day, is_workday=is_workday, note=note))
+    else:
+        row.is_workday, row.note = is_workday, note
+    year.source = "manual" if year.source == "weekdays" else year.source
+    year.version += 1
+    db.session.flush()
+
+
+def install_default_policies() -> int:
+    """Write DOMAIN.md's default SLA policies where none exist; returns rows added."""
+    existing = {(p.step, p.urgency, p.ticket_type) for p in db.session.scalars(sa.select(SlaPolicy))}
+    added = 0
+    for row in dl.DEFAULT_POLICIES:
+        key = (row.step, row.urgency, row.ticket_type)
+        if key in existing:
+            continue
+        db.session.add(SlaPolicy(step=row.step, urgency=row.urgency, ticket_type=row.ticket_type,
+                                 amount=row.rule.amount, unit=row.rule.unit))
+        added += 1
+    db.session.flush()
+    return added
+
+
+def ticket_sla(ticket, now: datetime) -> dict:
+    """{state, due_at} of an order at `now`: green, yellow (75% used) or red (overdue)."""
+    from workflows.states import TicketStatus as S
+
+    if ticket.due_at is None or ticket.status in (S.MERGED, S.CANCELLED, S.REGISTERED):
+        return {"state": dl.GREEN, "due_at": ticket.due_at}
+    done_at = {S.REPLIED: ticket.replied_at, S.CLOSED: ticket.closed_at}.get(ticket.status)
+    start = ticket.sla_started_at or ticket.created_at
+    return {"state": dl.sla_state(start, ticket.due_at, now, done_at=done_at), "due_at": ticket.due_at}
+
+
+def assignment_sla(assignment, now: datetime) -> dict:
+    """Sign-for and reply states of one assignment."""
+    sign = dl.sla_state(assignment.dispatched_at, assignment.sign_due_at, now, done_at=assignment.signed_at)
+    reply = dl.sla_state(assignment.dispatched_at, assignment.reply_due_at, now, done_at=assignment.replied_at)
+    return {"sign": sign, "reply": reply}

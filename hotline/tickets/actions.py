@@ -1,0 +1,482 @@
+"""The lifecycle steps of API.md's action table, each checked against workflows.states first."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from hotline.auth.models import User
+from hotline.core.base import utcnow
+from hotline.core.errors import Conflict, Forbidden, NotFound
+from hotline.core.fields import Fields
+from hotline.departments.models import Department
+from hotline.extensions import db
+from hotline.sla import service as sla
+from hotline.tickets.models import (Assignment, Comment, ExtensionRequest, IdentityGrant, Reply,
+                                    ReturnVisit, Ticket)
+from hotline.tickets.operations import get_visible_ticket, record_event
+from workflows import states
+from workflows.states import (ASSIGNMENT_ACTIVE, ASSIGNMENT_LIVE, DEPARTMENT, FOLLOW_LEAD, Action,
+                              AssignmentRole, AssignmentStatus, TicketStatus, Transition,
+                              TransitionError)
+from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction
+
+Handler = Callable[[Ticket, User, Fields, datetime], None]
+HANDLERS: dict[Action, Handler] = {}
+
+
+def title(member) -> str:
+    """A status / action / role title in the user's language."""
+    return member.title_for(str(get_locale() or "zh"))
+
+
+def perform(ticket: Ticket, action_name: str, actor: User, data: dict | None,
+            *, at: datetime | None = None) -> Ticket:
+    """Take one lifecycle step on `ticket` as `actor`; raises before changing anything."""
+    action = Action.parse(action_name)
+    if action is None or action not in HANDLERS:
+        raise NotFound(_("There is no action called %(name)s.", name=action_name))
+    HANDLERS[action](ticket, actor, Fields(data if data is not None else {}), at or utcnow())
+    db.session.flush()
+    return ticket
+
+
+def handles(action: Action):
+    def register(fn: Handler) -> Handler:
+        HANDLERS[action] = fn
+        return fn
+    return register
+
+
+# -- checks ----------------------------------------------------------------------------
+
+def _check(action: Action, source: str, actor: User, outcome: str | None = None) -> Transition:
+    try:
+        return states.check(action, source, actor.role, outcome)
+    except TransitionError as err:
+        if err.status == 403:
+            raise Forbidden(_("Your role (%(role)s) may not do “%(action)s”.",
+                              role=title(actor.role), action=title(action))) from None
+        status = TicketStatus.parse(source) or AssignmentStatus.parse(source)
+        raise Conflict(_("“%(action)s” is not possible while the order is “%(status)s”.",
+                         action=title(action), status=title(status))) from None
+
+
+def _check_ticket(action: Action, ticket: Ticket, actor: User, outcome: str | None = None) -> Transition:
+    return _check(action, ticket.status, actor, outcome)
+
+
+def _own_assignment(action: Action, ticket: Ticket, actor: User) -> tuple[Assignment, Transition]:
+    """The actor's department's live assignment on which `action` is allowed."""
+    if actor.role not in DEPARTMENT:
+        _check(action, "", actor)  # raises the 403 with the role's name
+    mine = [a for a in ticket.assignments
+            if a.department_id == actor.department_id and a.status in ASSIGNMENT_LIVE]
+    if not mine:
+        raise Conflict(_("Your department has no open assignment on this order."))
+    last_error: Exception | None = None
+    for assignment in mine:
+        try:
+            return assignment, _check(action, assignment.status, actor)
+        except (Conflict, Forbidden) as err:
+            last_error = err
+    raise last_error  # type: ignore[misc]
+
+
+def _department(f: Fields, name: str, *, required: bool) -> Department | None:
+    dept_id = f.integer(name, required=required)
+    if dept_id is None:
+        return None
+    dept = db.session.get(Department, dept_id)
+    if dept is None or not dept.is_active:
+        f.error(name, _("No active department has the id %(id)s.", id=dept_id))
+        return None
+    return dept
+
+
+def _lead(ticket: Ticket) -> Assignment | None:
+    """The current top-level lead: the newest one not withdrawn (a reopened order keeps its done ones)."""
+    leads = [a for a in ticket.assignments
+             if a.role == AssignmentRole.LEAD and a.parent_id is None and a.status != AssignmentStatus.WITHDRAWN]
+    return leads[-1] if leads else None
+
+
+def _set_status(ticket: Ticket, target: str) -> tuple[str, str]:
+    before = ticket.status
+    if target == FOLLOW_LEAD:
+        lead = _lead(ticket)
+        ticket.status = states.status_for_lead(lead.status) if lead else TicketStatus.REGISTERED
+    else:
+        ticket.status = TicketStatus(target)
+    return before, ticket.status
+
+
+def _follow_lead(ticket: Ticket, assignment: Assignment) -> tuple[str, str]:
+    """After an assignment step: the order follows its top-level lead."""
+    if assignment.parent_id is None and assignment.role == AssignmentRole.LEAD:
+        return _set_status(ticket, FOLLOW_LEAD)
+    return ticket.status, ticket.status
+
+
+def _new_assignment(ticket: Ticket, dept: Department, role: AssignmentRole, at: datetime, actor: User,
+                    *, parent: Assignment | None = None, note: str | None = None) -> Assignment:
+    kind = (ticket.urgency, ticket.type)
+    assignment = Assignment(
+        ticket=ticket, department=dept, role=role, status=AssignmentStatus.AWAITING_SIGN,
+        parent=parent, dispatched_at=at, dispatched_by_id=actor.id, note=note,
+        sign_due_at=sla.due(at, "sign", *kind),
+        reply_due_at=parent.reply_due_at if parent else sla.due(at, "reply", *kind),
+        return_due_at=sla.due(at, "return_window", *kind))
+    db.session.add(assignment)
+    return assignment
+
+
+def _start_clock(ticket: Ticket, lead: Assignment, at: datetime) -> None:
+    ticket.lead_department = lead.department  # lead.department_id is unset until the flush
+    ticket.sla_started_at = at
+    ticket.due_at = lead.reply_due_at
+
+
+def _withdraw_all(ticket: Ticket, root: Assignment | None = None) -> None:
+    """Withdraw every live assignment, or only `root` and its sub-dispatches."""
+    ids = {root.id} if root else None
+    for a in ticket.assignments:  # ordered by id: parents come before their children
+        if ids is not None and a.id not in ids and a.parent_id not in ids:
+            continue
+        if ids is not None:
+            ids.add(a.id)
+        if a.status in ASSIGNMENT_LIVE:
+            a.status = AssignmentStatus.WITHDRAWN
+
+
+def _event(ticket, actor, action, at, change=None, **kw):
+    """Record a step; one that does not move the order records its state as from and to."""
+    change = change or (ticket.status, ticket.status)
+    return record_event(ticket, actor, action, at=at, from_status=change[0], to_status=change[1], **kw)
+
+
+# -- the centre's steps ------------------------------------------------------------------
+
+@handles(Action.ANSWER)
+def answer(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    tr = _check_ticket(Action.ANSWER, ticket, actor)
+    reply = f.text("reply", required=True, max_len=20000)
+    f.done()
+    ticket.answer, ticket.replied_at = reply, at
+    ticket.sla_started_at, ticket.due_at = at, sla.due(at, "visit", ticket.urgency, ticket.type)
+    _event(ticket, actor, Action.ANSWER, at, _set_status(ticket, tr.target), note=reply)
+
+
+@handles(Action.DISPATCH)
+def dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    tr = _check_ticket(Action.DISPATCH, ticket, actor)
+    lead_dept = _department(f, "department", required=True)
+    assist_ids = f.id_list("assist")
+    note = f.text("note", max_len=2000)
+    assists = []
+    for dept_id in dict.fromkeys(assist_ids):
+        dept = db.session.get(Department, dept_id)
+        if dept is None or not dept.is_active:
+            f.error("assist", _("No active department has the id %(id)s.", id=dept_id))
+        elif lead_dept is not None and dept.id == lead_dept.id:
+            f.error("assist", _("The lead department cannot also assist."))
+        else:
+            assists.append(dept)
+    f.done()
+    lead = _new_assignment(ticket, lead_dept, AssignmentRole.LEAD, at, actor, note=note)
+    for dept in assists:
+        _new_assignment(ticket, dept, AssignmentRole.ASSIST, at, actor, note=note)
+    _start_clock(ticket, lead, at)
+    _event(ticket, actor, Action.DISPATCH, at, _set_status(ticket, tr.target), note=note,
+           data={"department": lead_dept.id, "assist": [d.id for d in assists]})
+
+
+@handles(Action.REVIEW_RETURN)
+def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.REVIEW_RETURN, ticket, actor)
+    approve = f.boolean("approve", required=True)
+    new_dept = _department(f, "department", required=False)
+    note = f.text("note", max_len=2000)
+    if approve is False and not note:
+        f.error("note", _("Say why the return is refused; the department will read it."))
+    f.done()
+    lead = _lead(ticket)
+    outcome = "refuse" if not approve else ("redispatch" if new_dept else "withdraw")
+    tr = _check_ticket(Action.REVIEW_RETURN, ticket, actor, outcome)
+    if outcome == "refuse":
+        lead.status = AssignmentStatus.AWAITING_SIGN if lead.signed_at is None else AssignmentStatus.IN_PROGRESS
+    else:
+        _withdraw_all(ticket, root=lead if new_dept else None)
+        if new_dept:
+            _start_clock(ticket, _new_assignment(ticket, new_dept, AssignmentRole.LEAD, at, actor, note=note), at)
+        else:
+            ticket.lead_department = ticket.sla_started_at = ticket.due_at = None
+    _event(ticket, actor, Action.REVIEW_RETURN, at, _set_status(ticket, tr.target), note=note,
+           data={"approve": approve, "outcome": outcome, "department": new_dept.id if new_dept else None})
+
+
+@handles(Action.REVIEW_EXTENSION)
+def review_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.REVIEW_EXTENSION, ticket, actor)
+    approve = f.boolean("approve", required=True)
+    note = f.text("note", max_len=2000)
+    wanted = f.integer("assignment")
+    f.done()
+    query = sa.select(ExtensionRequest).where(
+        ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == ExtensionStatus.PENDING)
+    if wanted is not None:
+        query = query.where(ExtensionRequest.assignment_id == wanted)
+    request = db.session.scalars(query.order_by(ExtensionRequest.id)).first()
+    if request is None:
+        raise Conflict(_("There is no extension request waiting for review."))
+    assignment = request.assignment
+    request.decided_by_id, request.decided_at, request.decision_note = actor.id, at, note
+    if approve:
+        old_due = assignment.reply_due_at
+        new_due = sla.add_working_days(old_due, request.days)
+        request.status, request.new_due_at = ExtensionStatus.APPROVED, new_due
+        assignment.reply_due_at = new_due
+        assignment.extended_days += request.days
+        for child in ticket.assignments:
+            if child.parent_id == assignment.id and child.reply_due_at == old_due:
+                child.reply_due_at = new_due
+        if _lead(ticket) is assignment:
+            ticket.due_at = new_due
+    else:
+        request.status = ExtensionStatus.DENIED
+    _event(ticket, actor, Action.REVIEW_EXTENSION, at, note=note, assignment=assignment,
+           data={"approve": approve, "days": request.days,
+                 "old_due_at": request.old_due_at.isoformat() if request.old_due_at else None,
+                 "new_due_at": request.new_due_at.isoformat() if request.new_due_at else None})
+
+
+@handles(Action.REVIEW_REPLY)
+def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.REVIEW_REPLY, ticket, actor)
+    approve = f.boolean("approve", required=True)
+    note = f.text("note", max_len=2000)
+    if approve is False and not note:
+        f.error("note", _("Say what is missing from the reply; the department will read it."))
+    f.done()
+    tr = _check_ticket(Action.REVIEW_REPLY, ticket, actor, "approve" if approve else "reject")
+    lead = _lead(ticket)
+    pending = db.session.scalars(sa.select(Reply).where(
+        Reply.ticket_id == ticket.id, Reply.status == ReplyStatus.PENDING)).all()
+    for reply in pending:
+        if approve or reply.assignment_id == lead.id:
+            reply.status = ReplyStatus.APPROVED if approve else ReplyStatus.REJECTED
+            reply.reviewed_by_id, reply.reviewed_at, reply.review_note = actor.id, at, note
+    if approve:
+        for a in ticket.assignments:
+            if a.status == AssignmentStatus.REPLIED:
+                a.status = AssignmentStatus.DONE
+        ticket.sla_started_at, ticket.due_at = at, sla.due(at, "visit", ticket.urgency, ticket.type)
+    else:
+        lead.status, lead.replied_at, ticket.replied_at = AssignmentStatus.IN_PROGRESS, None, None
+        ticket.sla_started_at, ticket.due_at = lead.dispatched_at, lead.reply_due_at
+    _event(ticket, actor, Action.REVIEW_REPLY, at, _set_status(ticket, tr.target), note=note,
+           assignment=lead, data={"approve": approve})
+
+
+@handles(Action.VISIT)
+def visit(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    tr = _check_ticket(Action.VISIT, ticket, actor)
+    satisfaction = f.choice("satisfaction", Satisfaction, required=True)
+    resolved = f.boolean("resolved", required=satisfaction not in (None, Satisfaction.UNREACHABLE))
+    note = f.text("note", max_len=4000)
+    f.done()
+    db.session.add(ReturnVisit(ticket_id=ticket.id, satisfaction=satisfaction, is_resolved=resolved,
+                               note=note, visited_by_id=actor.id, visited_at=at,
+                               department_id=ticket.lead_department_id))
+    ticket.satisfaction, ticket.is_resolved, ticket.closed_at = satisfaction, resolved, at
+    _event(ticket, actor, Action.VISIT, at, _set_status(ticket, tr.target), note=note,
+           data={"satisfaction": satisfaction.value, "resolved": resolved})
+
+
+@handles(Action.REOPEN)
+def reopen(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.REOPEN, ticket, actor)
+    reason = f.text("reason", required=True, max_len=4000)
+    dept = _department(f, "department", required=False)
+    f.done()
+    if dept is None:
+        previous = [a for a in ticket.assignments if a.role == AssignmentRole.LEAD and a.parent_id is None
+                    and a.status == AssignmentStatus.DONE]
+        dept = previous[-1].department if previous else None
+    tr = _check_ticket(Action.REOPEN, ticket, actor, "redispatch" if dept else "register")
+    ticket.reopen_count += 1
+    ticket.closed_at = ticket.satisfaction = ticket.is_resolved = ticket.replied_at = None
+    if dept:
+        _start_clock(ticket, _new_assignment(ticket, dept, AssignmentRole.LEAD, at, actor, note=reason), at)
+    else:
+        ticket.lead_department = ticket.sla_started_at = ticket.due_at = None
+    _event(ticket, actor, Action.REOPEN, at, _set_status(ticket, tr.target), note=reason,
+           data={"department": dept.id if dept else None})
+
+
+@handles(Action.URGE)
+def urge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.URGE, ticket, actor)
+    note = f.text("note", max_len=2000)
+    f.done()
+    ticket.urge_count += 1
+    for a in ticket.assignments:
+        if a.parent_id is None and a.status in ASSIGNMENT_ACTIVE:
+            a.urge_count += 1
+    _event(ticket, actor, Action.URGE, at, note=note)
+
+
+@handles(Action.SUPERVISE)
+def supervise(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.SUPERVISE, ticket, actor)
+    note = f.text("note", max_len=2000)
+    f.done()
+    ticket.supervision_level += 1
+    _event(ticket, actor, Action.SUPERVISE, at, note=note, data={"level": ticket.supervision_level})
+
+
+@handles(Action.MERGE)
+def merge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    tr = _check_ticket(Action.MERGE, ticket, actor)
+    number = f.text("into", required=True, max_len=20)
+    master = None
+    if number:
+        try:
+            master = get_visible_ticket(actor, number)
+        except NotFound:
+            f.error("into", _("No work order %(number)s.", number=number))
+        else:
+            if master.id == ticket.id:
+                f.error("into", _("An order cannot be merged into itself."))
+            elif master.status in (TicketStatus.MERGED, TicketStatus.CANCELLED):
+                f.error("into", _("Order %(number)s is %(status)s; merge into its master instead.",
+                                  number=number, status=title(master.status)))
+    f.done()
+    _withdraw_all(ticket)
+    ticket.merged_into_id, ticket.closed_at = master.id, at
+    _event(ticket, actor, Action.MERGE, at, _set_status(ticket, tr.target), data={"into": master.number})
+    _event(master, actor, "merged-in", at, data={"from": ticket.number})
+
+
+@handles(Action.CANCEL)
+def cancel(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    tr = _check_ticket(Action.CANCEL, ticket, actor)
+    reason = f.text("reason", required=True, max_len=4000)
+    f.done()
+    _withdraw_all(ticket)
+    ticket.closed_at = at
+    _event(ticket, actor, Action.CANCEL, at, _set_status(ticket, tr.target), note=reason)
+
+
+@handles(Action.COMMENT)
+def comment(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.COMMENT, ticket, actor)
+    content = f.text("content", required=True, max_len=10000)
+    internal = f.boolean("internal", default=True)
+    f.done()
+    row = Comment(ticket_id=ticket.id, content=content, is_internal=internal, author_id=actor.id, created_at=at)
+    db.session.add(row)
+    _event(ticket, actor, Action.COMMENT, at, note=content, data={"internal": internal})
+
+
+@handles(Action.GRANT_IDENTITY)
+def grant_identity(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    _check_ticket(Action.GRANT_IDENTITY, ticket, actor)
+    dept = _department(f, "department", required=True)
+    reason = f.text("reason", required=True, max_len=2000)
+    if dept is not None and not any(a.department_id == dept.id for a in ticket.assignments):
+        f.error("department", _("That department has no assignment on this order."))
+    f.done()
+    exists = db.session.scalar(sa.select(IdentityGrant).where(
+        IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == dept.id))
+    if exists is None:
+        db.session.add(IdentityGrant(ticket_id=ticket.id, department_id=dept.id, granted_by_id=actor.id,
+                                     granted_at=at, reason=reason))
+    _event(ticket, actor, Action.GRANT_IDENTITY, at, note=reason, data={"department": dept.id}, internal=True)
+
+
+# -- the department's steps ----------------------------------------------------------------
+
+@handles(Action.SIGN)
+def sign(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    a, _tr = _own_assignment(Action.SIGN, ticket, actor)
+    f.done()
+    a.status, a.signed_at, a.signed_by_id = AssignmentStatus.IN_PROGRESS, at, actor.id
+    _event(ticket, actor, Action.SIGN, at, _follow_lead(ticket, a), assignment=a)
+
+
+@handles(Action.RETURN)
+def return_(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    a, _tr = _own_assignment(Action.RETURN, ticket, actor)
+    reason = f.text("reason", required=True, max_len=4000)
+    f.done()
+    if a.parent_id is None and a.role != AssignmentRole.LEAD:
+        raise Conflict(_("Only the lead department returns an order; an assisting department adds a comment."))
+    if a.return_due_at is not None and at > a.return_due_at:
+        raise Conflict(_("Returns were accepted until %(due)s; reply or ask for an extension instead.",
+                         due=a.return_due_at.astimezone(sla.local_tz()).strftime("%Y-%m-%d %H:%M")))
+    a.status, a.return_reason = AssignmentStatus.RETURNED, reason
+    _event(ticket, actor, Action.RETURN, at, _follow_lead(ticket, a), note=reason, assignment=a,
+           data={"to": "parent" if a.parent_id else "centre"})
+
+
+@handles(Action.SUB_DISPATCH)
+def sub_dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    a, _tr = _own_assignment(Action.SUB_DISPATCH, ticket, actor)
+    dept = _department(f, "department", required=True)
+    note = f.text("note", max_len=2000)
+    if dept is not None:
+        if dept.id == a.department_id or not dept.path.startswith(a.department.path):
+            f.error("department", _("Choose one of your department's own sub-units."))
+        elif any(c.parent_id == a.id and c.department_id == dept.id and c.status in ASSIGNMENT_LIVE
+                 for c in ticket.assignments):
+            f.error("department", _("That sub-unit already has this order."))
+    f.done()
+    child = _new_assignment(ticket, dept, a.role, at, actor, parent=a, note=note)
+    db.session.flush()
+    _event(ticket, actor, Action.SUB_DISPATCH, at, note=note, assignment=child,
+           data={"department": dept.id, "parent": a.department_id})
+
+
+@handles(Action.REQUEST_EXTENSION)
+def request_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    a, _tr = _own_assignment(Action.REQUEST_EXTENSION, ticket, actor)
+    limit = sla.rule("extension_max", ticket.urgency, ticket.type).amount
+    left = max(0, limit - a.extended_days)
+    days = f.integer("days", required=True, low=1, high=max(1, left))
+    reason = f.text("reason", required=True, max_len=4000)
+    if left == 0:
+        f.error("days", _("This assignment already has the most extension allowed (%(n)d working days).", n=limit))
+    f.done()
+    if a.parent_id is not None:
+        raise Conflict(_("A sub-unit asks its parent department, which asks the centre."))
+    pending = db.session.scalar(sa.select(ExtensionRequest.id).where(
+        ExtensionRequest.assignment_id == a.id, ExtensionRequest.status == ExtensionStatus.PENDING))
+    if pending is not None:
+        raise Conflict(_("An extension request is already waiting for the centre's review."))
+    db.session.add(ExtensionRequest(ticket_id=ticket.id, assignment=a, days=days, reason=reason,
+                                    status=ExtensionStatus.PENDING, requested_by_id=actor.id,
+                                    requested_at=at, old_due_at=a.reply_due_at))
+    _event(ticket, actor, Action.REQUEST_EXTENSION, at, note=reason, assignment=a, data={"days": days})
+
+
+@handles(Action.REPLY)
+def reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
+    a, _tr = _own_assignment(Action.REPLY, ticket, actor)
+    content = f.text("content", required=True, max_len=20000)
+    contacted = f.boolean("contacted_citizen", default=False)
+    f.done()
+    db.session.add(Reply(ticket_id=ticket.id, assignment=a, content=content, contacted_citizen=contacted,
+                         status=ReplyStatus.FORWARDED if a.parent_id else ReplyStatus.PENDING,
+                         author_id=actor.id, created_at=at))
+    a.status, a.replied_at, a.contacted_citizen = AssignmentStatus.REPLIED, at, contacted
+    for child in ticket.assignments:
+        if child.parent_id == a.id and child.status == AssignmentStatus.REPLIED:
+            child.status = AssignmentStatus.DONE
+    if a.parent_id is None and a.role == AssignmentRole.LEAD:
+        ticket.replied_at = at
+    _event(ticket, actor, Action.REPLY, at, _follow_lead(ticket, a), note=content, assignment=a,
+           data={"contacted_citizen": contacted, "to": "parent" if a.parent_id else "centre"})

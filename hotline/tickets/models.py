@@ -1,0 +1,258 @@
+"""Work orders and everything that hangs off them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.auth.models import User
+from hotline.categories.models import Category
+from hotline.citizens.models import Citizen
+from hotline.core.base import utcnow
+from hotline.core.enums import enum_column
+from hotline.departments.models import Department
+from hotline.extensions import db
+from workflows.states import AssignmentRole, AssignmentStatus, TicketStatus
+from workflows.vocabulary import (Channel, ExtensionStatus, ReplyStatus, Satisfaction, TicketType,
+                                  Urgency)
+
+
+class Ticket(db.Model):
+    """A work order (工单)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_citizen_created", "citizen_id", "created_at"),
+        Index("ix_tickets_status_due", "status", "due_at"),
+        Index("ix_tickets_lead_status_due", "lead_department_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Human-readable number: local date plus a daily sequence, 20261122000123.
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, "ticket_status"))
+    type: Mapped[TicketType] = mapped_column(enum_column(TicketType, "ticket_type"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "ticket_channel"))
+    urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "ticket_urgency"))
+    subject: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    #: Reporter's identity hidden from departments (always true for reports, 举报).
+    is_confidential: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The current lead department (denormalised from the lead assignment for listing).
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    #: When the current deadline clock started (the lead's dispatch).
+    sla_started_at: Mapped[datetime | None]
+    #: The order's current deadline: the lead's reply due, or the visit due.
+    due_at: Mapped[datetime | None]
+    #: The direct answer when the call taker answered without dispatch.
+    answer: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction, "ticket_satisfaction"))
+    is_resolved: Mapped[bool | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    urge_count: Mapped[int] = mapped_column(default=0)
+    #: 督办 level: 0 none, 1 supervised, 2+ escalated further.
+    supervision_level: Mapped[int] = mapped_column(default=0)
+    #: Telephony call this order was taken on, if any.
+    call_id: Mapped[str | None] = mapped_column(String(64))
+
+    citizen: Mapped[Citizen | None] = relationship(lazy="joined")
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    lead_department: Mapped[Department | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    merged_into: Mapped["Ticket | None"] = relationship(remote_side=[id])
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="ticket", order_by="Assignment.id", cascade="all, delete-orphan")
+
+    @property
+    def lead(self) -> "Assignment | None":
+        """The live top-level lead assignment, if any."""
+        for a in self.assignments:
+            if a.role == AssignmentRole.LEAD and a.parent_id is None and a.status != AssignmentStatus.WITHDRAWN:
+                return a
+        return None
+
+
+class TicketSequence(db.Model):
+    """The last number handed out per local day; a row lock makes numbers unique."""
+
+    __tablename__ = "ticket_sequences"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Assignment(db.Model):
+    """One department's part in an order: lead or assisting, with its own deadlines."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        Index("ix_assignments_dept_status_due", "department_id", "status", "reply_due_at"),
+        Index("ix_assignments_dept_ticket", "department_id", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    role: Mapped[AssignmentRole] = mapped_column(enum_column(AssignmentRole, "assignment_role"))
+    status: Mapped[AssignmentStatus] = mapped_column(enum_column(AssignmentStatus, "assignment_status"))
+    #: Set for a sub-dispatch: the department assignment this one reports up to.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
+    dispatched_at: Mapped[datetime]
+    dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sign_due_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reply_due_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    #: Returns (退单) are accepted until then.
+    return_due_at: Mapped[datetime | None]
+    #: Working days added by approved extensions.
+    extended_days: Mapped[int] = mapped_column(default=0)
+    #: True when the department contacted the citizen in time (response rate).
+    contacted_citizen: Mapped[bool | None]
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    urge_count: Mapped[int] = mapped_column(default=0)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="assignments")
+    department: Mapped[Department] = relationship(lazy="joined")
+    parent: Mapped["Assignment | None"] = relationship(remote_side=[id])
+
+
+class TicketEvent(db.Model):
+    """The append-only trail: every change to an order, who, when, from where to where."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Structured details (fields of the action, old and new deadlines ...).
+    data: Mapped[dict | None] = mapped_column(JSON)
+    #: Only centre staff see internal events (e.g. identity grants).
+    is_internal: Mapped[bool] = mapped_column(default=False)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+    ticket: Mapped[Ticket] = relationship()
+
+
+class Reply(db.Model):
+    """A department's answer to its assignment."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    contacted_citizen: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ReplyStatus] = mapped_column(enum_column(ReplyStatus, "reply_status"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+    assignment: Mapped[Assignment] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class ExtensionRequest(db.Model):
+    __tablename__ = "extension_requests"
+    __table_args__ = (CheckConstraint("days > 0", name="days_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    days: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ExtensionStatus] = mapped_column(enum_column(ExtensionStatus, "extension_status"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    old_due_at: Mapped[datetime | None]
+    new_due_at: Mapped[datetime | None]
+
+    assignment: Mapped[Assignment] = relationship()
+
+
+class ReturnVisit(db.Model):
+    """The centre's call back to the citizen (回访)."""
+
+    __tablename__ = "return_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    satisfaction: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction, "visit_satisfaction"))
+    is_resolved: Mapped[bool | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    visited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    visited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The lead department the visit judges (for department rates).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    #: Internal comments are for staff only; public ones the citizen sees on the portal.
+    is_internal: Mapped[bool] = mapped_column(default=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Attachment(db.Model):
+    """A file kept outside the database, addressed by its SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Hidden from departments (e.g. a reporter's own evidence naming them).
+    is_confidential: Mapped[bool] = mapped_column(default=False)
+
+
+class IdentityGrant(db.Model):
+    """The centre lets one department see a confidential reporter's identity."""
+
+    __tablename__ = "identity_grants"
+    __table_args__ = (UniqueConstraint("ticket_id", "department_id", name="ticket_department"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)

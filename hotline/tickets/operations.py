@@ -1,0 +1,129 @@
+"""Every write to a work order: registration here, lifecycle steps in `actions`.
+
+Operations mutate, flush and record an event; they never commit. The caller (a
+request, a CLI command, a task) commits once at the end of its unit of work.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hotline.auth.models import User
+from hotline.categories.models import Category
+from hotline.citizens.operations import find_or_create_citizen, normalize_phone
+from hotline.core.base import utcnow
+from hotline.core.errors import Forbidden, NotFound
+from hotline.core.fields import Fields
+from hotline.extensions import db
+from hotline.sla import service as sla
+from hotline.tickets import permissions
+from hotline.tickets.models import Assignment, Ticket, TicketEvent, TicketSequence
+from workflows.states import DESK, Action, Role, TicketStatus
+from workflows.vocabulary import Channel, TicketType, Urgency
+
+#: Roles that may register a case (the portal and integrations act as a service user).
+REGISTER_ROLES = DESK | {Role.ADMIN}
+
+
+def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetime,
+                 from_status: str | None = None, to_status: str | None = None,
+                 note: str | None = None, data: dict | None = None,
+                 assignment: Assignment | None = None, internal: bool = False) -> TicketEvent:
+    """Append one entry to the order's trail (never updated, never deleted)."""
+    event = TicketEvent(
+        ticket=ticket, at=at, actor_id=actor.id if actor else None, action=str(action),
+        from_status=str(from_status) if from_status else None,
+        to_status=str(to_status) if to_status else None,
+        note=note, data=data, assignment_id=assignment.id if assignment else None,
+        is_internal=internal)
+    db.session.add(event)
+    ticket.updated_at = at
+    return event
+
+
+def next_number(at: datetime) -> str:
+    """Date plus daily sequence, e.g. 20261122000123; unique under concurrency.
+
+    The sequence row is locked by the UPDATE until the registering transaction ends,
+    so numbers are gapless per day as well as unique.
+    """
+    day = sla.local_date(at).strftime("%Y%m%d")
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(TicketSequence).values(day=day, last=0)
+                       .on_conflict_do_nothing(index_elements=["day"]))
+    last = db.session.execute(
+        sa.update(TicketSequence).where(TicketSequence.day == day)
+        .values(last=TicketSequence.last + 1).returning(TicketSequence.last)).scalar_one()
+    return f"{day}{last:06d}"
+
+
+def register_ticket(actor: User, data: dict, *, at: datetime | None = None,
+                    call_id: str | None = None) -> Ticket:
+    """Register a case (受理) from the fields of API.md's POST /tickets."""
+    if actor.role not in REGISTER_ROLES:
+        raise Forbidden(_("Your role may not register cases."))
+    at = at or utcnow()
+    f = Fields(data)
+    ticket_type = f.choice("type", TicketType, required=True)
+    channel = f.choice("channel", Channel, default=Channel.PHONE)
+    subject = f.text("subject", required=True, max_len=200)
+    content = f.text("content", required=True, max_len=20000)
+    urgency = f.choice("urgency", Urgency)
+    address = f.text("address", max_len=255)
+    lat = f.number("lat", low=-90, high=90)
+    lon = f.number("lon", low=-180, high=180)
+    is_confidential = f.boolean("is_confidential", default=False)
+    citizen_data = data.get("citizen") if isinstance(data, dict) else None
+    phone = name = None
+    if citizen_data is not None:
+        if not isinstance(citizen_data, dict):
+            f.error("citizen", _("Must be an object with name and phone."))
+        else:
+            cf = Fields(citizen_data)
+            name = cf.text("name", max_len=80)
+            raw_phone = cf.text("phone", max_len=40)
+            if raw_phone is not None:
+                phone = normalize_phone(raw_phone)
+                if phone is None:
+                    f.error("citizen.phone", _("Not a phone number: use 5 to 20 digits, e.g. 13812345678."))
+            for key, message in cf.errors.items():
+                f.error(f"citizen.{key}", message)
+    category = None
+    code = f.text("category", max_len=20)
+    if code is not None:
+        category = db.session.scalar(sa.select(Category).where(Category.code == code, Category.is_active))
+        if category is None:
+            f.error("category", _("No active category has the code %(code)s.", code=code))
+    f.done()
+
+    if urgency is None:
+        urgency = (category.default_urgency if category and category.default_urgency else Urgency.GENERAL)
+    citizen = find_or_create_citizen(phone, name) if phone else None
+    ticket = Ticket(
+        status=TicketStatus.REGISTERED, type=ticket_type, channel=channel,
+        urgency=urgency, subject=subject, content=content, citizen=citizen, category=category,
+        address=address, lat=lat, lon=lon,
+        is_confidential=bool(is_confidential) or ticket_type == TicketType.REPORT,
+        created_at=at, updated_at=at, created_by_id=actor.id, call_id=call_id)
+    # Numbered last: the day's counter row stays locked from here until the commit.
+    ticket.number = next_number(at)
+    db.session.add(ticket)
+    record_event(ticket, actor, Action.REGISTER, at=at, to_status=TicketStatus.REGISTERED,
+                 data={"channel": channel.value, "type": ticket_type.value})
+    db.session.flush()
+    return ticket
+
+
+def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> Ticket:
+    """The order `number` if `user` may see it; NotFound otherwise (never reveals existence)."""
+    query = sa.select(Ticket).where(Ticket.number == number)
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    ticket = db.session.scalar(query)
+    if ticket is None or not permissions.can_view(user, ticket):
+        raise NotFound(_("No work order %(number)s.", number=number))
+    return ticket

@@ -1,0 +1,84 @@
+"""Who may see which orders and whose identity: one place, used by every entry point."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hotline.auth.models import User
+from hotline.citizens.models import mask_phone
+from hotline.departments.models import Department
+from hotline.extensions import db
+from hotline.tickets.models import Assignment, IdentityGrant, Ticket
+from workflows.states import CENTRE, DEPARTMENT, Role
+from workflows.vocabulary import TicketType
+
+
+def is_confidential(ticket: Ticket) -> bool:
+    """Reports (举报) are always confidential; other orders when marked so."""
+    return ticket.is_confidential or ticket.type == TicketType.REPORT
+
+
+def subtree_ids(department_id: int) -> sa.Select:
+    """SELECT of the ids of a department and all its sub-units."""
+    path = sa.select(Department.path).where(Department.id == department_id).scalar_subquery()
+    return sa.select(Department.id).where(Department.path.startswith(path, autoescape=False))
+
+
+def visible_filter(user: User):
+    """A WHERE clause limiting Ticket rows to those `user` may see (None: all)."""
+    if user.role in CENTRE:
+        return None
+    if user.role in DEPARTMENT and user.department_id is not None:
+        return sa.exists().where(
+            Assignment.ticket_id == Ticket.id,
+            Assignment.department_id.in_(subtree_ids(user.department_id)),
+        )
+    return sa.false()
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    if user.role in CENTRE:
+        return True
+    if user.role not in DEPARTMENT or user.department is None:
+        return False
+    prefix = user.department.path
+    return any(a.department.path.startswith(prefix) for a in ticket.assignments)
+
+
+def identity_granted(user: User, ticket: Ticket) -> bool:
+    """True when the centre granted the user's department the reporter's identity."""
+    if user.department_id is None:
+        return False
+    return db.session.scalar(sa.select(sa.func.count(IdentityGrant.id)).where(
+        IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == user.department_id)) > 0
+
+
+def can_see_identity(user: User, ticket: Ticket) -> bool:
+    """May `user` see who reported this order (name and phone)?"""
+    if user.role in CENTRE:
+        return True
+    if not is_confidential(ticket):
+        return True
+    return identity_granted(user, ticket)
+
+
+def shown_phone(user: User, ticket: Ticket, phone: str | None) -> str | None:
+    """The phone number as `user` may see it: full, masked, or not at all."""
+    if user.role in CENTRE:
+        return phone
+    if is_confidential(ticket) and not identity_granted(user, ticket):
+        return None
+    return phone if user.can_view_phones else mask_phone(phone)
+
+
+def can_manage(user: User) -> bool:
+    """Administration: users, departments, categories, policies, calendar."""
+    return user.role == Role.ADMIN
+
+
+def can_read_reports(user: User) -> bool:
+    return user.role in CENTRE
+
+
+def can_lookup_citizens(user: User) -> bool:
+    """The screen-pop of a caller's history is a centre tool."""
+    return user.role in CENTRE

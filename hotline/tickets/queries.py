@@ -1,0 +1,155 @@
+"""Finding orders: the filters people use, always inside what the viewer may see."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from hotline.auth.models import User
+from hotline.citizens.operations import normalize_phone
+from hotline.core.fields import Fields
+from hotline.extensions import db
+from hotline.sla import service as sla
+from hotline.tickets import permissions
+from hotline.tickets.models import Assignment, Ticket
+from hotline.citizens.models import Citizen
+from workflows.states import CENTRE, WITH_DEPARTMENT, AssignmentStatus, TicketStatus
+from workflows.vocabulary import Channel, TicketType, Urgency
+
+SORTS = {
+    "-created_at": (Ticket.created_at.desc(), Ticket.id.desc()),
+    "created_at": (Ticket.created_at.asc(), Ticket.id.asc()),
+    "due_at": (Ticket.due_at.asc(), Ticket.id.asc()),
+    "-due_at": (Ticket.due_at.desc(), Ticket.id.desc()),
+    "number": (Ticket.number.asc(),),
+    "-number": (Ticket.number.desc(),),
+}
+OVERDUE_ASSIGNMENT = (AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)
+
+
+def _statuses(f: Fields) -> list[TicketStatus]:
+    raw = f.data.get("status")
+    if raw in (None, ""):
+        return []
+    out = []
+    for part in str(raw).split(","):
+        member = TicketStatus.parse(part.strip())
+        if member is None:
+            f.error("status", _("Must be one of: %(values)s.", values=", ".join(TicketStatus.values())))
+            return []
+        out.append(member)
+    return out
+
+
+def _local_bound(value: datetime | None, *, end: bool) -> datetime | None:
+    """A date (or naive time) in local time -> aware UTC; an end date includes its whole day."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        if end and value.time() == time(0):
+            value = value + timedelta(days=1)
+        value = value.replace(tzinfo=sla.local_tz())
+    return value
+
+
+def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fields]:
+    """SELECT of the orders matching `args` that `viewer` may see; raises Invalid on bad filters."""
+    f = Fields(dict(args))
+    statuses = _statuses(f)
+    ticket_type = f.choice("type", TicketType)
+    channel = f.choice("channel", Channel)
+    urgency = f.choice("urgency", Urgency)
+    department = f.integer("department", low=1)
+    overdue = f.boolean("overdue")
+    sla_state = f.text("sla", max_len=10)
+    if sla_state not in (None, "green", "yellow", "red"):
+        f.error("sla", _("Must be one of: %(values)s.", values="green, yellow, red"))
+    raw_phone = f.text("phone", max_len=40)
+    phone = normalize_phone(raw_phone) if raw_phone else None
+    if raw_phone and phone is None:
+        f.error("phone", _("Not a phone number: use 5 to 20 digits, e.g. 13812345678."))
+    q = f.text("q", max_len=100)
+    created_from = _local_bound(f.datetime("created_from"), end=False)
+    created_to = _local_bound(f.datetime("created_to"), end=True)
+    category = f.text("category", max_len=20)
+    sort = f.text("sort", max_len=20) or "-created_at"
+    if sort not in SORTS:
+        f.error("sort", _("Must be one of: %(values)s.", values=", ".join(SORTS)))
+    f.done()
+
+    query = sa.select(Ticket)
+    visible = permissions.visible_filter(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    if statuses:
+        query = query.where(Ticket.status.in_(statuses))
+    if ticket_type:
+        query = query.where(Ticket.type == ticket_type)
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    if urgency:
+        query = query.where(Ticket.urgency == urgency)
+    if category:
+        from hotline.categories.models import Category
+        codes = sa.select(Category.id).where(Category.code.startswith(category, autoescape=True))
+        query = query.where(Ticket.category_id.in_(codes))
+    if department is not None:
+        mine = sa.select(Assignment.ticket_id).where(Assignment.department_id == department)
+        if overdue:
+            mine = mine.where(Assignment.status.in_(OVERDUE_ASSIGNMENT), Assignment.reply_due_at < now)
+        query = query.where(Ticket.id.in_(mine))
+    if overdue:
+        query = query.where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at < now)
+    elif overdue is False:
+        query = query.where(sa.or_(Ticket.due_at.is_(None), Ticket.due_at >= now,
+                                   Ticket.status.not_in(WITH_DEPARTMENT)))
+    if sla_state == "red":
+        query = query.where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at < now)
+    elif sla_state in ("yellow", "green"):
+        query = query.where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now)
+        yellow_ids = _yellow_ids(now)
+        query = query.where(Ticket.id.in_(yellow_ids) if sla_state == "yellow" else Ticket.id.not_in(yellow_ids))
+    if phone:
+        citizen_ids = sa.select(Citizen.id).where(Citizen.phone == phone)
+        query = query.where(Ticket.citizen_id.in_(citizen_ids))
+        if viewer.role not in CENTRE:
+            # never let a department find a confidential reporter by their number
+            query = query.where(Ticket.is_confidential.is_(False))
+    if q:
+        pattern = f"%{q}%"
+        query = query.where(sa.or_(Ticket.number == q, Ticket.subject.ilike(pattern), Ticket.content.ilike(pattern)))
+    if created_from:
+        query = query.where(Ticket.created_at >= created_from)
+    if created_to:
+        query = query.where(Ticket.created_at < created_to)
+    return query.order_by(*SORTS[sort]), f
+
+
+def _yellow_ids(now: datetime) -> sa.Select:
+    """Orders with a department that have used 75% of their time but are not yet due."""
+    start = sa.func.coalesce(Ticket.sla_started_at, Ticket.created_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        used = start + (Ticket.due_at - start) * 0.75 <= now
+    else:
+        day = sa.func.julianday
+        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%f")
+        used = day(start) + (day(Ticket.due_at) - day(start)) * 0.75 <= day(stamp)
+    return sa.select(Ticket.id).where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now, used)
+
+
+def page(query: sa.Select, page_no: int, per_page: int) -> tuple[list[Ticket], int]:
+    """One page of `query` and the total count; what a list shows is loaded in one go."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.options(selectinload(Ticket.lead_department))
+                              .limit(per_page).offset((page_no - 1) * per_page)).unique().all()
+    return list(rows), total
+
+
+def citizen_history(phone: str, limit: int = 50) -> list[Ticket]:
+    """A caller's orders, newest first (the screen-pop)."""
+    return list(db.session.scalars(
+        sa.select(Ticket).join(Citizen, Ticket.citizen_id == Citizen.id).where(Citizen.phone == phone)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+

@@ -1,0 +1,143 @@
+"""Work orders as JSON, shaped for the viewer: identity and phones hidden where they must be."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hotline.auth.models import User
+from hotline.extensions import db
+from hotline.sla import service as sla
+from hotline.tickets import permissions
+from hotline.tickets.models import (Attachment, Comment, ExtensionRequest, Reply, ReturnVisit, Ticket,
+                                    TicketEvent)
+from workflows.states import CENTRE
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(sla.local_tz()).isoformat() if value else None
+
+
+def citizen_json(ticket: Ticket, viewer: User) -> dict | None:
+    if ticket.citizen is None:
+        return None
+    if not permissions.can_see_identity(viewer, ticket):
+        return {"name": None, "phone": None, "is_hidden": True}
+    return {"name": ticket.citizen.name,
+            "phone": permissions.shown_phone(viewer, ticket, ticket.citizen.phone),
+            "is_vip": ticket.citizen.is_vip, "is_hidden": False}
+
+
+def department_json(dept) -> dict | None:
+    return {"id": dept.id, "name": dept.name, "code": dept.code} if dept else None
+
+
+def ticket_summary(ticket: Ticket, viewer: User, now: datetime) -> dict:
+    state = sla.ticket_sla(ticket, now)
+    return {
+        "number": ticket.number,
+        "status": ticket.status.value,
+        "type": ticket.type.value,
+        "channel": ticket.channel.value,
+        "urgency": ticket.urgency.value,
+        "subject": ticket.subject,
+        "citizen": citizen_json(ticket, viewer),
+        "category": {"code": ticket.category.code, "name": ticket.category.name} if ticket.category else None,
+        "lead_department": department_json(ticket.lead_department),
+        "created_at": iso(ticket.created_at),
+        "sla": {"state": state["state"], "due_at": iso(state["due_at"])},
+        "is_confidential": permissions.is_confidential(ticket),
+    }
+
+
+def assignment_json(a, now: datetime) -> dict:
+    states = sla.assignment_sla(a, now)
+    return {
+        "id": a.id,
+        "department": department_json(a.department),
+        "role": a.role.value,
+        "status": a.status.value,
+        "parent": a.parent_id,
+        "dispatched_at": iso(a.dispatched_at),
+        "sign_due_at": iso(a.sign_due_at),
+        "signed_at": iso(a.signed_at),
+        "reply_due_at": iso(a.reply_due_at),
+        "replied_at": iso(a.replied_at),
+        "return_due_at": iso(a.return_due_at),
+        "extended_days": a.extended_days,
+        "return_reason": a.return_reason,
+        "urge_count": a.urge_count,
+        "sla": states,
+    }
+
+
+def ticket_detail(ticket: Ticket, viewer: User, now: datetime) -> dict:
+    out = ticket_summary(ticket, viewer, now)
+    identity = permissions.can_see_identity(viewer, ticket)
+    out.update({
+        "content": ticket.content,
+        "address": ticket.address,
+        "lat": ticket.lat,
+        "lon": ticket.lon,
+        "answer": ticket.answer,
+        "updated_at": iso(ticket.updated_at),
+        "replied_at": iso(ticket.replied_at),
+        "closed_at": iso(ticket.closed_at),
+        "satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
+        "resolved": ticket.is_resolved,
+        "merged_into": ticket.merged_into.number if ticket.merged_into else None,
+        "reopen_count": ticket.reopen_count,
+        "urge_count": ticket.urge_count,
+        "supervision_level": ticket.supervision_level,
+        "assignments": [assignment_json(a, now) for a in ticket.assignments],
+        "replies": [{"id": r.id, "assignment": r.assignment_id, "content": r.content,
+                     "contacted_citizen": r.contacted_citizen, "status": r.status.value,
+                     "created_at": iso(r.created_at), "review_note": r.review_note}
+                    for r in db.session.scalars(sa.select(Reply).where(Reply.ticket_id == ticket.id)
+                                                .order_by(Reply.id))],
+        "extension_requests": [{"id": e.id, "assignment": e.assignment_id, "days": e.days, "reason": e.reason,
+                                "status": e.status.value, "requested_at": iso(e.requested_at),
+                                "new_due_at": iso(e.new_due_at)}
+                               for e in db.session.scalars(sa.select(ExtensionRequest).where(
+                                   ExtensionRequest.ticket_id == ticket.id).order_by(ExtensionRequest.id))],
+        "visits": [{"satisfaction": v.satisfaction.value, "resolved": v.is_resolved, "note": v.note,
+                    "visited_at": iso(v.visited_at)}
+                   for v in db.session.scalars(sa.select(ReturnVisit).where(
+                       ReturnVisit.ticket_id == ticket.id).order_by(ReturnVisit.id))],
+        "comments": [{"id": c.id, "content": c.content, "internal": c.is_internal,
+                      "author": c.author.display_name if c.author else None, "created_at": iso(c.created_at)}
+                     for c in db.session.scalars(sa.select(Comment).where(
+                         Comment.ticket_id == ticket.id).order_by(Comment.id))],
+        "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+                         "sha256": a.sha256, "created_at": iso(a.created_at)}
+                        for a in db.session.scalars(sa.select(Attachment).where(
+                            Attachment.ticket_id == ticket.id).order_by(Attachment.id))
+                        if identity or not a.is_confidential],
+    })
+    return out
+
+
+def event_json(event: TicketEvent) -> dict:
+    return {
+        "at": iso(event.at),
+        "actor": event.actor.display_name if event.actor else None,
+        "actor_role": event.actor.role.value if event.actor else None,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+        "data": event.data,
+    }
+
+
+def events_for(ticket: Ticket, viewer: User) -> list[dict]:
+    query = sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    if viewer.role not in CENTRE:
+        query = query.where(TicketEvent.is_internal.is_(False))
+    hidden_files: set[int] = set()
+    if not permissions.can_see_identity(viewer, ticket):
+        # a confidential file's upload names it (often after the reporter): hide it like the file
+        hidden_files = set(db.session.scalars(sa.select(Attachment.id).where(
+            Attachment.ticket_id == ticket.id, Attachment.is_confidential.is_(True))))
+    return [event_json(e) for e in db.session.scalars(query)
+            if not (e.action == "attach" and (e.data or {}).get("attachment") in hidden_files)]

@@ -1,0 +1,37 @@
+"""Packaging for the hotline work-order platform."""
+from setuptools import find_packages, setup
+
+setup(
+    name="hotline",
+    version="0.1.0",
+    description="Government service hotline (12345) work-order platform",
+    license="GPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_packages(include=["hotline*", "workflows*", "integrations*"]),
+    include_package_data=True,
+    install_requires=[
+        "Flask>=3.0,<4",
+        "Flask-SQLAlchemy>=3.1,<4",
+        "SQLAlchemy>=2.0.30,<2.1",  # Flask-SQLAlchemy 3.1 predates 2.1
+        "Flask-Migrate>=4.0,<5",
+        "alembic>=1.13",
+        "Flask-Login>=0.6,<1",
+        "Flask-WTF>=1.2,<2",
+        "Flask-Babel>=4.0,<5",
+        "Flask-Limiter>=3.5,<4",
+        "chinesecalendar>=1.11",
+        "celery>=5.3,<6",
+        "redis>=5,<6",
+        "gunicorn>=22",
+    ],
+    extras_require={
+        "postgresql": ["psycopg[binary]>=3.1,<4"],
+        "test": [
+            "pytest>=8",
+            "hypothesis>=6.100",
+            "openapi-spec-validator>=0.7",
+            "psycopg[binary]>=3.1,<4",
+        ],
+    },
+    entry_points={"console_scripts": ["hotline=hotline.cli:main"]},
+)

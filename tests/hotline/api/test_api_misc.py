@@ -1,0 +1,176 @@
+"""The API around the orders: OpenAPI, errors, pagination, trees, reports, health, attachments."""
+import io
+import struct
+import zlib
+
+from openapi_spec_validator import validate
+
+from tests.conftest import SAMPLE_TICKET
+
+
+def tiny_png() -> bytes:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"\x00\xff\x00\x00"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_openapi_is_valid_and_describes_every_route(app, api):
+    spec = api("reviewer").get("/openapi.json").get_json()
+    validate(spec)
+    described = {p for p in spec["paths"]}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.endpoint not in ("api.openapi", "api.docs"):
+            path = rule.rule[len("/api/v1"):].replace("<number>", "{number}").replace(
+                "<int:attachment_id>", "{id}")
+            if path == "/tickets/{number}/<action>":
+                continue
+            assert path in described, f"{rule.rule} is missing from openapi.json"
+    from workflows.states import Action
+    for action in Action:
+        if action != Action.REGISTER:
+            assert f"/tickets/{{number}}/{action.value}" in described
+    page = api("reviewer").get("/docs")
+    assert page.status_code == 200 and "/api/v1/tickets" in page.get_data(as_text=True)
+
+
+def test_errors_share_one_shape_in_the_callers_language(api):
+    resp = api("call_taker").post("/tickets", json={"type": "rumour", "subject": ""},
+                                  headers={"Accept-Language": "zh-CN"})
+    assert resp.status_code == 422
+    error = resp.get_json()["error"]
+    assert error["code"] == "invalid_fields"
+    assert set(error["fields"]) >= {"type", "subject", "content"}
+    assert error["fields"]["subject"] == "此项为必填项。"
+    resp = api("call_taker").post("/tickets", json={"type": "rumour"})
+    assert resp.get_json()["error"]["fields"]["content"] == "This field is required."
+    bad = api("call_taker").client.post("/api/v1/tickets", data="{not json",
+                                        headers={**api("call_taker")._headers(), "Content-Type": "application/json"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_json"
+    assert api("call_taker").get("/nothing-here").status_code == 404
+    assert api("call_taker").get("/nothing-here").get_json()["error"]["code"] == "not_found"
+
+
+def test_pagination(api, new_ticket):
+    numbers = [new_ticket() for _ in range(5)]
+    first = api("reviewer").get("/tickets?per_page=2&page=1&sort=number").get_json()
+    assert first["total"] == 5 and first["per_page"] == 2 and first["page"] == 1
+    assert [i["number"] for i in first["items"]] == numbers[:2]
+    last = api("reviewer").get("/tickets?per_page=2&page=3&sort=number").get_json()
+    assert [i["number"] for i in last["items"]] == numbers[4:]
+    too_many = api("reviewer").get("/tickets?per_page=500")
+    assert too_many.status_code == 422 and "per_page" in too_many.get_json()["error"]["fields"]
+
+
+def test_filters(api, new_ticket, world):
+    complaint = new_ticket()
+    question = new_ticket(type="consultation", subject="社保缴纳咨询", citizen={"phone": "13900000001"})
+    api("call_taker").action(complaint, "dispatch", {"department": world.dept("cgj").id})
+
+    def numbers(query):
+        resp = api("reviewer").get(f"/tickets?{query}")
+        assert resp.status_code == 200, resp.get_json()
+        return {i["number"] for i in resp.get_json()["items"]}
+
+    assert numbers("type=consultation") == {question}
+    assert numbers("status=awaiting_sign") == {complaint}
+    assert numbers("status=registered,awaiting_sign") == {complaint, question}
+    assert numbers(f"department={world.dept('cgj').id}") == {complaint}
+    assert numbers("phone=139-0000-0001") == {question}
+    assert numbers("q=社保") == {question}
+    assert numbers(f"q={complaint}") == {complaint}
+    assert numbers("created_from=2026-06-15&created_to=2026-06-15") == {complaint, question}
+    assert numbers("created_to=2026-06-14") == set()
+    assert api("reviewer").get("/tickets?status=bogus").status_code == 422
+
+
+def test_citizen_history_newest_first(api, new_ticket):
+    first = new_ticket()
+    second = new_ticket(subject="再次来电")
+    body = api("call_taker").get("/citizens?phone=13812345678").get_json()
+    assert body["citizen"]["name"] == "张三"
+    assert [t["number"] for t in body["tickets"]] == [second, first]
+    empty = api("call_taker").get("/citizens?phone=13000000000").get_json()
+    assert empty == {"citizen": None, "tickets": []}
+
+
+def test_department_and_category_trees(api, world):
+    tree = api("handler").get("/departments").get_json()["items"]
+    assert tree[0]["name"] == "市政府"
+    district = next(c for c in tree[0]["children"] if c["name"] == "东城区")
+    assert {c["name"] for c in district["children"]} == {"幸福路街道", "和平街道"}
+    categories = api("handler").get("/categories").get_json()["items"]
+    utilities = next(c for c in categories if c["code"] == "09")
+    assert {c["code"] for c in utilities["children"]} == {"0901", "0903"}
+
+
+def test_department_report_counts_what_happened(api, new_ticket, world, clock):
+    cgj = world.dept("cgj").id
+    on_time = new_ticket()
+    api("call_taker").action(on_time, "dispatch", {"department": cgj})
+    api("handler").action(on_time, "sign")
+    api("handler").action(on_time, "reply", {"content": "已处理", "contacted_citizen": True})
+    api("reviewer").action(on_time, "review-reply", {"approve": True})
+    api("reviewer").action(on_time, "visit", {"satisfaction": "satisfied", "resolved": True})
+    late = new_ticket()
+    api("call_taker").action(late, "dispatch", {"department": cgj})
+    clock.advance(days=10)  # past the 5 working days of a complaint, never signed
+    report = api("manager").get("/reports/departments?from=2026-06-01&to=2026-06-30").get_json()
+    row = next(r for r in report["items"] if r["department"]["id"] == cgj)
+    assert row["dispatched"] == 2
+    assert row["signed_on_time"] == 1 and row["on_time_sign_rate"] == 0.5
+    assert row["due"] == 2 and row["replied_on_time"] == 1 and row["overdue"] == 1
+    assert row["response_rate"] == 0.5
+    assert row["visits"] == 1 and row["satisfaction_rate"] == 1.0 and row["resolution_rate"] == 1.0
+    bad = api("manager").get("/reports/departments?from=2026-07-01&to=2026-06-01")
+    assert bad.status_code == 422
+
+
+def test_health_reports_database_and_broker(api):
+    resp = api(None).get("/health")
+    body = resp.get_json()
+    assert body["checks"]["database"]["state"] == "ok"
+    assert "broker" in body["checks"]
+
+
+def test_attachments_are_checked_by_content(api, new_ticket):
+    number = new_ticket()
+    ok = api("call_taker").post(f"/tickets/{number}/attachments",
+                                data={"file": (io.BytesIO(tiny_png()), "现场照片.png")},
+                                content_type="multipart/form-data")
+    assert ok.status_code == 201, ok.get_json()
+    stored = ok.get_json()
+    assert stored["content_type"] == "image/png"
+    download = api("reviewer").get(f"/tickets/{number}/attachments/{stored['id']}")
+    assert download.status_code == 200 and download.data == tiny_png()
+    download.close()
+    disguised = api("call_taker").post(f"/tickets/{number}/attachments",
+                                       data={"file": (io.BytesIO(b"MZ\x90\x00 not an image"), "photo.png")},
+                                       content_type="multipart/form-data")
+    assert disguised.status_code == 422
+    assert "PNG" in disguised.get_json()["error"]["message"]
+    detail = api("reviewer").get(f"/tickets/{number}").get_json()
+    assert [a["filename"] for a in detail["attachments"]] == ["现场照片.png"]
+    events = [e["action"] for e in api("reviewer").get(f"/tickets/{number}/events").get_json()["items"]]
+    assert events == ["register", "attach"]
+
+
+def test_open311_services_and_requests(app, api, new_ticket, world):
+    client = app.test_client()
+    key = world.tokens["call_taker"]
+    services = client.get(f"/open311/v2/services.json?api_key={key}")
+    assert services.status_code == 200
+    assert {"service_code": "1001", "service_name": "占道经营"}.items() <= services.get_json()[1].items() or \
+        any(s["service_code"] == "1001" for s in services.get_json())
+    created = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "1001", "description": "路口占道经营", "phone": "13812345678",
+        "address_string": "幸福路"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    number = created.get_json()[0]["service_request_id"]
+    xml = client.get(f"/open311/v2/requests/{number}.xml?api_key={key}")
+    assert xml.status_code == 200 and f"<service_request_id>{number}</service_request_id>" in xml.get_data(
+        as_text=True)
+    refused = client.post("/open311/v2/requests.json", data={"service_code": "1001", "description": "x"})
+    assert refused.status_code == 403
+    assert SAMPLE_TICKET  # the API and Open311 register through the same operation

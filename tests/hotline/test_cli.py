@@ -1,0 +1,58 @@
+"""The `hotline` command: users, tokens, calendar, seed, migrations."""
+import sqlalchemy as sa
+
+from hotline.auth.models import User
+from hotline.extensions import db
+from hotline.tickets.models import Ticket
+from workflows.states import TicketStatus
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_users_create_and_token(app, world):
+    result = run(app, "users", "create", "wang", "--role", "department_handler",
+                 "--department", str(world.dept("cgj").id), "--password", "s3cret-pass")
+    assert result.exit_code == 0, result.output
+    assert "created user wang" in result.output
+    token = run(app, "users", "token", "wang").output.strip()
+    resp = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert resp.get_json()["role"] == "department_handler"
+    assert resp.get_json()["department"]["id"] == world.dept("cgj").id
+
+
+def test_users_create_explains_every_mistake(app, world):
+    result = run(app, "users", "create", "reviewer", "--role", "chief", "--password", "short")
+    assert result.exit_code == 1
+    assert "role" in result.output and "password" in result.output and "username" in result.output
+    result = run(app, "users", "create", "li", "--role", "department_handler", "--password", "long-enough")
+    assert result.exit_code == 1 and "department" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.username == "li")) == 0
+
+
+def test_token_for_unknown_user(app, world):
+    result = run(app, "users", "token", "nobody")
+    assert result.exit_code == 1 and "nobody" in result.output
+
+
+def test_seed_builds_a_city_with_orders_in_every_state(app, db_session):
+    result = run(app, "seed", "--orders", "400")
+    assert result.exit_code == 0, result.output
+    assert "password hotline12345" in result.output
+    statuses = set(db.session.scalars(sa.select(Ticket.status).distinct()))
+    assert statuses == set(TicketStatus), f"missing: {set(TicketStatus) - statuses}"
+    users = {u.username: u.role.value for u in db.session.scalars(sa.select(User))}
+    for name in ("calltaker", "expert", "supervisor", "reviewer", "handler", "deptadmin", "manager", "admin"):
+        assert name in users
+    again = run(app, "seed", "--if-empty")
+    assert again.exit_code == 0 and "already present" in again.output
+
+
+def test_migrations_downgrade_and_upgrade(app, db_session):
+    from flask_migrate import downgrade, upgrade
+    db.session.remove()
+    downgrade(revision="base")
+    assert "tickets" not in sa.inspect(db.engine).get_table_names()
+    upgrade()
+    assert "tickets" in sa.inspect(db.engine).get_table_names()

@@ -1,0 +1,670 @@
+"""Every row of the transition table, walked through the API (acceptance point 2).
+
+For each row of `workflows.states.TRANSITIONS` an order is brought to the row's source
+state purely through the API; then every wrong role (and, for a department's own
+assignment, every user of another department) is refused with 403 / 409 (404 where
+the caller may not even see the order) and nothing changes; then a right role takes
+the step and the order, its assignment and its trail show it.
+
+A row added to the table without a recipe here fails `test_every_row_has_a_recipe`
+and its own parametrized case.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import TZ
+from workflows.states import (CENTRE, FOLLOW_LEAD, TRANSITIONS, Action, AssignmentStatus, Role,
+                              TicketStatus, Transition, roles_for, status_for_lead)
+
+T, A = TicketStatus, AssignmentStatus
+
+# -- who is who ------------------------------------------------------------------------------
+
+#: One world user per centre role.
+CENTRE_USER = {
+    Role.CALL_TAKER: "call_taker", Role.EXPERT: "expert", Role.SUPERVISOR: "supervisor",
+    Role.CENTRE_REVIEWER: "reviewer", Role.MANAGER: "manager", Role.ADMIN: "admin",
+}
+#: Department users per department key: (handler, admin).
+DEPT_USERS = {"cgj": ("handler", "cgj_admin"), "dc": ("district_handler", "district_admin")}
+#: Users of *another* department with the same role, per department the order is with.
+OTHER_DEPT_USER = {
+    "cgj": {Role.DEPARTMENT_HANDLER: "handler_b", Role.DEPARTMENT_ADMIN: "district_admin"},
+    "dc": {Role.DEPARTMENT_HANDLER: "handler_b", Role.DEPARTMENT_ADMIN: "cgj_admin"},
+}
+#: Department of each department user (as in tests/conftest.py's ROLE_USERS).
+USER_DEPT = {"handler": "cgj", "cgj_admin": "cgj", "handler_b": "scj", "district_admin": "dc",
+             "district_handler": "dc", "street_handler": "dc_s1", "street_admin": "dc_s1",
+             "community_handler": "dc_s1_c1", "other_street_handler": "dc_s2"}
+
+
+def user_for(role: Role, dept: str) -> str:
+    """The world user acting in `role`; department roles from department `dept`."""
+    if role in CENTRE:
+        return CENTRE_USER[role]
+    handler, admin = DEPT_USERS[dept]
+    return handler if role == Role.DEPARTMENT_HANDLER else admin
+
+
+# -- the API, step by step ---------------------------------------------------------------------
+
+@dataclass
+class Ctx:
+    number: str
+    dept: str = "cgj"
+    master: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Flow:
+    """Drives orders through the API; every step must succeed."""
+
+    def __init__(self, api, new_ticket, world):
+        self.api, self.new_ticket, self.world = api, new_ticket, world
+        self.ids = {k: d.id for k, d in world.depts.items()}
+        self.paths = {d.id: d.path for d in world.depts.values()}
+        self.path_of = {k: d.path for k, d in world.depts.items()}
+
+    def do(self, user: str, number: str, action: str, body: dict | None = None) -> dict:
+        resp = self.api(user).action(number, action, body or {})
+        assert resp.status_code == 200, (user, action, resp.status_code, resp.get_json())
+        return resp.get_json()
+
+    def detail(self, number: str, user: str = "reviewer") -> dict:
+        resp = self.api(user).get(f"/tickets/{number}")
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    def events(self, number: str) -> list[dict]:
+        resp = self.api("reviewer").get(f"/tickets/{number}/events")
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()["items"]
+
+    def snapshot(self, *numbers: str) -> dict:
+        """Everything the centre sees of these orders: the whole detail and the whole trail."""
+        return {n: (self.detail(n), self.events(n)) for n in numbers if n}
+
+    def can_see(self, user: str, detail: dict) -> bool:
+        if user not in USER_DEPT:
+            return True
+        prefix = self.path_of[USER_DEPT[user]]
+        return any(self.paths[a["department"]["id"]].startswith(prefix) for a in detail["assignments"])
+
+
+# Valid fields for each action (ctx: the order; ids: department ids by key).
+def body_for(action: Action, outcome: str | None, ctx: Ctx, ids: dict) -> dict:
+    bodies = {
+        Action.ANSWER: {"reply": "已电话答复：占道经营请拨打城管热线。"},
+        Action.DISPATCH: {"department": ids[ctx.dept], "note": "请依职责办理"},
+        Action.SIGN: {},
+        Action.RETURN: {"reason": "不属于本单位职责"},
+        Action.SUB_DISPATCH: {"department": ids["dc_s1"], "note": "请街道核查"},
+        Action.REQUEST_EXTENSION: {"days": 3, "reason": "需协调多个部门"},
+        Action.REVIEW_EXTENSION: {"approve": True, "note": "同意延期"},
+        Action.REPLY: {"content": "已现场核查并清理摊点。", "contacted_citizen": True},
+        Action.VISIT: {"satisfaction": "satisfied", "resolved": True, "note": "市民表示满意"},
+        Action.REOPEN: {"reason": "市民反映问题依旧"},
+        Action.URGE: {"note": "请尽快办理"},
+        Action.SUPERVISE: {"note": "列入督办"},
+        Action.MERGE: {"into": ctx.master},
+        Action.CANCEL: {"reason": "重复来电"},
+        Action.COMMENT: {"content": "已与市民联系", "internal": True},
+        Action.GRANT_IDENTITY: {"department": ids[ctx.dept], "reason": "需与举报人核实现场"},
+    }
+    if action == Action.REVIEW_RETURN:
+        return {"redispatch": {"approve": True, "department": ids["scj"], "note": "改派市场监管局"},
+                "withdraw": {"approve": True, "note": "撤回重新研判"},
+                "refuse": {"approve": False, "note": "属于贵单位职责，请继续办理"}}[outcome]
+    if action == Action.REVIEW_REPLY:
+        return {"approve": {"approve": True, "note": "答复完整"},
+                "reject": {"approve": False, "note": "未说明处理结果"}}[outcome]
+    return bodies[action]
+
+
+def step(flow: Flow, ctx: Ctx, name: str) -> None:
+    """One named step of a recipe, as the user who would take it."""
+    handler, _admin = DEPT_USERS.get(ctx.dept, ("handler", "cgj_admin"))
+    ids, n = flow.ids, ctx.number
+    if name == "dispatch":
+        flow.do("call_taker", n, "dispatch", {"department": ids[ctx.dept]})
+    elif name == "dispatch_with_assist":
+        flow.do("call_taker", n, "dispatch", {"department": ids[ctx.dept], "assist": [ids["scj"]]})
+    elif name == "sign":
+        flow.do(handler, n, "sign")
+    elif name == "extend":
+        flow.do(handler, n, "request-extension", {"days": 3, "reason": "需协调"})
+    elif name == "assist_sign":
+        flow.do("handler_b", n, "sign")
+    elif name == "assist_extend":
+        flow.do("handler_b", n, "request-extension", {"days": 2, "reason": "协办需时间"})
+    elif name == "return":
+        flow.do(handler, n, "return", {"reason": "不属于本单位职责"})
+    elif name == "reply":
+        flow.do(handler, n, "reply", {"content": "已处理", "contacted_citizen": True})
+    elif name == "approve":
+        flow.do("reviewer", n, "review-reply", {"approve": True})
+    elif name == "visit":
+        flow.do("reviewer", n, "visit", {"satisfaction": "satisfied", "resolved": True})
+    elif name == "answer":
+        flow.do("call_taker", n, "answer", {"reply": "已直接答复"})
+    elif name == "withdraw":
+        flow.do("reviewer", n, "review-return", {"approve": True})
+    elif name == "merge":
+        flow.do("reviewer", n, "merge", {"into": flow.new_ticket(subject="另一工单")})
+    elif name == "cancel":
+        flow.do("reviewer", n, "cancel", {"reason": "市民撤回"})
+    else:  # pragma: no cover - a typo in a recipe
+        raise AssertionError(f"unknown recipe step {name}")
+
+
+#: Source states reachable through the API: (steps, the order's status afterwards).
+STATES: dict[str, tuple[tuple[str, ...], TicketStatus]] = {
+    "registered": ((), T.REGISTERED),
+    "withdrawn": (("dispatch", "return", "withdraw"), T.REGISTERED),
+    "awaiting_sign": (("dispatch",), T.AWAITING_SIGN),
+    "in_progress": (("dispatch", "sign"), T.IN_PROGRESS),
+    "returned": (("dispatch", "return"), T.RETURNED),
+    "returned_signed": (("dispatch", "sign", "return"), T.RETURNED),
+    "replied": (("dispatch", "sign", "reply"), T.REPLIED),
+    "awaiting_visit": (("dispatch", "sign", "reply", "approve"), T.AWAITING_VISIT),
+    "answered": (("answer",), T.AWAITING_VISIT),
+    "closed": (("dispatch", "sign", "reply", "approve", "visit"), T.CLOSED),
+    "closed_answered": (("answer", "visit"), T.CLOSED),
+    "merged": (("dispatch", "merge"), T.MERGED),
+    "cancelled": (("dispatch", "cancel"), T.CANCELLED),
+    # with an extension request waiting for the centre
+    "ext_awaiting_sign": (("dispatch_with_assist", "assist_sign", "assist_extend"), T.AWAITING_SIGN),
+    "ext_in_progress": (("dispatch", "sign", "extend"), T.IN_PROGRESS),
+    "ext_returned": (("dispatch", "sign", "extend", "return"), T.RETURNED),
+    "ext_replied": (("dispatch", "sign", "extend", "reply"), T.REPLIED),
+    "ext_awaiting_visit": (("dispatch", "sign", "extend", "reply", "approve"), T.AWAITING_VISIT),
+    "ext_closed": (("dispatch", "sign", "extend", "reply", "approve", "visit"), T.CLOSED),
+    "ext_merged": (("dispatch", "sign", "extend", "merge"), T.MERGED),
+    "ext_cancelled": (("dispatch", "sign", "extend", "cancel"), T.CANCELLED),
+}
+#: A plain recipe per ticket status.
+STATE_OF = {T.REGISTERED: "registered", T.AWAITING_SIGN: "awaiting_sign", T.IN_PROGRESS: "in_progress",
+            T.RETURNED: "returned", T.REPLIED: "replied", T.AWAITING_VISIT: "awaiting_visit",
+            T.CLOSED: "closed", T.MERGED: "merged", T.CANCELLED: "cancelled"}
+
+
+def bring(flow: Flow, state: str, *, dept: str = "cgj", **ticket) -> Ctx:
+    steps, status = STATES[state]
+    ctx = Ctx(flow.new_ticket(**ticket), dept=dept)
+    for name in steps:
+        step(flow, ctx, name)
+    assert flow.detail(ctx.number)["status"] == status.value, f"recipe {state} did not reach {status}"
+    return ctx
+
+
+# -- one recipe per row of the table -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recipe:
+    state: str          # key of STATES
+    actor: str          # the right-role user who takes the step
+    dept: str = "cgj"   # the department the order goes to (whose users act on assignments)
+
+
+def _recipes() -> dict[tuple, Recipe]:
+    r: dict[tuple, Recipe] = {
+        (Action.ANSWER, T.REGISTERED, None): Recipe("registered", "call_taker"),
+        (Action.DISPATCH, T.REGISTERED, None): Recipe("registered", "expert"),
+        (Action.REVIEW_RETURN, T.RETURNED, "redispatch"): Recipe("returned", "reviewer"),
+        (Action.REVIEW_RETURN, T.RETURNED, "withdraw"): Recipe("returned", "supervisor"),
+        (Action.REVIEW_RETURN, T.RETURNED, "refuse"): Recipe("returned", "reviewer"),
+        (Action.REVIEW_REPLY, T.REPLIED, "approve"): Recipe("replied", "reviewer"),
+        (Action.REVIEW_REPLY, T.REPLIED, "reject"): Recipe("replied", "supervisor"),
+        (Action.VISIT, T.AWAITING_VISIT, None): Recipe("awaiting_visit", "reviewer"),
+        (Action.REOPEN, T.CLOSED, "redispatch"): Recipe("closed", "reviewer"),
+        (Action.REOPEN, T.CLOSED, "register"): Recipe("closed_answered", "supervisor"),
+        (Action.CANCEL, T.REGISTERED, None): Recipe("registered", "call_taker"),
+        (Action.SIGN, A.AWAITING_SIGN, None): Recipe("awaiting_sign", "handler"),
+        (Action.RETURN, A.AWAITING_SIGN, None): Recipe("awaiting_sign", "handler"),
+        (Action.RETURN, A.IN_PROGRESS, None): Recipe("in_progress", "cgj_admin"),
+        (Action.SUB_DISPATCH, A.IN_PROGRESS, None): Recipe("in_progress", "district_admin", dept="dc"),
+        (Action.REQUEST_EXTENSION, A.IN_PROGRESS, None): Recipe("in_progress", "handler"),
+        (Action.REPLY, A.IN_PROGRESS, None): Recipe("in_progress", "handler"),
+    }
+    for s in (T.AWAITING_SIGN, T.IN_PROGRESS):
+        r[(Action.URGE, s, None)] = Recipe(STATE_OF[s], "reviewer")
+    for s in (T.AWAITING_SIGN, T.IN_PROGRESS, T.RETURNED, T.REPLIED):
+        r[(Action.SUPERVISE, s, None)] = Recipe(STATE_OF[s], "supervisor")
+        r[(Action.REVIEW_EXTENSION, s, None)] = Recipe("ext_" + STATE_OF[s], "reviewer")
+        r[(Action.CANCEL, s, None)] = Recipe(STATE_OF[s], "reviewer")
+    for s in (T.REGISTERED, T.AWAITING_SIGN, T.IN_PROGRESS, T.RETURNED, T.REPLIED):
+        r[(Action.MERGE, s, None)] = Recipe(STATE_OF[s], "supervisor")
+    r[(Action.CANCEL, T.AWAITING_VISIT, None)] = Recipe("awaiting_visit", "supervisor")
+    for s in TicketStatus:
+        # department staff comment where their department has the order; the centre elsewhere
+        r[(Action.COMMENT, s, None)] = Recipe(STATE_OF[s], "call_taker" if s == T.REGISTERED else "handler")
+        # identity goes to a department that had the order, so a registered one was dispatched once
+        r[(Action.GRANT_IDENTITY, s, None)] = Recipe("withdrawn" if s == T.REGISTERED else STATE_OF[s], "reviewer")
+    return r
+
+
+RECIPES = _recipes()
+
+
+def row_key(row: Transition) -> tuple:
+    return (row.action, row.source, row.outcome)
+
+
+def row_id(row: Transition) -> str:
+    target = row.target if row.target != FOLLOW_LEAD else "lead"
+    scope = "assignment " if row.scope == "assignment" else ""
+    return f"{row.action.value}{'(' + row.outcome + ')' if row.outcome else ''}:{scope}{row.source}->{target}"
+
+
+def test_every_row_has_a_recipe():
+    """A new row without a test path fails here; so does a recipe for a row that is gone."""
+    keys = [row_key(r) for r in TRANSITIONS]
+    assert len(set(keys)) == len(keys), "two rows share (action, source, outcome)"
+    missing = [row_id(r) for r in TRANSITIONS if row_key(r) not in RECIPES]
+    assert not missing, f"rows without a recipe in test_transitions.py: {missing}"
+    stale = set(RECIPES) - set(keys)
+    assert not stale, f"recipes for rows no longer in the table: {stale}"
+    assert len({row_id(r) for r in TRANSITIONS}) == len(TRANSITIONS)
+
+
+# -- checks ------------------------------------------------------------------------------------------
+
+def lead_of(detail: dict) -> dict | None:
+    leads = [a for a in detail["assignments"]
+             if a["role"] == "lead" and a["parent"] is None and a["status"] != "withdrawn"]
+    return leads[-1] if leads else None
+
+
+def acting_assignment(detail: dict, dept_id: int, status: str) -> dict:
+    mine = [a for a in detail["assignments"] if a["department"]["id"] == dept_id and a["status"] == status]
+    assert len(mine) == 1, detail["assignments"]
+    return mine[0]
+
+
+def assert_error(resp, status: int) -> dict:
+    body = resp.get_json()
+    assert resp.status_code == status, (resp.status_code, body)
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["fields"], dict)
+    return body["error"]
+
+
+def wrong_users(row: Transition, dept: str) -> list[str]:
+    users = [user_for(role, dept) for role in Role if role not in row.roles]
+    if row.scope == "assignment":
+        users += [OTHER_DEPT_USER[dept][role] for role in sorted(row.roles) if role in OTHER_DEPT_USER[dept]]
+    return users
+
+
+def role_of(user: str) -> Role:
+    for role, key in CENTRE_USER.items():
+        if key == user:
+            return role
+    return Role.DEPARTMENT_ADMIN if user.endswith("_admin") else Role.DEPARTMENT_HANDLER
+
+
+def refusal_for(flow: Flow, user: str, action: Action, detail: dict) -> int:
+    if not flow.can_see(user, detail):
+        return 404
+    return 403 if role_of(user) not in roles_for(action) else 409
+
+
+#: What else a user notices after each action (before, after: the centre's detail; ctx).
+def effects(action: Action, outcome, flow: Flow, ctx: Ctx, before: dict, after: dict, acting: dict | None):
+    ids = flow.ids
+    if action == Action.DISPATCH:
+        assert [(a["department"]["id"], a["role"], a["status"]) for a in after["assignments"]] == \
+            [(ids[ctx.dept], "lead", "awaiting_sign")]
+    elif action == Action.ANSWER:
+        assert after["answer"] and after["assignments"] == []
+    elif action == Action.URGE:
+        assert after["urge_count"] == before["urge_count"] + 1
+    elif action == Action.SUPERVISE:
+        assert after["supervision_level"] == before["supervision_level"] + 1
+    elif action == Action.COMMENT:
+        assert len(after["comments"]) == len(before["comments"]) + 1
+    elif action == Action.REQUEST_EXTENSION:
+        assert [e["status"] for e in after["extension_requests"]] == ["pending"]
+        assert after["extension_requests"][0]["assignment"] == acting["id"]
+    elif action == Action.REVIEW_EXTENSION:
+        (req,) = after["extension_requests"]
+        assert req["status"] == "approved"
+        old = next(a for a in before["assignments"] if a["id"] == req["assignment"])
+        new = next(a for a in after["assignments"] if a["id"] == req["assignment"])
+        assert datetime.fromisoformat(new["reply_due_at"]) > datetime.fromisoformat(old["reply_due_at"])
+        assert new["extended_days"] == old["extended_days"] + req["days"]
+    elif action == Action.SUB_DISPATCH:
+        (child,) = [a for a in after["assignments"] if a["parent"] == acting["id"]]
+        assert child["department"]["id"] == ids["dc_s1"] and child["status"] == "awaiting_sign"
+    elif action == Action.REPLY:
+        assert len(after["replies"]) == len(before["replies"]) + 1
+    elif action == Action.REVIEW_REPLY:
+        assert [r["status"] for r in after["replies"]] == ["approved" if outcome == "approve" else "rejected"]
+    elif action == Action.VISIT:
+        assert after["satisfaction"] == "satisfied" and after["resolved"] is True
+    elif action == Action.REVIEW_RETURN and outcome == "redispatch":
+        lead = lead_of(after)
+        assert lead["department"]["id"] == ids["scj"] and lead["status"] == "awaiting_sign"
+    elif action in (Action.MERGE, Action.CANCEL) or (action, outcome) == (Action.REVIEW_RETURN, "withdraw"):
+        assert all(a["status"] in ("withdrawn", "done") for a in after["assignments"])
+        if action == Action.MERGE:
+            assert after["merged_into"] == ctx.master
+            assert flow.events(ctx.master)[-1]["action"] == "merged-in"
+    elif action == Action.REOPEN:
+        assert after["reopen_count"] == before["reopen_count"] + 1
+        if outcome == "redispatch":
+            assert lead_of(after)["status"] == "awaiting_sign"
+    elif action == Action.GRANT_IDENTITY:
+        # the department may now read who reported it (the order is confidential)
+        assert flow.detail(ctx.number, "handler")["citizen"]["name"] == "张三"
+
+
+# -- every row: wrong roles refused, right role walks it ---------------------------------------------
+
+@pytest.mark.parametrize("row", TRANSITIONS, ids=[row_id(r) for r in TRANSITIONS])
+def test_transition(row: Transition, api, new_ticket, world):
+    recipe = RECIPES.get(row_key(row))
+    assert recipe is not None, f"no recipe for {row_id(row)}: add one to RECIPES"
+    flow = Flow(api, new_ticket, world)
+    ticket = {"is_confidential": True} if row.action == Action.GRANT_IDENTITY else {}
+    ctx = bring(flow, recipe.state, dept=recipe.dept, **ticket)
+    if row.action == Action.MERGE:
+        ctx.master = new_ticket(subject="主工单")
+    body = body_for(row.action, row.outcome, ctx, flow.ids)
+    before = flow.snapshot(ctx.number, ctx.master)
+    detail = before[ctx.number][0]
+
+    # wrong roles and other departments: refused, nothing changes
+    for user in wrong_users(row, recipe.dept):
+        assert role_of(user) not in row.roles or row.scope == "assignment"
+        expected = refusal_for(flow, user, row.action, detail)
+        err = assert_error(api(user).action(ctx.number, row.action.value, body), expected)
+        assert err["code"] == {403: "forbidden", 404: "not_found", 409: "invalid_state"}[expected], (user, err)
+        assert api(user).get(f"/tickets/{ctx.number}").status_code == (404 if expected == 404 else 200)
+        assert flow.snapshot(ctx.number, ctx.master) == before, f"{user} changed the order"
+
+    # the right role
+    assert role_of(recipe.actor) in row.roles
+    acting = None
+    if row.scope == "assignment":
+        acting = acting_assignment(detail, flow.ids[recipe.dept], row.source)
+    after = flow.do(recipe.actor, ctx.number, row.action.value, body)
+    after = flow.detail(ctx.number)  # as the centre sees it
+
+    if row.scope == "assignment":
+        mine = next(a for a in after["assignments"] if a["id"] == acting["id"])
+        assert mine["status"] == row.target
+        is_lead = acting["role"] == "lead" and acting["parent"] is None
+        expected_status = status_for_lead(A(row.target)).value if is_lead else detail["status"]
+    elif row.target == FOLLOW_LEAD:
+        returned = lead_of(detail)
+        expected_status = status_for_lead(A.IN_PROGRESS if returned["signed_at"] else A.AWAITING_SIGN).value
+        assert lead_of(after)["id"] == returned["id"]
+        assert lead_of(after)["status"] == (A.IN_PROGRESS if returned["signed_at"] else A.AWAITING_SIGN).value
+    else:
+        expected_status = row.target
+    assert after["status"] == expected_status
+
+    events = flow.events(ctx.number)
+    new = events[len(before[ctx.number][1]):]
+    assert events[:len(before[ctx.number][1])] == before[ctx.number][1], "the trail was rewritten"
+    mine = [e for e in new if e["action"] == row.action.value]
+    assert len(mine) == 1, new
+    assert (mine[0]["from_status"], mine[0]["to_status"]) == (detail["status"], expected_status)
+    assert mine[0]["actor"] == recipe.actor
+    effects(row.action, row.outcome, flow, ctx, detail, after, acting)
+
+
+# -- wrong state: a right role in a state without a row gets 409 ----------------------------------------
+
+TICKET_ACTIONS = sorted({r.action for r in TRANSITIONS if r.scope == "ticket"})
+ASSIGNMENT_ACTIONS = sorted({r.action for r in TRANSITIONS if r.scope == "assignment"})
+#: Recipes for a state, preferring one with a pending extension request so that
+#: review-extension is refused for the state, not for lack of a request.
+EXT_STATE = {T.AWAITING_VISIT: "ext_awaiting_visit", T.CLOSED: "ext_closed", T.MERGED: "ext_merged",
+             T.CANCELLED: "ext_cancelled"}
+#: Ticket states giving the cgj assignment each status (withdrawn: a return was withdrawn).
+ASSIGNMENT_STATE = {A.AWAITING_SIGN: "awaiting_sign", A.IN_PROGRESS: "in_progress", A.RETURNED: "returned",
+                    A.REPLIED: "replied", A.DONE: "awaiting_visit", A.WITHDRAWN: "withdrawn"}
+
+
+def right_user(action: Action, dept: str = "cgj") -> str:
+    roles = roles_for(action)
+    for role in (Role.CENTRE_REVIEWER, Role.CALL_TAKER, Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_ADMIN):
+        if role in roles:
+            return user_for(role, dept)
+    raise AssertionError(f"no user for {action}")  # pragma: no cover
+
+
+def assert_refused_unchanged(flow: Flow, user: str, number: str, action: Action, body: dict, status=409):
+    before = flow.snapshot(number, body.get("into") if isinstance(body.get("into"), str) else None)
+    err = assert_error(flow.api(user).action(number, action.value, body), status)
+    assert flow.snapshot(*before) == before
+    return err
+
+
+@pytest.mark.parametrize("action", TICKET_ACTIONS, ids=[a.value for a in TICKET_ACTIONS])
+def test_wrong_ticket_state_is_409(action: Action, api, new_ticket, world):
+    flow = Flow(api, new_ticket, world)
+    sources = {r.source for r in TRANSITIONS if r.action == action}
+    wrong = [s for s in TicketStatus if s not in sources]
+    if not wrong:
+        assert action in (Action.COMMENT, Action.GRANT_IDENTITY), f"{action} is allowed in every state?"
+        return
+    outcomes = sorted({r.outcome for r in TRANSITIONS if r.action == action}, key=str)
+    user = right_user(action)
+    for status in wrong:
+        state = EXT_STATE.get(status, STATE_OF[status]) if action == Action.REVIEW_EXTENSION else STATE_OF[status]
+        ctx = bring(flow, state)
+        ctx.master = new_ticket(subject="主工单") if action == Action.MERGE else None
+        for outcome in outcomes:
+            body = body_for(action, outcome, ctx, flow.ids)
+            err = assert_refused_unchanged(flow, user, ctx.number, action, body)
+            assert err["code"] == "invalid_state", (status, err)
+
+
+@pytest.mark.parametrize("action", ASSIGNMENT_ACTIONS, ids=[a.value for a in ASSIGNMENT_ACTIONS])
+def test_wrong_assignment_state_is_409(action: Action, api, new_ticket, world):
+    """The department's own assignment in a status without a row: 409, nothing changes."""
+    flow = Flow(api, new_ticket, world)
+    dept = "dc" if action == Action.SUB_DISPATCH else "cgj"
+    user = right_user(action, dept)
+    sources = {r.source for r in TRANSITIONS if r.action == action}
+    tried = set()
+    for status in AssignmentStatus:
+        if status in sources:
+            continue
+        ctx = bring(flow, ASSIGNMENT_STATE[status], dept=dept)
+        assigned = [a["status"] for a in flow.detail(ctx.number)["assignments"]
+                    if a["department"]["id"] == flow.ids[dept]]
+        assert assigned[-1] == status.value
+        err = assert_refused_unchanged(flow, user, ctx.number, action, body_for(action, None, ctx, flow.ids))
+        assert err["code"] == "invalid_state"
+        tried.add(status)
+    assert tried == set(AssignmentStatus) - sources
+
+
+def test_department_that_sees_the_order_but_has_no_assignment_gets_409(api, new_ticket, world):
+    """The district sees what its street holds, but cannot sign or reply for the street."""
+    flow = Flow(api, new_ticket, world)
+    number = new_ticket()
+    flow.do("call_taker", number, "dispatch", {"department": flow.ids["dc_s1"]})
+    for user, action, body in (("district_handler", Action.SIGN, {}),
+                               ("district_admin", Action.RETURN, {"reason": "不属于"}),
+                               ("district_handler", Action.REPLY, {"content": "已处理"})):
+        assert api(user).get(f"/tickets/{number}").status_code == 200
+        assert_refused_unchanged(flow, user, number, action, body)
+    for user in ("other_street_handler", "handler"):
+        assert_refused_unchanged(flow, user, number, Action.SIGN, {}, status=404)
+    flow.do("street_handler", number, "sign")
+    assert flow.detail(number)["status"] == "in_progress"
+
+
+# -- the outcomes and paths around the table -------------------------------------------------------------
+
+def test_review_return_outcomes(api, new_ticket, world):
+    flow = Flow(api, new_ticket, world)
+    # redispatch: the old lead is withdrawn, the new department takes it from the start
+    ctx = bring(flow, "returned")
+    flow.do("reviewer", ctx.number, "review-return", {"approve": True, "department": flow.ids["scj"]})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "awaiting_sign"
+    assert [(a["department"]["code"], a["status"]) for a in d["assignments"]] == \
+        [("CGJ", "withdrawn"), ("SCJ", "awaiting_sign")]
+    assert d["lead_department"]["code"] == "SCJ"
+    assert_refused_unchanged(flow, "handler", ctx.number, Action.SIGN, {})  # cgj's part is over
+    flow.do("handler_b", ctx.number, "sign")
+    assert flow.detail(ctx.number)["status"] == "in_progress"
+
+    # withdraw: back to the desk, no department holds it, it can be dispatched afresh
+    ctx = bring(flow, "returned_signed")
+    flow.do("supervisor", ctx.number, "review-return", {"approve": True, "note": "重新研判"})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "registered" and d["lead_department"] is None and d["sla"]["due_at"] is None
+    assert [a["status"] for a in d["assignments"]] == ["withdrawn"]
+    flow.do("call_taker", ctx.number, "dispatch", {"department": flow.ids["scj"]})
+    assert flow.detail(ctx.number)["status"] == "awaiting_sign"
+
+    # refuse: the department keeps it, where it was (unsigned -> awaiting sign, signed -> in progress)
+    for state, expected in (("returned", "awaiting_sign"), ("returned_signed", "in_progress")):
+        ctx = bring(flow, state)
+        assert_error(api("reviewer").action(ctx.number, "review-return", {"approve": False}), 422)
+        flow.do("reviewer", ctx.number, "review-return", {"approve": False, "note": "属于贵单位职责"})
+        d = flow.detail(ctx.number)
+        assert d["status"] == expected
+        assert [(a["department"]["code"], a["status"]) for a in d["assignments"]] == [("CGJ", expected)]
+        ev = flow.events(ctx.number)[-1]
+        assert (ev["action"], ev["from_status"], ev["to_status"]) == ("review-return", "returned", expected)
+        assert ev["data"]["outcome"] == "refuse"
+
+
+def test_reopen_gives_a_fresh_deadline_and_walks_again(api, new_ticket, world, clock):
+    flow = Flow(api, new_ticket, world)
+    ctx = bring(flow, "closed")
+    old = flow.detail(ctx.number)["assignments"][0]
+    clock.advance(days=14)  # the citizen calls back two weeks later
+    flow.do("reviewer", ctx.number, "reopen", {"reason": "问题依旧"})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "awaiting_sign" and d["reopen_count"] == 1
+    assert d["satisfaction"] is None and d["closed_at"] is None
+    new = d["assignments"][-1]
+    assert new["id"] != old["id"] and new["status"] == "awaiting_sign" and new["department"]["code"] == "CGJ"
+    assert datetime.fromisoformat(new["reply_due_at"]) > datetime.fromisoformat(old["reply_due_at"])
+    assert datetime.fromisoformat(new["dispatched_at"]) == clock.now
+    assert datetime.fromisoformat(d["sla"]["due_at"]) == datetime.fromisoformat(new["reply_due_at"])
+    # the reopened order walks the whole way again and follows its new lead
+    for user, action, body, status in (
+            ("handler", "sign", {}, "in_progress"),
+            ("handler", "reply", {"content": "再次处理", "contacted_citizen": True}, "replied"),
+            ("reviewer", "review-reply", {"approve": True}, "awaiting_visit"),
+            ("reviewer", "visit", {"satisfaction": "satisfied", "resolved": True}, "closed")):
+        flow.do(user, ctx.number, action, body)
+        assert flow.detail(ctx.number)["status"] == status, action
+
+
+def test_reopen_of_a_direct_answer_goes_back_to_the_desk(api, new_ticket, world):
+    flow = Flow(api, new_ticket, world)
+    ctx = bring(flow, "closed_answered")
+    flow.do("reviewer", ctx.number, "reopen", {"reason": "答复不清楚"})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "registered" and d["assignments"] == []
+    flow.do("call_taker", ctx.number, "dispatch", {"department": flow.ids["cgj"]})
+    assert flow.detail(ctx.number)["status"] == "awaiting_sign"
+
+
+def test_merge_into_a_master(api, new_ticket, world):
+    flow = Flow(api, new_ticket, world)
+    ctx = bring(flow, "in_progress")
+    master = new_ticket(subject="同一地点占道经营")
+    master_before = flow.detail(master)
+    flow.do("reviewer", ctx.number, "merge", {"into": master})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "merged" and d["merged_into"] == master and d["closed_at"]
+    assert [a["status"] for a in d["assignments"]] == ["withdrawn"]
+    ev = flow.events(ctx.number)[-1]
+    assert (ev["action"], ev["from_status"], ev["to_status"]) == ("merge", "in_progress", "merged")
+    merged_in = flow.events(master)[-1]
+    assert merged_in["action"] == "merged-in" and merged_in["data"] == {"from": ctx.number}
+    assert flow.detail(master)["status"] == master_before["status"] == "registered"
+    # the department's part is over; a merged order takes no more steps nor merges
+    assert_refused_unchanged(flow, "handler", ctx.number, Action.REPLY, {"content": "已处理"})
+    other = new_ticket()
+    err = assert_error(api("reviewer").action(other, "merge", {"into": ctx.number}), 422)
+    assert "into" in err["fields"]
+    assert_error(api("reviewer").action(master, "merge", {"into": master}), 422)
+
+
+def test_cancel(api, new_ticket, world):
+    flow = Flow(api, new_ticket, world)
+    number = new_ticket()
+    flow.do("call_taker", number, "cancel", {"reason": "恶意骚扰电话"})
+    assert flow.detail(number)["status"] == "cancelled"
+    assert_error(api("call_taker").action(number, "cancel", {}), 409)
+
+    ctx = bring(flow, "in_progress")
+    # a call taker cancels only at the desk; once a department has it, the centre's reviewers do
+    assert_refused_unchanged(flow, "call_taker", ctx.number, Action.CANCEL, {"reason": "市民撤回"})
+    flow.do("reviewer", ctx.number, "cancel", {"reason": "市民撤回"})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "cancelled" and [a["status"] for a in d["assignments"]] == ["withdrawn"]
+    assert_refused_unchanged(flow, "handler", ctx.number, Action.REPLY, {"content": "已处理"})
+    assert_refused_unchanged(flow, "reviewer", ctx.number, Action.REOPEN, {"reason": "x"})
+
+
+def test_sub_dispatch_path_reply_goes_up_through_the_parent(api, new_ticket, world):
+    flow = Flow(api, new_ticket, world)
+    ctx = bring(flow, "in_progress", dept="dc")
+    flow.do("district_admin", ctx.number, "sub-dispatch", {"department": flow.ids["dc_s1"]})
+    d = flow.detail(ctx.number)
+    parent, child = d["assignments"]
+    assert child["parent"] == parent["id"] and child["department"]["code"] == "DC_S1"
+    assert child["reply_due_at"] == parent["reply_due_at"]
+
+    # the street sees and signs its part; the order stays with the district
+    assert api("street_handler").get(f"/tickets/{ctx.number}").status_code == 200
+    assert api("other_street_handler").get(f"/tickets/{ctx.number}").status_code == 404
+    flow.do("street_handler", ctx.number, "sign")
+    assert flow.detail(ctx.number)["status"] == "in_progress"
+    # a sub-unit asks its parent for more time, not the centre
+    assert_refused_unchanged(flow, "street_handler", ctx.number, Action.REQUEST_EXTENSION,
+                             {"days": 2, "reason": "需时间"})
+    # the street replies to the district: nothing reaches the centre yet
+    flow.do("street_handler", ctx.number, "reply", {"content": "街道已清理摊点", "contacted_citizen": True})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "in_progress"
+    assert [a["status"] for a in d["assignments"]] == ["in_progress", "replied"]
+    assert [r["status"] for r in d["replies"]] == ["forwarded"]
+    assert_refused_unchanged(flow, "reviewer", ctx.number, Action.REVIEW_REPLY, {"approve": True})
+    # the district replies to the centre; the street's part is done
+    flow.do("district_handler", ctx.number, "reply", {"content": "经街道核查已清理", "contacted_citizen": True})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "replied"
+    assert [a["status"] for a in d["assignments"]] == ["replied", "done"]
+    ev = flow.events(ctx.number)[-1]
+    assert (ev["action"], ev["from_status"], ev["to_status"]) == ("reply", "in_progress", "replied")
+    flow.do("reviewer", ctx.number, "review-reply", {"approve": True})
+    d = flow.detail(ctx.number)
+    assert d["status"] == "awaiting_visit"
+    assert [a["status"] for a in d["assignments"]] == ["done", "done"]
+
+
+def test_return_window(api, new_ticket, world, clock):
+    """Returns are accepted for 2 working days after dispatch; 3 working days on: 409."""
+    flow = Flow(api, new_ticket, world)
+    clock.set(datetime(2026, 6, 15, 10, 0, tzinfo=TZ))      # Monday
+    late, in_time = bring(flow, "in_progress"), bring(flow, "awaiting_sign")
+    clock.set(datetime(2026, 6, 17, 9, 0, tzinfo=TZ))       # Wednesday: within 2 working days
+    flow.do("handler", in_time.number, "return", {"reason": "不属于本单位职责"})
+    assert flow.detail(in_time.number)["status"] == "returned"
+    clock.set(datetime(2026, 6, 18, 10, 0, tzinfo=TZ))      # Thursday: 3 working days after dispatch
+    err = assert_refused_unchanged(flow, "handler", late.number, Action.RETURN, {"reason": "不属于本单位职责"})
+    assert err["code"] == "invalid_state"
+    # what is left to the department is to reply (or ask for more time)
+    flow.do("handler", late.number, "reply", {"content": "已处理", "contacted_citizen": False})
+    assert flow.detail(late.number)["status"] == "replied"
