@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     sqlite_tuning.install()
 
     from hotline import models  # noqa: F401  (every model registered with the metadata)
+    from hotline.api import admin as _api_admin  # noqa: F401  (routes on the API blueprint)
     from hotline.api.blueprint import bp as api_bp
     from hotline.auth.blueprint import bp as auth_bp
     from hotline.home.blueprint import bp as home_bp

@@ -89,6 +89,31 @@ def calendar_import(year: int, provisional: bool) -> None:
     click.echo(f"imported {count} days of {year}, {kind}")
 
 
+@calendar_group.command("set")
+@click.argument("day")
+@click.option("--workday/--holiday", required=True, help="Whether DAY is a working day.")
+@click.option("--note", help="Holiday or make-up day name.")
+@with_appcontext
+def calendar_set(day: str, workday: bool, note: str | None) -> None:
+    """Mark one DAY (YYYY-MM-DD) as a working day or a holiday."""
+    from datetime import date
+
+    from hotline.extensions import db
+    from hotline.sla import service
+    from workflows.deadlines import CalendarMissing
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        _fail(f"{day!r} is not a date like 2026-11-22")
+    try:
+        service.set_day(when, workday, note)
+        db.session.commit()
+    except CalendarMissing as err:
+        db.session.rollback()
+        _fail(str(err))
+    click.echo(f"{when.isoformat()} is now a {'working day' if workday else 'holiday'}")
+
+
 @click.command("seed", help="Load the demo city: departments, categories, users, policies, orders.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has departments.")
 @click.option("--orders", default=3000, show_default=True, help="How many demo orders.")

@@ -246,6 +246,9 @@ class ApiClient:
     def post(self, path, json=None, **kw):
         return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
     def action(self, number, action, json=None, **kw):
         return self.post(f"/tickets/{number}/{action}", json=json or {}, **kw)
 

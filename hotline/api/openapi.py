@@ -92,9 +92,9 @@ def spec() -> dict:
                 "type": "object", "properties": {"file": {"type": "string", "format": "binary"},
                                                  "confidential": BOOL}, "required": ["file"]}}}},
             "responses": {"201": _json(OBJ, "Stored"), **ERRORS}}},
-        "/tickets/{number}/attachments/{id}": {"get": {
+        "/tickets/{number}/attachments/{attachment_id}": {"get": {
             "summary": "Download an attachment",
-            "parameters": [number, {"name": "id", "in": "path", "required": True, "schema": INT}],
+            "parameters": [number, {"name": "attachment_id", "in": "path", "required": True, "schema": INT}],
             "responses": {"200": {"description": "The file"}, **ERRORS}}},
         "/citizens": {"get": {"summary": "A caller and their earlier orders, newest first",
                               "parameters": [{"name": "phone", "in": "query", "required": True, "schema": STR}],
@@ -109,6 +109,25 @@ def spec() -> dict:
         "/health": {"get": {"summary": "Liveness of the database, broker and gateways", "security": [],
                             "responses": {"200": _json(OBJ), "503": _json(OBJ, "Degraded")}}},
         "/me": {"get": {"summary": "The calling user", "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/calendar": {"get": {"summary": "The working-day calendar of one year",
+                              "parameters": [{"name": "year", "in": "query", "required": True, "schema": INT}],
+                              "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/calendar/{day}": {"put": {
+            "summary": "Mark a day as working or not (administrators)",
+            "parameters": [{"name": "day", "in": "path", "required": True,
+                            "schema": {"type": "string", "format": "date"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["is_workday"], "properties": {"is_workday": BOOL, "note": STR}}}}},
+            "responses": {"200": _json(OBJ), "503": _json(OBJ, "Year not in the calendar"), **ERRORS}}},
+        "/sla-policies": {"get": {"summary": "Deadline policies", "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/sla-policies/{policy_id}": {"put": {
+            "summary": "Change a deadline policy (administrators)",
+            "parameters": [{"name": "policy_id", "in": "path", "required": True, "schema": INT}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["amount"], "properties": {
+                    "amount": {"type": "integer", "minimum": 0},
+                    "unit": {"type": "string", "enum": ["minutes", "working_days"]}}}}}},
+            "responses": {"200": _json(OBJ), **ERRORS}}},
     }
     for action, (props, required) in ACTION_FIELDS.items():
         body = {"type": "object", "properties": props}

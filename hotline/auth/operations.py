@@ -56,7 +56,10 @@ def user_for_token(token: str) -> User | None:
         return None
     now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-        row.last_used_at = now  # written at most every five minutes, not on every call
+        # At most every five minutes, in a transaction of its own: a request's own work never
+        # waits on the token row, and a read-only request still records the use.
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return row.user
 
 

@@ -61,7 +61,9 @@ def calendar_unavailable(err: dl.CalendarMissing) -> Unavailable:
 
     The message names the year and how to fix it (`hotline calendar import YEAR`).
     """
-    return Unavailable(str(err), code="calendar_missing")
+    from flask_babel import gettext as _
+    return Unavailable(_("No working-day calendar for %(year)d: import it with `hotline calendar import %(year)d` "
+                         "or enter it under Administration → Calendar.", year=err.year), code="calendar_missing")
 
 
 def due(start: datetime, step: str, urgency: str, ticket_type: str) -> datetime:

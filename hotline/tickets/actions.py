@@ -446,10 +446,13 @@ def request_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> N
     a, _tr = _own_assignment(Action.REQUEST_EXTENSION, ticket, actor)
     limit = sla.rule("extension_max", ticket.urgency, ticket.type).amount
     left = max(0, limit - a.extended_days)
-    days = f.integer("days", required=True, low=1, high=max(1, left))
+    days = f.integer("days", required=True, low=1)
     reason = f.text("reason", required=True, max_len=4000)
     if left == 0:
         f.error("days", _("This assignment already has the most extension allowed (%(n)d working days).", n=limit))
+    elif days is not None and days > left:
+        f.error("days", _("Extensions may add at most %(n)d working days in total; %(left)d are left.",
+                          n=limit, left=left))
     f.done()
     if a.parent_id is not None:
         raise Conflict(_("A sub-unit asks its parent department, which asks the centre."))

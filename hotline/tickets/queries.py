@@ -134,7 +134,7 @@ def _yellow_ids(now: datetime) -> sa.Select:
         used = start + (Ticket.due_at - start) * 0.75 <= now
     else:
         day = sa.func.julianday
-        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%f")
+        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
         used = day(start) + (day(Ticket.due_at) - day(start)) * 0.75 <= day(stamp)
     return sa.select(Ticket.id).where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now, used)
 

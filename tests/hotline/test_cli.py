@@ -56,3 +56,18 @@ def test_migrations_downgrade_and_upgrade(app, db_session):
     assert "tickets" not in sa.inspect(db.engine).get_table_names()
     upgrade()
     assert "tickets" in sa.inspect(db.engine).get_table_names()
+
+
+def test_calendar_set_changes_deadlines(app, world, api, new_ticket, clock):
+    from datetime import datetime
+
+    from tests.conftest import TZ
+    # 2026-06-16 (Tuesday) becomes a holiday: a complaint dispatched Monday 10:00 loses a day
+    result = run(app, "calendar", "set", "2026-06-16", "--holiday", "--note", "临时调整")
+    assert result.exit_code == 0, result.output
+    number = new_ticket()
+    body = api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).get_json()
+    lead = body["assignments"][0]
+    assert datetime.fromisoformat(lead["sign_due_at"]) == datetime(2026, 6, 17, 10, 0, tzinfo=TZ)
+    assert run(app, "calendar", "set", "2031-01-01", "--workday").exit_code == 1
+    assert run(app, "calendar", "set", "not-a-date", "--workday").exit_code == 1

@@ -1,5 +1,6 @@
 """The API around the orders: OpenAPI, errors, pagination, trees, reports, health, attachments."""
 import io
+import re
 import struct
 import zlib
 
@@ -22,11 +23,12 @@ def test_openapi_is_valid_and_describes_every_route(app, api):
     described = {p for p in spec["paths"]}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint not in ("api.openapi", "api.docs"):
-            path = rule.rule[len("/api/v1"):].replace("<number>", "{number}").replace(
-                "<int:attachment_id>", "{id}")
-            if path == "/tickets/{number}/<action>":
-                continue
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            if path == "/tickets/{number}/{action}":
+                continue  # described action by action below
             assert path in described, f"{rule.rule} is missing from openapi.json"
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert method.lower() in spec["paths"][path], f"{method} {rule.rule} is missing"
     from workflows.states import Action
     for action in Action:
         if action != Action.REGISTER:
@@ -174,3 +176,23 @@ def test_open311_services_and_requests(app, api, new_ticket, world):
     refused = client.post("/open311/v2/requests.json", data={"service_code": "1001", "description": "x"})
     assert refused.status_code == 403
     assert SAMPLE_TICKET  # the API and Open311 register through the same operation
+
+
+def test_administrators_edit_the_calendar_and_policies(api, world, new_ticket):
+    days = api("reviewer").get("/calendar?year=2025").get_json()
+    assert days["is_known"] and days["source"] == "chinesecalendar"
+    by_date = {d["date"]: d for d in days["items"]}
+    assert by_date["2025-09-28"]["is_workday"] is True and by_date["2025-10-01"]["is_workday"] is False
+    assert api("reviewer").put("/calendar/2026-06-16", json={"is_workday": False}).status_code == 403
+    assert api("admin").put("/calendar/2026-06-16", json={"is_workday": False}).status_code == 200
+    missing = api("admin").put("/calendar/2031-01-01", json={"is_workday": True})
+    assert missing.status_code == 503 and "2031" in missing.get_json()["error"]["message"]
+    policies = api("admin").get("/sla-policies").get_json()["items"]
+    complaint = next(p for p in policies if p["step"] == "reply" and p["ticket_type"] == "complaint")
+    assert api("reviewer").put(f"/sla-policies/{complaint['id']}", json={"amount": 2}).status_code == 403
+    changed = api("admin").put(f"/sla-policies/{complaint['id']}", json={"amount": 2})
+    assert changed.status_code == 200 and changed.get_json()["amount"] == 2
+    number = new_ticket()
+    lead = api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).get_json()
+    # Monday 2026-06-15 10:00 + 2 working days, with Tuesday now a holiday: Thursday 10:00
+    assert lead["assignments"][0]["reply_due_at"].startswith("2026-06-18T10:00")

@@ -393,6 +393,24 @@ def test_reporter_identity_is_hidden_until_the_centre_grants_it(api, orders):
             "name": REPORTER["name"], "phone": REPORTER["phone"], "is_vip": False, "is_hidden": False}
 
 
+def test_a_grant_is_for_one_department_only(app, api, world, orders, new_ticket):
+    """A report led by cgj with scj assisting: scj sees the order but not whom cgj was granted."""
+    number = new_ticket(type="report", subject="举报无证经营", content="某店无证经营。", citizen=REPORTER)
+    resp = api("call_taker").action(number, "dispatch", {"department": orders.dept["cgj"],
+                                                          "assist": [orders.dept["scj"]]})
+    assert resp.status_code == 200, resp.get_json()
+    assert api("reviewer").action(number, "grant-identity", {"department": orders.dept["cgj"],
+                                                             "reason": "核实"}).status_code == 200
+    assert _identity_as_seen(api, "handler", number)["name"] == REPORTER["name"]
+    assert _identity_as_seen(api, "handler_b", number) == HIDDEN
+    for path in (f"/tickets/{number}", f"/tickets/{number}/events", "/tickets/export.csv"):
+        assert REPORTER["name"] not in text_of(api("handler_b").get(path)), path
+    hidden = open311(app, f"requests/{number}.json", world.tokens["handler_b"]).get_json()[0]
+    assert hidden["description"] is None
+    assert open311(app, f"requests/{number}.json", world.tokens["handler"]).get_json()[0]["description"] == \
+        "举报无证经营"
+
+
 def test_marked_confidential_order_hides_identity_like_a_report(api, orders, new_ticket):
     number = new_ticket(is_confidential=True, citizen={"name": "赵六", "phone": "13655554444"})
     dispatch(api, number, orders.dept["cgj"])
