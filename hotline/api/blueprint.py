@@ -53,7 +53,7 @@ def create_ticket():
     user = api_user()
     # committed before the reply is built, so the day's number counter is locked only briefly
     ticket = writes(register_ticket)(user, json_body())
-    body = schemas.ticket_detail(ticket, user, utcnow())
+    body = schemas.ticket_detail(ticket, user, utcnow(), fresh=True)
     return jsonify(body), 201, {"Location": url_for("api.get_ticket", number=ticket.number)}
 
 

@@ -74,7 +74,7 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None]
     is_revoked: Mapped[bool] = mapped_column(default=False)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(lazy="joined")
 
     @staticmethod
     def hash(token: str) -> str:

@@ -8,7 +8,10 @@ from hotline.citizens.models import mask_phone
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, IdentityGrant, Ticket
-from workflows.states import CENTRE, DEPARTMENT, Role
+from workflows.states import CENTRE, DEPARTMENT, AssignmentStatus, Role, TicketStatus
+
+#: Final states reached by withdrawing every assignment; the departments keep sight of them.
+ENDED_BY_WITHDRAWAL = (TicketStatus.MERGED, TicketStatus.CANCELLED)
 from workflows.vocabulary import TicketType
 
 
@@ -23,6 +26,12 @@ def subtree_ids(department_id: int) -> sa.Select:
     return sa.select(Department.id).where(Department.path.startswith(path, autoescape=False))
 
 
+def _counts_for_access(assignment: Assignment, ticket: Ticket) -> bool:
+    """A withdrawn assignment (a return approved, a re-dispatch) no longer opens the order,
+    except on orders that ended by merge or cancellation, which withdraw everyone."""
+    return assignment.status != AssignmentStatus.WITHDRAWN or ticket.status in ENDED_BY_WITHDRAWAL
+
+
 def visible_filter(user: User):
     """A WHERE clause limiting Ticket rows to those `user` may see (None: all)."""
     if user.role in CENTRE:
@@ -31,6 +40,7 @@ def visible_filter(user: User):
         return sa.exists().where(
             Assignment.ticket_id == Ticket.id,
             Assignment.department_id.in_(subtree_ids(user.department_id)),
+            sa.or_(Assignment.status != AssignmentStatus.WITHDRAWN, Ticket.status.in_(ENDED_BY_WITHDRAWAL)),
         )
     return sa.false()
 
@@ -41,7 +51,7 @@ def can_view(user: User, ticket: Ticket) -> bool:
     if user.role not in DEPARTMENT or user.department is None:
         return False
     prefix = user.department.path
-    return any(a.department.path.startswith(prefix) for a in ticket.assignments)
+    return any(a.department.path.startswith(prefix) and _counts_for_access(a, ticket) for a in ticket.assignments)
 
 
 def identity_granted(user: User, ticket: Ticket) -> bool:

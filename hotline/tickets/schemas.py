@@ -71,9 +71,12 @@ def assignment_json(a, now: datetime) -> dict:
     }
 
 
-def ticket_detail(ticket: Ticket, viewer: User, now: datetime) -> dict:
+COLLECTIONS = ("assignments", "replies", "extension_requests", "visits", "comments", "attachments")
+
+
+def ticket_detail(ticket: Ticket, viewer: User, now: datetime, *, fresh: bool = False) -> dict:
+    """The whole order; `fresh` (just registered) skips loading what cannot exist yet."""
     out = ticket_summary(ticket, viewer, now)
-    identity = permissions.can_see_identity(viewer, ticket)
     out.update({
         "content": ticket.content,
         "address": ticket.address,
@@ -85,36 +88,38 @@ def ticket_detail(ticket: Ticket, viewer: User, now: datetime) -> dict:
         "closed_at": iso(ticket.closed_at),
         "satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
         "resolved": ticket.is_resolved,
-        "merged_into": ticket.merged_into.number if ticket.merged_into else None,
+        "merged_into": ticket.merged_into.number if ticket.merged_into_id else None,
         "reopen_count": ticket.reopen_count,
         "urge_count": ticket.urge_count,
         "supervision_level": ticket.supervision_level,
+    })
+    out.update({name: [] for name in COLLECTIONS} if fresh else _collections(ticket, viewer, now))
+    return out
+
+
+def _collections(ticket: Ticket, viewer: User, now: datetime) -> dict:
+    identity = permissions.can_see_identity(viewer, ticket)
+
+    def rows(model, order=None):
+        return db.session.scalars(sa.select(model).where(model.ticket_id == ticket.id).order_by(order or model.id))
+
+    return {
         "assignments": [assignment_json(a, now) for a in ticket.assignments],
         "replies": [{"id": r.id, "assignment": r.assignment_id, "content": r.content,
                      "contacted_citizen": r.contacted_citizen, "status": r.status.value,
-                     "created_at": iso(r.created_at), "review_note": r.review_note}
-                    for r in db.session.scalars(sa.select(Reply).where(Reply.ticket_id == ticket.id)
-                                                .order_by(Reply.id))],
+                     "created_at": iso(r.created_at), "review_note": r.review_note} for r in rows(Reply)],
         "extension_requests": [{"id": e.id, "assignment": e.assignment_id, "days": e.days, "reason": e.reason,
                                 "status": e.status.value, "requested_at": iso(e.requested_at),
-                                "new_due_at": iso(e.new_due_at)}
-                               for e in db.session.scalars(sa.select(ExtensionRequest).where(
-                                   ExtensionRequest.ticket_id == ticket.id).order_by(ExtensionRequest.id))],
+                                "new_due_at": iso(e.new_due_at)} for e in rows(ExtensionRequest)],
         "visits": [{"satisfaction": v.satisfaction.value, "resolved": v.is_resolved, "note": v.note,
-                    "visited_at": iso(v.visited_at)}
-                   for v in db.session.scalars(sa.select(ReturnVisit).where(
-                       ReturnVisit.ticket_id == ticket.id).order_by(ReturnVisit.id))],
+                    "visited_at": iso(v.visited_at)} for v in rows(ReturnVisit)],
         "comments": [{"id": c.id, "content": c.content, "internal": c.is_internal,
                       "author": c.author.display_name if c.author else None, "created_at": iso(c.created_at)}
-                     for c in db.session.scalars(sa.select(Comment).where(
-                         Comment.ticket_id == ticket.id).order_by(Comment.id))],
+                     for c in rows(Comment)],
         "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
                          "sha256": a.sha256, "created_at": iso(a.created_at)}
-                        for a in db.session.scalars(sa.select(Attachment).where(
-                            Attachment.ticket_id == ticket.id).order_by(Attachment.id))
-                        if identity or not a.is_confidential],
-    })
-    return out
+                        for a in rows(Attachment) if identity or not a.is_confidential],
+    }
 
 
 def event_json(event: TicketEvent) -> dict:

@@ -572,3 +572,25 @@ def test_open311_hides_a_report_from_those_who_may_not_see_its_reporter(app, api
     for user in ("handler", "reviewer"):
         text = json.dumps(open311(app, "requests.json", world.tokens[user]).get_json(), ensure_ascii=False)
         assert REPORTER["name"] not in text and REPORTER["phone"] not in text
+
+
+def test_a_department_whose_return_was_approved_loses_sight_of_the_order(api, world, new_ticket):
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    assert api("handler").action(number, "return", {"reason": "不属于本单位职责"}).status_code == 200
+    assert api("handler").get(f"/tickets/{number}").status_code == 200  # still theirs while under review
+    resp = api("reviewer").action(number, "review-return", {"approve": True, "department": world.dept("scj").id})
+    assert resp.status_code == 200
+    api("handler_b").action(number, "sign")
+    api("handler_b").action(number, "reply", {"content": "已处理，涉事商户已整改。"})
+    assert api("handler").get(f"/tickets/{number}").status_code == 404
+    assert number not in {t["number"] for t in api("handler").get("/tickets").get_json()["items"]}
+    assert api("handler_b").get(f"/tickets/{number}").status_code == 200
+
+
+def test_departments_keep_sight_of_orders_cancelled_while_with_them(api, world, new_ticket):
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    api("reviewer").action(number, "cancel", {"reason": "市民撤回诉求"})
+    body = api("handler").get(f"/tickets/{number}")
+    assert body.status_code == 200 and body.get_json()["status"] == "cancelled"
