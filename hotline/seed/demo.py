@@ -259,7 +259,7 @@ def _advance(rng, ticket, users, handler_for, admins, depts, districts, at, now)
             if age_days > 2 and (t := step(20, 40)):
                 _visit(rng, ticket, users, t)
         return
-    if rng.random() < 0.01 and (t := step(0.1, 1)):
+    if rng.random() < 0.03 and (t := step(0.1, 1)):  # prank calls, withdrawn requests
         perform(ticket, "cancel", users["reviewer"], {"reason": "重复来电，市民撤回诉求。"}, at=t)
         return
     dept = None
@@ -279,7 +279,7 @@ def _advance(rng, ticket, users, handler_for, admins, depts, districts, at, now)
         perform(ticket, "return", handler, {"reason": "不属于本单位职责，建议转交属地街道。"}, at=t)
         if age_days < 12 and rng.random() < 0.5 or not (t := step(1, 6)):
             return  # the centre has not reviewed this return yet
-        dept = rng.choice(districts)
+        dept = rng.choice([d for d in districts if d.id != dept.id])
         perform(ticket, "review-return", users["reviewer"], {"approve": True, "department": dept.id,
                                                              "note": "同意退单，改派属地。"}, at=t)
         handler = handler_for(dept)

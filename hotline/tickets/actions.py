@@ -97,17 +97,10 @@ def _department(f: Fields, name: str, *, required: bool) -> Department | None:
     return dept
 
 
-def _lead(ticket: Ticket) -> Assignment | None:
-    """The current top-level lead: the newest one not withdrawn (a reopened order keeps its done ones)."""
-    leads = [a for a in ticket.assignments
-             if a.role == AssignmentRole.LEAD and a.parent_id is None and a.status != AssignmentStatus.WITHDRAWN]
-    return leads[-1] if leads else None
-
-
 def _set_status(ticket: Ticket, target: str) -> tuple[str, str]:
     before = ticket.status
     if target == FOLLOW_LEAD:
-        lead = _lead(ticket)
+        lead = ticket.lead
         ticket.status = states.status_for_lead(lead.status) if lead else TicketStatus.REGISTERED
     else:
         ticket.status = TicketStatus(target)
@@ -138,6 +131,14 @@ def _start_clock(ticket: Ticket, lead: Assignment, at: datetime) -> None:
     ticket.lead_department = lead.department  # lead.department_id is unset until the flush
     ticket.sla_started_at = at
     ticket.due_at = lead.reply_due_at
+
+
+def _close_pending_extensions(ticket: Ticket, actor: User, at: datetime) -> None:
+    """Extension requests still waiting when the order leaves the departments are closed."""
+    for request in db.session.scalars(sa.select(ExtensionRequest).where(
+            ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == ExtensionStatus.PENDING)):
+        request.status, request.decided_by_id, request.decided_at = ExtensionStatus.DENIED, actor.id, at
+        request.decision_note = "order finished"
 
 
 def _withdraw_all(ticket: Ticket, root: Assignment | None = None) -> None:
@@ -202,8 +203,10 @@ def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     note = f.text("note", max_len=2000)
     if approve is False and not note:
         f.error("note", _("Say why the return is refused; the department will read it."))
+    lead = ticket.lead
+    if approve and new_dept is not None and lead is not None and new_dept.id == lead.department_id:
+        f.error("department", _("Choose another department: this one returned the order."))
     f.done()
-    lead = _lead(ticket)
     outcome = "refuse" if not approve else ("redispatch" if new_dept else "withdraw")
     tr = _check_ticket(Action.REVIEW_RETURN, ticket, actor, outcome)
     if outcome == "refuse":
@@ -243,7 +246,7 @@ def review_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> No
         for child in ticket.assignments:
             if child.parent_id == assignment.id and child.reply_due_at == old_due:
                 child.reply_due_at = new_due
-        if _lead(ticket) is assignment:
+        if ticket.lead is assignment:
             ticket.due_at = new_due
     else:
         request.status = ExtensionStatus.DENIED
@@ -262,7 +265,7 @@ def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
         f.error("note", _("Say what is missing from the reply; the department will read it."))
     f.done()
     tr = _check_ticket(Action.REVIEW_REPLY, ticket, actor, "approve" if approve else "reject")
-    lead = _lead(ticket)
+    lead = ticket.lead
     pending = db.session.scalars(sa.select(Reply).where(
         Reply.ticket_id == ticket.id, Reply.status == ReplyStatus.PENDING)).all()
     for reply in pending:
@@ -270,9 +273,11 @@ def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
             reply.status = ReplyStatus.APPROVED if approve else ReplyStatus.REJECTED
             reply.reviewed_by_id, reply.reviewed_at, reply.review_note = actor.id, at, note
     if approve:
+        # the order's answer is given: every department's part in it ends here
         for a in ticket.assignments:
-            if a.status == AssignmentStatus.REPLIED:
+            if a.status == AssignmentStatus.REPLIED or a.status in ASSIGNMENT_ACTIVE:
                 a.status = AssignmentStatus.DONE
+        _close_pending_extensions(ticket, actor, at)
         ticket.sla_started_at, ticket.due_at = at, sla.due(at, "visit", ticket.urgency, ticket.type)
     else:
         lead.status, lead.replied_at, ticket.replied_at = AssignmentStatus.IN_PROGRESS, None, None
@@ -356,6 +361,7 @@ def merge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
                                   number=number, status=title(master.status)))
     f.done()
     _withdraw_all(ticket)
+    _close_pending_extensions(ticket, actor, at)
     ticket.merged_into_id, ticket.closed_at = master.id, at
     _event(ticket, actor, Action.MERGE, at, _set_status(ticket, tr.target), data={"into": master.number})
     _event(master, actor, "merged-in", at, data={"from": ticket.number})
@@ -367,6 +373,7 @@ def cancel(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     reason = f.text("reason", required=True, max_len=4000)
     f.done()
     _withdraw_all(ticket)
+    _close_pending_extensions(ticket, actor, at)
     ticket.closed_at = at
     _event(ticket, actor, Action.CANCEL, at, _set_status(ticket, tr.target), note=reason)
 

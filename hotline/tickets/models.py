@@ -77,11 +77,10 @@ class Ticket(db.Model):
 
     @property
     def lead(self) -> "Assignment | None":
-        """The live top-level lead assignment, if any."""
-        for a in self.assignments:
-            if a.role == AssignmentRole.LEAD and a.parent_id is None and a.status != AssignmentStatus.WITHDRAWN:
-                return a
-        return None
+        """The current top-level lead: the newest not withdrawn (a reopened order keeps its done ones)."""
+        leads = [a for a in self.assignments
+                 if a.role == AssignmentRole.LEAD and a.parent_id is None and a.status != AssignmentStatus.WITHDRAWN]
+        return leads[-1] if leads else None
 
 
 class TicketSequence(db.Model):

@@ -8,13 +8,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
+from hotline.categories.models import Category
+from hotline.citizens.models import Citizen
 from hotline.citizens.operations import normalize_phone
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import permissions
 from hotline.tickets.models import Assignment, Ticket
-from hotline.citizens.models import Citizen
 from workflows.states import CENTRE, WITH_DEPARTMENT, AssignmentStatus, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
 
@@ -92,7 +93,6 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     if urgency:
         query = query.where(Ticket.urgency == urgency)
     if category:
-        from hotline.categories.models import Category
         codes = sa.select(Category.id).where(Category.code.startswith(category, autoescape=True))
         query = query.where(Ticket.category_id.in_(codes))
     if department is not None:

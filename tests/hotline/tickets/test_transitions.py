@@ -14,7 +14,7 @@ module; every test works on orders of its own, so they cannot disturb one anothe
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
@@ -82,7 +82,6 @@ class Ctx:
     number: str
     dept: str = "cgj"
     master: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class Flow:
@@ -725,3 +724,28 @@ def test_return_window(api, new_ticket, world, clock):
     # what is left to the department is to reply (or ask for more time)
     flow.do("handler", late.number, "reply", {"content": "已处理", "contacted_citizen": False})
     assert flow.detail(late.number)["status"] == "replied"
+
+
+def test_approving_the_reply_ends_every_departments_part(api, world, new_ticket):
+    cgj, scj = world.dept("cgj").id, world.dept("scj").id
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": cgj, "assist": [scj]})
+    api("handler").action(number, "sign")
+    api("handler_b").action(number, "sign")
+    assert api("handler_b").action(number, "request-extension", {"days": 2, "reason": "需要联合检查"}).status_code == 200
+    api("handler").action(number, "reply", {"content": "已处理"})
+    assert api("reviewer").action(number, "review-reply", {"approve": True}).status_code == 200
+    detail = api("reviewer").get(f"/tickets/{number}").get_json()
+    assert {a["status"] for a in detail["assignments"]} == {"done"}
+    assert [e["status"] for e in detail["extension_requests"]] == ["denied"]
+    # the assisting department can no longer act on the answered order
+    assert api("handler_b").action(number, "reply", {"content": "补充"}).status_code == 409
+
+
+def test_a_return_is_not_redispatched_to_the_department_that_returned_it(api, world, new_ticket):
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    api("handler").action(number, "return", {"reason": "不属于本单位"})
+    resp = api("reviewer").action(number, "review-return", {"approve": True, "department": world.dept("cgj").id})
+    assert resp.status_code == 422 and "department" in resp.get_json()["error"]["fields"]
+    assert api("reviewer").get(f"/tickets/{number}").get_json()["status"] == "returned"
