@@ -60,6 +60,10 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_DURATION": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
+        #: Attempts on one account from anywhere, against password guessing spread over many addresses.
+        "LOGIN_ACCOUNT_RATE_LIMIT": _env("LOGIN_ACCOUNT_RATE_LIMIT", "30 per 15 minutes"),
+        #: Reverse proxies in front of the app (X-Forwarded-For is trusted from that many hops).
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": _env("HOTLINE_TIMEZONE", "Asia/Shanghai"),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -350,8 +350,9 @@ def _default_policies() -> list[PolicyRow]:
         # general cases of a type without its own row (e.g. repair requests)
         PolicyRow("reply", "general", None, wd(5)),
         *(PolicyRow("reply", "general", t, wd(n)) for t, n in reply_days.items()),
-        PolicyRow("return_window", None, None, wd(2)),
-        PolicyRow("extension_max", None, None, wd(10)),
+        # urgent and utilities cases have neither a return window nor extensions (DOMAIN.md: "—")
+        PolicyRow("return_window", "general", None, wd(2)),
+        PolicyRow("extension_max", "general", None, wd(10)),
         PolicyRow("visit", None, None, wd(1)),
     ]
 

@@ -20,6 +20,8 @@ from workflows.deadlines import CalendarMissing, Unit
 
 def _day(value: str) -> date:
     try:
+        if len(value) != 10:
+            raise ValueError
         return date.fromisoformat(value)
     except ValueError:
         raise Invalid(_("Some fields need fixing."), fields={"date": _("Must be a date like 2026-11-22.")}) from None
@@ -69,7 +71,7 @@ def sla_policies():
     return jsonify({"items": [_policy_json(p) for p in rows]})
 
 
-@bp.put("/sla-policies/<int:policy_id>")
+@bp.put("/sla-policies/<int(max=2147483647):policy_id>")
 @writes
 def sla_policy_update(policy_id: int):
     """Change how long a step may take; new dispatches use it at once, existing deadlines stay."""

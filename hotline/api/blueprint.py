@@ -75,12 +75,20 @@ def export_tickets():
     for ticket in db.session.scalars(query.limit(EXPORT_LIMIT)):
         row = schemas.ticket_summary(ticket, user, now)
         citizen = row["citizen"] or {}
-        writer.writerow([row["number"], row["status"], row["type"], row["channel"], row["urgency"], row["subject"],
-                         (row["category"] or {}).get("code"), (row["lead_department"] or {}).get("name"),
-                         citizen.get("name"), citizen.get("phone"), row["created_at"], row["sla"]["due_at"],
-                         row["sla"]["state"]])
+        writer.writerow([_cell(v) for v in (
+            row["number"], row["status"], row["type"], row["channel"], row["urgency"], row["subject"],
+            (row["category"] or {}).get("code"), (row["lead_department"] or {}).get("name"),
+            citizen.get("name"), citizen.get("phone"), row["created_at"], row["sla"]["due_at"],
+            row["sla"]["state"])])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=tickets.csv"})
+
+
+def _cell(value):
+    """A spreadsheet must not run text as a formula (=, +, -, @ at the start)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @bp.get("/tickets/<number>")
@@ -111,7 +119,7 @@ def upload_attachment(number: str):
                     "size": row.size, "sha256": row.sha256}), 201
 
 
-@bp.get("/tickets/<number>/attachments/<int:attachment_id>")
+@bp.get("/tickets/<number>/attachments/<int(max=2147483647):attachment_id>")
 def download_attachment(number: str, attachment_id: int):
     user = api_user()
     ticket = get_visible_ticket(user, number)

@@ -9,8 +9,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from hotline.auth.operations import user_for_token
-from hotline.core.errors import Forbidden, Invalid, OperationError
+from hotline.core.errors import Conflict, Forbidden, Invalid, OperationError
 from hotline.extensions import csrf, db
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 
@@ -78,6 +79,10 @@ def json_body() -> dict:
     return data
 
 
+#: PostgreSQL's deadlock and serialization failures: two writers crossed; the caller may retry.
+RETRYABLE = {"40P01", "40001"}
+
+
 def writes(fn):
     """Run a writing handler as one unit of work: commit on success, roll back on any error."""
     @wraps(fn)
@@ -86,6 +91,12 @@ def writes(fn):
             result = fn(*args, **kwargs)
             db.session.commit()
             return result
+        except DBAPIError as err:
+            db.session.rollback()
+            if getattr(err.orig, "sqlstate", None) in RETRYABLE:
+                raise Conflict(_("Someone changed this order at the same moment; reload it and try again."),
+                               code="concurrent_change") from err
+            raise
         except BaseException:
             db.session.rollback()
             raise

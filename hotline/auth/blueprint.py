@@ -34,6 +34,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
+               key_func=lambda: "account:" + (request.form.get("username") or "").strip().lower())
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

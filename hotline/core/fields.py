@@ -8,6 +8,22 @@ from flask_babel import gettext as _
 
 from hotline.core.errors import Invalid
 
+#: Ids and counts fit a 32-bit column everywhere; larger numbers are refused, not sent to the database.
+MAX_INT = 2**31 - 1
+#: Dates outside these years are mistakes, and would overflow date arithmetic.
+YEARS = (1990, 2200)
+
+
+def _storable(value: str) -> bool:
+    """Text both databases can store: no NUL character, no lone surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 class Fields:
     """Collects field errors so the user learns everything to fix at once."""
@@ -31,6 +47,9 @@ class Fields:
             self.errors[name] = _("Must be text.")
             return None
         value = value.strip()
+        if not _storable(value):
+            self.errors[name] = _("Contains characters that cannot be stored (such as NUL).")
+            return None
         if len(value) > max_len:
             self.errors[name] = _("At most %(n)d characters (got %(got)d).", n=max_len, got=len(value))
             return None
@@ -50,7 +69,7 @@ class Fields:
         return default
 
     def integer(self, name: str, *, required: bool = False, low: int | None = None,
-                high: int | None = None) -> int | None:
+                high: int | None = MAX_INT) -> int | None:
         value = self.data.get(name)
         if value is None or value == "":
             if required:
@@ -60,9 +79,11 @@ class Fields:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.errors[name] = _("Must be a whole number.")
             return None
+        if low is None and number < -MAX_INT:
+            low = -MAX_INT
         if (low is not None and number < low) or (high is not None and number > high):
             self.errors[name] = _("Must be between %(low)s and %(high)s.", low=low, high=high)
             return None
@@ -76,7 +97,7 @@ class Fields:
             if isinstance(value, bool):
                 raise ValueError
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.errors[name] = _("Must be a number.")
             return None
         if not low <= number <= high:
@@ -108,12 +129,15 @@ class Fields:
         out = []
         for item in value:
             try:
-                if isinstance(item, bool):
+                if isinstance(item, bool) or (isinstance(item, float) and not item.is_integer()):
                     raise ValueError
-                out.append(int(item))
-            except (TypeError, ValueError):
+                number = int(item)
+                if not 1 <= number <= MAX_INT:
+                    raise ValueError
+            except (TypeError, ValueError, OverflowError):
                 self.errors[name] = _("Must be a list of ids.")
                 return []
+            out.append(number)
         return out
 
     def datetime(self, name: str) -> datetime | None:
@@ -122,6 +146,8 @@ class Fields:
             return None
         try:
             parsed = datetime.fromisoformat(str(value))
+            if not YEARS[0] <= parsed.year <= YEARS[1]:
+                raise ValueError
         except ValueError:
             self.errors[name] = _("Must be a date or time in ISO 8601, e.g. 2026-11-22 or 2026-11-22T09:30:00+08:00.")
             return None

@@ -1,12 +1,14 @@
 """Open311 GeoReport v2 over the same orders, in JSON and XML, for existing 311 clients."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from xml.etree import ElementTree as ET
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
+from hotline.api.common import writes
 from hotline.auth.operations import user_for_token
 from hotline.categories.models import Category
 from hotline.core.errors import OperationError
@@ -127,8 +129,11 @@ def get_request(number: str, format_: str):
 @limiter.limit("30 per minute")
 def create_request(format_: str):
     _check_format(format_)
-    form = request.form if request.form else (request.get_json(silent=True) or {})
-    user = user_for_token(form.get("api_key", "")) if form.get("api_key") else None
+    body = request.form if request.form else request.get_json(silent=True)
+    if not isinstance(body, Mapping):
+        return _error(format_, 400, _("Send the request as form fields or a JSON object."))
+    form = {key: value for key, value in body.items() if isinstance(value, str)}  # Open311 fields are text
+    user = user_for_token(form["api_key"]) if form.get("api_key") else None
     if user is None:
         return _error(format_, 403, _("A valid api_key is required to submit requests."))
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
@@ -139,11 +144,6 @@ def create_request(format_: str):
         "citizen": {"name": name, "phone": form.get("phone")} if form.get("phone") else None,
         "address": form.get("address_string"), "lat": form.get("lat"), "lon": form.get("long"),
     }
-    try:
-        ticket = register_ticket(user, data)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    ticket = writes(register_ticket)(user, data)
     return _render(format_, "service_requests", "request", [{
         "service_request_id": ticket.number, "service_notice": "", "account_id": None}], 201)

@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid
+from hotline.core.fields import YEARS
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.tickets.models import Assignment, ReturnVisit, Ticket, TicketEvent
-from workflows.states import Action, AssignmentRole
+from hotline.tickets.models import Assignment, ReturnVisit, TicketEvent
+from workflows.states import Action, AssignmentRole, AssignmentStatus
 from workflows.vocabulary import Satisfaction
 
 
@@ -25,6 +26,8 @@ def period(args) -> tuple[date, date]:
         raw = args.get(name)
         try:
             values[name] = default if raw in (None, "") else date.fromisoformat(raw)
+            if not YEARS[0] <= values[name].year <= YEARS[1]:
+                raise ValueError
         except ValueError:
             errors[name] = _("Must be a date like 2026-11-22.")
     if not errors and values["from"] > values["to"]:
@@ -55,7 +58,8 @@ def department_measures(start: date, end: date) -> list[dict]:
                   sa.func.count().label("dispatched"),
                   count_if(sa.and_(Assignment.signed_at.is_not(None),
                                    Assignment.signed_at <= Assignment.sign_due_at)).label("signed_on_time"),
-                  count_if(Assignment.contacted_citizen.is_(True)).label("contacted"),
+                  count_if(sa.and_(Assignment.contacted_citizen.is_(True),
+                                   Assignment.replied_at <= Assignment.reply_due_at)).label("contacted"),
                   count_if(Assignment.return_reason.is_not(None)).label("returns"),
                   sa.func.sum(Assignment.urge_count).label("urges"))
         .where(top, Assignment.dispatched_at >= lo, Assignment.dispatched_at < hi)
@@ -66,10 +70,11 @@ def department_measures(start: date, end: date) -> list[dict]:
                   count_if(sa.and_(Assignment.replied_at.is_not(None),
                                    Assignment.replied_at <= Assignment.reply_due_at)).label("replied_on_time"),
                   count_if(sa.or_(Assignment.replied_at > Assignment.reply_due_at,
-                                  sa.and_(Assignment.replied_at.is_(None), Assignment.reply_due_at < now,
-                                          Assignment.return_reason.is_(None)))).label("overdue"))
-        .where(top, Assignment.role == AssignmentRole.LEAD, Assignment.reply_due_at >= lo,
-               Assignment.reply_due_at < hi)
+                                  sa.and_(Assignment.replied_at.is_(None), Assignment.reply_due_at < now))
+                           ).label("overdue"))
+        # a withdrawn lead (return approved, merged, cancelled) is no longer due from that department
+        .where(top, Assignment.role == AssignmentRole.LEAD, Assignment.status != AssignmentStatus.WITHDRAWN,
+               Assignment.reply_due_at >= lo, Assignment.reply_due_at < hi)
         .group_by(Assignment.department_id))}
     visits = {row.department_id: row for row in db.session.execute(
         sa.select(ReturnVisit.department_id,
@@ -80,12 +85,14 @@ def department_measures(start: date, end: date) -> list[dict]:
                                                          Satisfaction.BASICALLY_SATISFIED])).label("satisfied"))
         .where(ReturnVisit.visited_at >= lo, ReturnVisit.visited_at < hi, ReturnVisit.department_id.is_not(None))
         .group_by(ReturnVisit.department_id))}
-    reopened = dict(db.session.execute(
-        sa.select(Ticket.lead_department_id, sa.func.count())
-        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
-        .where(TicketEvent.action == Action.REOPEN.value, TicketEvent.at >= lo, TicketEvent.at < hi)
-        .group_by(Ticket.lead_department_id)).all())
-    ids = set(dispatched) | set(due) | set(visits) | {k for k in reopened if k}
+    # a reopen counts against the department whose answer the citizen rejected
+    reopened: dict[int, int] = {}
+    for data in db.session.scalars(sa.select(TicketEvent.data).where(
+            TicketEvent.action == Action.REOPEN.value, TicketEvent.at >= lo, TicketEvent.at < hi)):
+        dept_id = (data or {}).get("previous_department")
+        if dept_id:
+            reopened[dept_id] = reopened.get(dept_id, 0) + 1
+    ids = set(dispatched) | set(due) | set(visits) | set(reopened)
     depts = {d.id: d for d in db.session.scalars(sa.select(Department).where(Department.id.in_(ids)))}
     out = []
     for dept_id in sorted(ids, key=lambda i: depts[i].path):
@@ -108,7 +115,8 @@ def department_measures(start: date, end: date) -> list[dict]:
             "urges": int(d.urges or 0) if d else 0,
             "reopened": reopened.get(dept_id, 0),
             "visits": n_visits,
-            "resolution_rate": _rate(int(v.resolved or 0), n_visits) if v else None,
+            # unreachable visits say nothing about resolution or satisfaction
+            "resolution_rate": _rate(int(v.resolved or 0), int(v.rated or 0)) if v else None,
             "satisfaction_rate": _rate(int(v.satisfied or 0), int(v.rated or 0)) if v else None,
         })
     return out

@@ -229,6 +229,8 @@ def seed_demo(*, orders: int = 3000, if_empty: bool = False, echo: Callable[[str
         if i % 200 == 199:
             db.session.commit()
             echo(f"orders {i + 1}/{orders}")
+    if orders:
+        _showcase(users, handler_for, depts, now)
     db.session.commit()
     if orders % 200:
         echo(f"orders {orders}/{orders}")
@@ -289,7 +291,7 @@ def _advance(rng, ticket, users, handler_for, admins, depts, districts, at, now)
     if dept.id in admins and rng.random() < 0.5 and (t := step(1, 6)):
         sub = rng.choice(dept.children)
         perform(ticket, "sub-dispatch", admins[dept.id], {"department": sub.id, "note": "请属地核查。"}, at=t)
-    if rng.random() < 0.06 and (t := step(10, 40)):
+    if ticket.urgency == Urgency.GENERAL and rng.random() < 0.06 and (t := step(10, 40)):
         perform(ticket, "request-extension", handler, {"days": rng.choice([3, 5]), "reason": "需协调多部门现场勘查。"}, at=t)
         if (t := step(2, 12)):
             perform(ticket, "review-extension", users["reviewer"], {"approve": rng.random() < 0.8}, at=t)
@@ -320,3 +322,30 @@ def _visit(rng, ticket, users, at) -> None:
         "satisfaction": satisfaction,
         "resolved": None if satisfaction == "unreachable" else satisfaction in ("satisfied", "basically_satisfied"),
         "note": "电话回访。"}, at=at)
+
+
+def _showcase(users, handler_for, depts, now) -> None:
+    """One fresh order waiting at each open step, so every screen has something to show."""
+    cgj = depts["CGJ"]
+    handler = handler_for(cgj)
+    steps = [
+        ("dispatch", users["calltaker"], {"department": cgj.id}),
+        ("sign", handler, {}),
+        ("reply", handler, {"content": "已安排人员现场核查处理。", "contacted_citizen": True}),
+        ("review-reply", users["reviewer"], {"approve": True}),
+    ]
+    for depth in range(len(steps) + 1):
+        at = now - timedelta(hours=3)
+        ticket = register_ticket(users["calltaker"], {
+            "type": "complaint", "channel": "phone", "category": "1001", "subject": "幸福路早市占道经营",
+            "content": "幸福路口每天早上有摊贩占道经营，影响车辆和行人通行。",
+            "citizen": {"name": "王建华", "phone": "13912345678"}, "address": "东城区幸福路18号"}, at=at)
+        for action, actor, data in steps[:depth]:
+            at += timedelta(minutes=20)
+            perform(ticket, action, actor, data, at=at)
+    returned = register_ticket(users["calltaker"], {
+        "type": "help", "channel": "web", "category": "1001", "subject": "小区门口井盖松动",
+        "content": "和平街道安康社区门口井盖松动，夜间有响声。", "address": "东城区和平街道"}, at=now - timedelta(hours=2))
+    perform(returned, "dispatch", users["calltaker"], {"department": cgj.id}, at=now - timedelta(hours=1, minutes=50))
+    perform(returned, "return", handler, {"reason": "属于属地街道管理范围，请改派和平街道。"},
+            at=now - timedelta(hours=1))

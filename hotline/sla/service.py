@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
 
 from hotline.core.errors import Unavailable
 from hotline.extensions import db
@@ -56,12 +57,19 @@ def rule(step: str, urgency: str, ticket_type: str) -> dl.Rule:
     return dl.pick_rule(policies(), step, str(urgency), str(ticket_type))
 
 
+def rule_or_none(step: str, urgency: str, ticket_type: str) -> dl.Rule | None:
+    """The rule for a step that does not apply to every case (return window, extensions)."""
+    try:
+        return rule(step, urgency, ticket_type)
+    except dl.PolicyMissing:
+        return None
+
+
 def calendar_unavailable(err: dl.CalendarMissing) -> Unavailable:
     """A missing calendar year as the clear 503 every entry point answers (never a 500).
 
     The message names the year and how to fix it (`hotline calendar import YEAR`).
     """
-    from flask_babel import gettext as _
     return Unavailable(_("No working-day calendar for %(year)d: import it with `hotline calendar import %(year)d` "
                          "or enter it under Administration → Calendar.", year=err.year), code="calendar_missing")
 
@@ -72,8 +80,13 @@ def due(start: datetime, step: str, urgency: str, ticket_type: str) -> datetime:
     Raises Unavailable (503, code calendar_missing) when a working-day rule reaches a
     year the calendar does not know.
     """
+    return due_with(start, rule(step, urgency, ticket_type))
+
+
+def due_with(start: datetime, chosen: dl.Rule) -> datetime:
+    """`start` plus the length of `chosen`; Unavailable (calendar_missing) outside the known years."""
     try:
-        return dl.due_at(start, rule(step, urgency, ticket_type), calendar(), local_tz())
+        return dl.due_at(start, chosen, calendar(), local_tz())
     except dl.CalendarMissing as err:
         raise calendar_unavailable(err) from err
 

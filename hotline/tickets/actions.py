@@ -25,6 +25,8 @@ from workflows.states import (ASSIGNMENT_ACTIVE, ASSIGNMENT_LIVE, DEPARTMENT, FO
 from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction
 
 Handler = Callable[[Ticket, User, Fields, datetime], None]
+#: A sub-unit with one of these already has the order; one that returned it may be given it again.
+SUB_UNIT_BUSY = frozenset({AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS, AssignmentStatus.REPLIED})
 HANDLERS: dict[Action, Handler] = {}
 
 
@@ -122,9 +124,15 @@ def _new_assignment(ticket: Ticket, dept: Department, role: AssignmentRole, at: 
         parent=parent, dispatched_at=at, dispatched_by_id=actor.id, note=note,
         sign_due_at=sla.due(at, "sign", *kind),
         reply_due_at=parent.reply_due_at if parent else sla.due(at, "reply", *kind),
-        return_due_at=sla.due(at, "return_window", *kind))
+        return_due_at=_return_due(at, kind))
     db.session.add(assignment)
     return assignment
+
+
+def _return_due(at: datetime, kind: tuple) -> datetime | None:
+    """Until when a return is accepted; None where no policy limits it (urgent, utilities)."""
+    rule = sla.rule_or_none("return_window", *kind)
+    return None if rule is None else sla.due_with(at, rule)
 
 
 def _start_clock(ticket: Ticket, lead: Assignment, at: datetime) -> None:
@@ -133,15 +141,15 @@ def _start_clock(ticket: Ticket, lead: Assignment, at: datetime) -> None:
     ticket.due_at = lead.reply_due_at
 
 
-def _close_pending_extensions(ticket: Ticket, actor: User, at: datetime) -> None:
-    """Extension requests still waiting when the order leaves the departments are closed."""
+def _close_stale_extensions(ticket: Ticket, actor: User, at: datetime) -> None:
+    """Extension requests still waiting whose assignment no longer works on the order are closed."""
     for request in db.session.scalars(sa.select(ExtensionRequest).where(
             ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == ExtensionStatus.PENDING)):
-        request.status, request.decided_by_id, request.decided_at = ExtensionStatus.DENIED, actor.id, at
-        request.decision_note = "order finished"
+        if request.assignment.status not in ASSIGNMENT_ACTIVE:
+            request.status, request.decided_by_id, request.decided_at = ExtensionStatus.DENIED, actor.id, at
 
 
-def _withdraw_all(ticket: Ticket, root: Assignment | None = None) -> None:
+def _withdraw_all(ticket: Ticket, at: datetime, root: Assignment | None = None) -> None:
     """Withdraw every live assignment, or only `root` and its sub-dispatches."""
     ids = {root.id} if root else None
     for a in ticket.assignments:  # ordered by id: parents come before their children
@@ -150,7 +158,7 @@ def _withdraw_all(ticket: Ticket, root: Assignment | None = None) -> None:
         if ids is not None:
             ids.add(a.id)
         if a.status in ASSIGNMENT_LIVE:
-            a.status = AssignmentStatus.WITHDRAWN
+            a.status, a.withdrawn_at = AssignmentStatus.WITHDRAWN, at
 
 
 def _event(ticket, actor, action, at, change=None, **kw):
@@ -212,7 +220,8 @@ def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     if outcome == "refuse":
         lead.status = AssignmentStatus.AWAITING_SIGN if lead.signed_at is None else AssignmentStatus.IN_PROGRESS
     else:
-        _withdraw_all(ticket, root=lead if new_dept else None)
+        _withdraw_all(ticket, at, root=lead if new_dept else None)
+        _close_stale_extensions(ticket, actor, at)
         if new_dept:
             _start_clock(ticket, _new_assignment(ticket, new_dept, AssignmentRole.LEAD, at, actor, note=note), at)
         else:
@@ -272,18 +281,20 @@ def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
         if approve or reply.assignment_id == lead.id:
             reply.status = ReplyStatus.APPROVED if approve else ReplyStatus.REJECTED
             reply.reviewed_by_id, reply.reviewed_at, reply.review_note = actor.id, at, note
+    closed: list[int] = []
     if approve:
         # the order's answer is given: every department's part in it ends here
         for a in ticket.assignments:
             if a.status == AssignmentStatus.REPLIED or a.status in ASSIGNMENT_ACTIVE:
                 a.status = AssignmentStatus.DONE
-        _close_pending_extensions(ticket, actor, at)
+                closed.append(a.id)
+        _close_stale_extensions(ticket, actor, at)
         ticket.sla_started_at, ticket.due_at = at, sla.due(at, "visit", ticket.urgency, ticket.type)
     else:
         lead.status, lead.replied_at, ticket.replied_at = AssignmentStatus.IN_PROGRESS, None, None
         ticket.sla_started_at, ticket.due_at = lead.dispatched_at, lead.reply_due_at
     _event(ticket, actor, Action.REVIEW_REPLY, at, _set_status(ticket, tr.target), note=note,
-           assignment=lead, data={"approve": approve})
+           assignment=lead, data={"approve": approve, "closed_assignments": closed})
 
 
 @handles(Action.VISIT)
@@ -307,9 +318,10 @@ def reopen(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     reason = f.text("reason", required=True, max_len=4000)
     dept = _department(f, "department", required=False)
     f.done()
+    previous = [a for a in ticket.assignments if a.role == AssignmentRole.LEAD and a.parent_id is None
+                and a.status == AssignmentStatus.DONE]
+    answered_by = previous[-1].department_id if previous else None  # the reopen counts against them
     if dept is None:
-        previous = [a for a in ticket.assignments if a.role == AssignmentRole.LEAD and a.parent_id is None
-                    and a.status == AssignmentStatus.DONE]
         dept = previous[-1].department if previous else None
     tr = _check_ticket(Action.REOPEN, ticket, actor, "redispatch" if dept else "register")
     ticket.reopen_count += 1
@@ -319,7 +331,7 @@ def reopen(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     else:
         ticket.lead_department = ticket.sla_started_at = ticket.due_at = None
     _event(ticket, actor, Action.REOPEN, at, _set_status(ticket, tr.target), note=reason,
-           data={"department": dept.id if dept else None})
+           data={"department": dept.id if dept else None, "previous_department": answered_by})
 
 
 @handles(Action.URGE)
@@ -350,7 +362,7 @@ def merge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     master = None
     if number:
         try:
-            master = get_visible_ticket(actor, number)
+            master = get_visible_ticket(actor, number, for_update=True)
         except NotFound:
             f.error("into", _("No work order %(number)s.", number=number))
         else:
@@ -360,8 +372,8 @@ def merge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
                 f.error("into", _("Order %(number)s is %(status)s; merge into its master instead.",
                                   number=number, status=title(master.status)))
     f.done()
-    _withdraw_all(ticket)
-    _close_pending_extensions(ticket, actor, at)
+    _withdraw_all(ticket, at)
+    _close_stale_extensions(ticket, actor, at)
     ticket.merged_into_id, ticket.closed_at = master.id, at
     _event(ticket, actor, Action.MERGE, at, _set_status(ticket, tr.target), data={"into": master.number})
     _event(master, actor, "merged-in", at, data={"from": ticket.number})
@@ -372,8 +384,8 @@ def cancel(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     tr = _check_ticket(Action.CANCEL, ticket, actor)
     reason = f.text("reason", required=True, max_len=4000)
     f.done()
-    _withdraw_all(ticket)
-    _close_pending_extensions(ticket, actor, at)
+    _withdraw_all(ticket, at)
+    _close_stale_extensions(ticket, actor, at)
     ticket.closed_at = at
     _event(ticket, actor, Action.CANCEL, at, _set_status(ticket, tr.target), note=reason)
 
@@ -438,7 +450,7 @@ def sub_dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     if dept is not None:
         if dept.id == a.department_id or not dept.path.startswith(a.department.path):
             f.error("department", _("Choose one of your department's own sub-units."))
-        elif any(c.parent_id == a.id and c.department_id == dept.id and c.status in ASSIGNMENT_LIVE
+        elif any(c.parent_id == a.id and c.department_id == dept.id and c.status in SUB_UNIT_BUSY
                  for c in ticket.assignments):
             f.error("department", _("That sub-unit already has this order."))
     f.done()
@@ -451,7 +463,10 @@ def sub_dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 @handles(Action.REQUEST_EXTENSION)
 def request_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     a, _tr = _own_assignment(Action.REQUEST_EXTENSION, ticket, actor)
-    limit = sla.rule("extension_max", ticket.urgency, ticket.type).amount
+    rule = sla.rule_or_none("extension_max", ticket.urgency, ticket.type)
+    if rule is None:
+        raise Conflict(_("Orders of this urgency cannot be extended; reply or ask the centre to re-dispatch."))
+    limit = rule.amount
     left = max(0, limit - a.extended_days)
     days = f.integer("days", required=True, low=1)
     reason = f.text("reason", required=True, max_len=4000)

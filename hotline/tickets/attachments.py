@@ -101,4 +101,4 @@ def add_attachment(ticket: Ticket, actor: User, filename: str, stream, *, at: da
 def can_download(user: User, ticket: Ticket, attachment: Attachment) -> bool:
     if not permissions.can_view(user, ticket):
         return False
-    return not attachment.is_confidential or permissions.can_see_identity(user, ticket)
+    return not attachment.is_confidential or permissions.can_see_confidential_files(user, ticket)

@@ -122,6 +122,8 @@ class Assignment(db.Model):
     #: True when the department contacted the citizen in time (response rate).
     contacted_citizen: Mapped[bool | None]
     return_reason: Mapped[str | None] = mapped_column(Text)
+    #: When the assignment was withdrawn (an approved return, a merge, a cancellation).
+    withdrawn_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     urge_count: Mapped[int] = mapped_column(default=0)
 

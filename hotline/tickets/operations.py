@@ -5,6 +5,7 @@ request, a CLI command, a task) commits once at the end of its unit of work.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,6 +25,8 @@ from hotline.tickets.models import Assignment, Ticket, TicketEvent, TicketSequen
 from workflows.states import DESK, Action, Role, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
 
+#: What an order number can look like; anything else is not looked up at all.
+NUMBER_SHAPE = re.compile(r"[0-9A-Za-z-]{1,20}")
 #: Roles that may register a case (the portal and integrations act as a service user).
 REGISTER_ROLES = DESK | {Role.ADMIN}
 
@@ -120,6 +123,8 @@ def register_ticket(actor: User, data: dict, *, at: datetime | None = None,
 
 def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> Ticket:
     """The order `number` if `user` may see it; NotFound otherwise (never reveals existence)."""
+    if not NUMBER_SHAPE.fullmatch(number or ""):
+        raise NotFound(_("No work order %(number)s.", number=(number or "")[:20]))
     query = sa.select(Ticket).where(Ticket.number == number)
     if for_update:
         query = query.with_for_update(of=Ticket)

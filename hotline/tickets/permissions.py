@@ -28,8 +28,9 @@ def subtree_ids(department_id: int) -> sa.Select:
 
 def _counts_for_access(assignment: Assignment, ticket: Ticket) -> bool:
     """A withdrawn assignment (a return approved, a re-dispatch) no longer opens the order,
-    except on orders that ended by merge or cancellation, which withdraw everyone."""
-    return assignment.status != AssignmentStatus.WITHDRAWN or ticket.status in ENDED_BY_WITHDRAWAL
+    except where the merge or cancellation that ended the order withdrew it."""
+    return assignment.status != AssignmentStatus.WITHDRAWN or (
+        ticket.status in ENDED_BY_WITHDRAWAL and assignment.withdrawn_at == ticket.closed_at)
 
 
 def visible_filter(user: User):
@@ -40,7 +41,8 @@ def visible_filter(user: User):
         return sa.exists().where(
             Assignment.ticket_id == Ticket.id,
             Assignment.department_id.in_(subtree_ids(user.department_id)),
-            sa.or_(Assignment.status != AssignmentStatus.WITHDRAWN, Ticket.status.in_(ENDED_BY_WITHDRAWAL)),
+            sa.or_(Assignment.status != AssignmentStatus.WITHDRAWN,
+                   sa.and_(Ticket.status.in_(ENDED_BY_WITHDRAWAL), Assignment.withdrawn_at == Ticket.closed_at)),
         )
     return sa.false()
 
@@ -69,6 +71,16 @@ def can_see_identity(user: User, ticket: Ticket) -> bool:
     if not is_confidential(ticket):
         return True
     return identity_granted(user, ticket)
+
+
+def can_see_confidential_files(user: User, ticket: Ticket) -> bool:
+    """Files marked confidential: the centre, or a department the centre granted the identity."""
+    return user.role in CENTRE or identity_granted(user, ticket)
+
+
+def may_filter_by_phone(user: User) -> bool:
+    """Searching by a full number would reveal the digits masking hides."""
+    return user.role in CENTRE or user.can_view_phones
 
 
 def shown_phone(user: User, ticket: Ticket, phone: str | None) -> str | None:

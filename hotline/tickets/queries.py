@@ -11,6 +11,7 @@ from hotline.auth.models import User
 from hotline.categories.models import Category
 from hotline.citizens.models import Citizen
 from hotline.citizens.operations import normalize_phone
+from hotline.core.errors import Forbidden
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
@@ -112,6 +113,8 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         yellow_ids = _yellow_ids(now)
         query = query.where(Ticket.id.in_(yellow_ids) if sla_state == "yellow" else Ticket.id.not_in(yellow_ids))
     if phone:
+        if not permissions.may_filter_by_phone(viewer):
+            raise Forbidden(_("Only staff who may see full phone numbers can search by phone."))
         citizen_ids = sa.select(Citizen.id).where(Citizen.phone == phone)
         query = query.where(Ticket.citizen_id.in_(citizen_ids))
         if viewer.role not in CENTRE:

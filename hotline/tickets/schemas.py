@@ -98,7 +98,7 @@ def ticket_detail(ticket: Ticket, viewer: User, now: datetime, *, fresh: bool = 
 
 
 def _collections(ticket: Ticket, viewer: User, now: datetime) -> dict:
-    identity = permissions.can_see_identity(viewer, ticket)
+    secret_files = permissions.can_see_confidential_files(viewer, ticket)
 
     def rows(model, order=None):
         return db.session.scalars(sa.select(model).where(model.ticket_id == ticket.id).order_by(order or model.id))
@@ -118,7 +118,7 @@ def _collections(ticket: Ticket, viewer: User, now: datetime) -> dict:
                      for c in rows(Comment)],
         "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
                          "sha256": a.sha256, "created_at": iso(a.created_at)}
-                        for a in rows(Attachment) if identity or not a.is_confidential],
+                        for a in rows(Attachment) if secret_files or not a.is_confidential],
     }
 
 
@@ -140,7 +140,7 @@ def events_for(ticket: Ticket, viewer: User) -> list[dict]:
     if viewer.role not in CENTRE:
         query = query.where(TicketEvent.is_internal.is_(False))
     hidden_files: set[int] = set()
-    if not permissions.can_see_identity(viewer, ticket):
+    if not permissions.can_see_confidential_files(viewer, ticket):
         # a confidential file's upload names it (often after the reporter): hide it like the file
         hidden_files = set(db.session.scalars(sa.select(Attachment.id).where(
             Attachment.ticket_id == ticket.id, Attachment.is_confidential.is_(True))))

@@ -385,7 +385,7 @@ def test_sla_state_never_goes_back(start: datetime, allowed: int, elapsed: int):
         ("reply", "general", "report", Rule.working_days(13)),
         ("reply", "general", "suggestion", Rule.working_days(13)),
         ("reply", "general", "praise", Rule.working_days(3)),
-        ("return_window", "urgent", "complaint", Rule.working_days(2)),
+        ("return_window", "general", "complaint", Rule.working_days(2)),
         ("return_window", "general", None, Rule.working_days(2)),
         ("extension_max", "general", "report", Rule.working_days(10)),
         ("visit", "utilities", "help", Rule.working_days(1)),
@@ -408,6 +408,13 @@ def test_pick_rule_specificity():
         assert pick_rule(ordering, "reply", "urgent", "complaint").amount == 2
         assert pick_rule(ordering, "reply", "urgent", "help").amount == 1
         assert pick_rule(ordering, "reply", None, None).amount == 1
+
+
+@pytest.mark.parametrize("urgency", ["urgent", "utilities"])
+def test_urgent_and_utilities_cases_have_no_return_window_nor_extensions(urgency):
+    for step in ("return_window", "extension_max"):
+        with pytest.raises(KeyError):
+            pick_rule(DEFAULT_POLICIES, step, urgency, "help")
 
 
 def test_general_cases_without_their_own_row_get_five_working_days():

@@ -23,7 +23,7 @@ def test_openapi_is_valid_and_describes_every_route(app, api):
     described = {p for p in spec["paths"]}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint not in ("api.openapi", "api.docs"):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
             if path == "/tickets/{number}/{action}":
                 continue  # described action by action below
             assert path in described, f"{rule.rule} is missing from openapi.json"
@@ -196,3 +196,21 @@ def test_administrators_edit_the_calendar_and_policies(api, world, new_ticket):
     lead = api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).get_json()
     # Monday 2026-06-15 10:00 + 2 working days, with Tuesday now a holiday: Thursday 10:00
     assert lead["assignments"][0]["reply_due_at"].startswith("2026-06-18T10:00")
+
+
+def test_report_charges_reopens_to_the_department_that_answered_and_ignores_withdrawn_leads(api, new_ticket, world):
+    cgj, scj = world.dept("cgj").id, world.dept("scj").id
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": cgj})
+    api("handler").action(number, "sign")
+    api("handler").action(number, "reply", {"content": "已处理"})
+    api("reviewer").action(number, "review-reply", {"approve": True})
+    api("reviewer").action(number, "visit", {"satisfaction": "dissatisfied", "resolved": False})
+    api("reviewer").action(number, "reopen", {"reason": "市民不满意", "department": scj})
+    cancelled = new_ticket()
+    api("call_taker").action(cancelled, "dispatch", {"department": cgj})
+    api("reviewer").action(cancelled, "cancel", {"reason": "重复"})
+    rows = {r["department"]["id"]: r for r in
+            api("manager").get("/reports/departments?from=2026-06-01&to=2026-07-31").get_json()["items"]}
+    assert rows[cgj]["reopened"] == 1 and rows.get(scj, {}).get("reopened", 0) == 0
+    assert rows[cgj]["due"] == 1  # the cancelled order is no longer due from cgj

@@ -177,6 +177,11 @@ def _search_as(api, orders: Orders, viewer: str, target: str, overdue: bool) -> 
         assert number in export_rows(api("reviewer").get("/tickets/export.csv", query_string=args)), args
         # the other department gets nothing of it, in the list or the export
         listed = api(viewer).get("/tickets", query_string={**args, "per_page": 200})
+        if "phone" in args:
+            # searching by a full number is refused to staff who only see masked numbers
+            assert listed.status_code == 403, args
+            assert api(viewer).get("/tickets/export.csv", query_string=args).status_code == 403
+            continue
         assert number not in numbers(listed), args
         exported = export_rows(api(viewer).get("/tickets/export.csv", query_string=args))
         assert number not in exported, args
@@ -186,7 +191,8 @@ def _search_as(api, orders: Orders, viewer: str, target: str, overdue: bool) -> 
 def test_own_filters_still_work_for_departments(api, orders, clock):
     """The same filters do find the department's own orders (so the tests above are meaningful)."""
     assert numbers(api("handler_b").get("/tickets", query_string={"q": "过期牛奶"})) == {orders.scj}
-    assert numbers(api("handler_b").get("/tickets", query_string={"phone": SCJ_CITIZEN["phone"]})) == {orders.scj}
+    refused = api("handler_b").get("/tickets", query_string={"phone": SCJ_CITIZEN["phone"]})
+    assert refused.status_code == 403 and "phone" in refused.get_json()["error"]["message"]
     assert numbers(api("handler_b").get("/tickets", query_string={"department": orders.dept["scj"]})) == {orders.scj}
     assert numbers(api("handler").get("/tickets", query_string={"q": orders.cgj})) == {orders.cgj}
     clock.advance(days=40)
@@ -357,8 +363,8 @@ def test_reporter_identity_is_hidden_until_the_centre_grants_it(api, orders):
         text = text_of(handler.get(path))
         assert REPORTER["name"] not in text and REPORTER["phone"] not in text and REPORTER_MASKED not in text, path
     # the reporter's number finds nothing for cgj (it does for the centre)
-    assert numbers(handler.get("/tickets", query_string={"phone": REPORTER["phone"]})) == set()
-    assert export_rows(handler.get("/tickets/export.csv", query_string={"phone": REPORTER["phone"]})) == {}
+    assert handler.get("/tickets", query_string={"phone": REPORTER["phone"]}).status_code == 403
+    assert handler.get("/tickets/export.csv", query_string={"phone": REPORTER["phone"]}).status_code == 403
     assert numbers(api("reviewer").get("/tickets", query_string={"phone": REPORTER["phone"]})) == {orders.report}
 
     # the centre may only grant to a department that has the order
@@ -385,7 +391,7 @@ def test_reporter_identity_is_hidden_until_the_centre_grants_it(api, orders):
     # scj still cannot see the order at all
     b = api("handler_b")
     assert_not_found_like_missing(b.get(f"/tickets/{orders.report}"), orders.report, b.get(f"/tickets/{MISSING}"))
-    assert orders.report not in numbers(b.get("/tickets", query_string={"phone": REPORTER["phone"]}))
+    assert b.get("/tickets", query_string={"phone": REPORTER["phone"]}).status_code == 403
     assert REPORTER["name"] not in text_of(b.get("/tickets/export.csv"))
     # the centre sees everything, before and after
     for user in CENTRE_USERS:
@@ -415,7 +421,7 @@ def test_marked_confidential_order_hides_identity_like_a_report(api, orders, new
     number = new_ticket(is_confidential=True, citizen={"name": "赵六", "phone": "13655554444"})
     dispatch(api, number, orders.dept["cgj"])
     assert _identity_as_seen(api, "handler", number) == HIDDEN
-    assert numbers(api("handler").get("/tickets", query_string={"phone": "13655554444"})) == set()
+    assert api("handler").get("/tickets", query_string={"phone": "13655554444"}).status_code == 403
     assert api("reviewer").get(f"/tickets/{number}").get_json()["citizen"]["phone"] == "13655554444"
 
 
@@ -437,6 +443,11 @@ def test_phones_of_ordinary_orders_are_masked_for_department_staff(api, app, ord
     # may see phones, but still not a reporter's, and still not another department's orders
     assert client.get(f"/tickets/{orders.report}").get_json()["citizen"] == HIDDEN
     assert client.get(f"/tickets/{orders.scj}").status_code == 404
+    # and may search by phone: their own ordinary order is found, a reporter and other departments are not
+    found = client.get("/tickets", query_string={"phone": CGJ_CITIZEN["phone"]}).get_json()
+    assert [i["number"] for i in found["items"]] == [orders.cgj]
+    assert client.get("/tickets", query_string={"phone": REPORTER["phone"]}).get_json()["items"] == []
+    assert client.get("/tickets", query_string={"phone": SCJ_CITIZEN["phone"]}).get_json()["items"] == []
 
 
 # -- sub-units -----------------------------------------------------------------------------
@@ -594,3 +605,33 @@ def test_departments_keep_sight_of_orders_cancelled_while_with_them(api, world, 
     api("reviewer").action(number, "cancel", {"reason": "市民撤回诉求"})
     body = api("handler").get(f"/tickets/{number}")
     assert body.status_code == 200 and body.get_json()["status"] == "cancelled"
+
+
+def test_a_returned_department_does_not_regain_sight_when_the_order_is_cancelled(api, world, new_ticket, clock):
+    number = new_ticket(type="report", citizen={"name": "钱七", "phone": "13700001111"})
+    api("call_taker").action(number, "dispatch", {"department": world.dept("scj").id})
+    api("handler_b").action(number, "return", {"reason": "不属于本单位"})
+    clock.advance(hours=1)
+    api("reviewer").action(number, "review-return", {"approve": True, "department": world.dept("cgj").id})
+    clock.advance(hours=1)
+    api("reviewer").action(number, "cancel", {"reason": "举报人撤回"})
+    assert api("handler_b").get(f"/tickets/{number}").status_code == 404
+    assert api("handler").get(f"/tickets/{number}").status_code == 200  # cgj had it when it was cancelled
+
+
+def test_a_file_marked_confidential_is_hidden_from_departments_on_any_order(api, world, new_ticket):
+    import io
+
+    from tests.hotline.api.test_api_misc import tiny_png
+    number = new_ticket()  # an ordinary complaint
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    upload = api("reviewer").post(f"/tickets/{number}/attachments", content_type="multipart/form-data",
+                                  data={"file": (io.BytesIO(tiny_png()), "来电人证件.png"), "confidential": "1"})
+    assert upload.status_code == 201
+    file_id = upload.get_json()["id"]
+    assert api("handler").get(f"/tickets/{number}").get_json()["attachments"] == []
+    assert api("handler").get(f"/tickets/{number}/attachments/{file_id}").status_code == 404
+    assert "来电人证件" not in api("handler").get(f"/tickets/{number}/events").get_data(as_text=True)
+    seen = api("reviewer").get(f"/tickets/{number}/attachments/{file_id}")
+    assert seen.status_code == 200
+    seen.close()

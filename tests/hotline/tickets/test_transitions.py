@@ -749,3 +749,28 @@ def test_a_return_is_not_redispatched_to_the_department_that_returned_it(api, wo
     resp = api("reviewer").action(number, "review-return", {"approve": True, "department": world.dept("cgj").id})
     assert resp.status_code == 422 and "department" in resp.get_json()["error"]["fields"]
     assert api("reviewer").get(f"/tickets/{number}").get_json()["status"] == "returned"
+
+
+def test_a_pending_extension_ends_with_the_approved_return(api, world, new_ticket):
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    api("handler").action(number, "sign")
+    assert api("handler").action(number, "request-extension", {"days": 3, "reason": "待协调"}).status_code == 200
+    api("handler").action(number, "return", {"reason": "不属于本单位"})
+    api("reviewer").action(number, "review-return", {"approve": True, "department": world.dept("scj").id})
+    detail = api("reviewer").get(f"/tickets/{number}").get_json()
+    assert [e["status"] for e in detail["extension_requests"]] == ["denied"]
+    resp = api("reviewer").action(number, "review-extension", {"approve": True})
+    assert resp.status_code == 409  # nothing left to review
+
+
+def test_urgent_orders_cannot_be_extended_but_can_be_returned_any_time(api, world, new_ticket, clock):
+    number = new_ticket(type="help", category="0903", subject="燃气泄漏", content="楼道燃气味")
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    api("handler").action(number, "sign")
+    refused = api("handler").action(number, "request-extension", {"days": 1, "reason": "需要时间"})
+    assert refused.status_code == 409
+    detail = api("reviewer").get(f"/tickets/{number}").get_json()
+    assert detail["assignments"][0]["return_due_at"] is None
+    clock.advance(days=5)
+    assert api("handler").action(number, "return", {"reason": "应由燃气公司处理"}).status_code == 200
