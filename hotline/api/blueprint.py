@@ -158,30 +158,32 @@ def citizens():
     })
 
 
+def _tree(rows, node) -> list[dict]:
+    """Rows with `id` and `parent_id` as nested {..., "children": [...]} nodes, roots first."""
+    nodes = {row.id: {**node(row), "children": []} for row in rows}
+    roots: list[dict] = []
+    for row in rows:
+        (nodes[row.parent_id]["children"] if row.parent_id in nodes else roots).append(nodes[row.id])
+    return roots
+
+
 @bp.get("/departments")
 def departments():
     api_user()
     rows = db.session.scalars(sa.select(Department).order_by(Department.path)).all()
-    nodes = {d.id: {"id": d.id, "name": d.name, "name_en": d.name_en, "code": d.code, "level": d.level.value,
-                    "is_active": d.is_active, "is_utility": d.is_utility, "children": []} for d in rows}
-    roots = []
-    for d in rows:
-        (nodes[d.parent_id]["children"] if d.parent_id in nodes else roots).append(nodes[d.id])
-    return jsonify({"items": roots})
+    return jsonify({"items": _tree(rows, lambda d: {
+        "id": d.id, "name": d.name, "name_en": d.name_en, "code": d.code, "level": d.level.value,
+        "is_active": d.is_active, "is_utility": d.is_utility})})
 
 
 @bp.get("/categories")
 def categories():
     api_user()
     rows = db.session.scalars(sa.select(Category).order_by(Category.code)).all()
-    nodes = {c.id: {"code": c.code, "name": c.name, "name_en": c.name_en, "is_active": c.is_active,
-                    "default_department": c.default_department_id,
-                    "default_urgency": c.default_urgency.value if c.default_urgency else None,
-                    "children": []} for c in rows}
-    roots = []
-    for c in rows:
-        (nodes[c.parent_id]["children"] if c.parent_id in nodes else roots).append(nodes[c.id])
-    return jsonify({"items": roots})
+    return jsonify({"items": _tree(rows, lambda c: {
+        "code": c.code, "name": c.name, "name_en": c.name_en, "is_active": c.is_active,
+        "default_department": c.default_department_id,
+        "default_urgency": c.default_urgency.value if c.default_urgency else None})})
 
 
 @bp.get("/reports/departments")
