@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.auth.models import User
@@ -92,6 +92,10 @@ class TicketSequence(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
+#: Assignments a department still has to act on (the same list as queries.OVERDUE_ASSIGNMENT).
+OPEN_ASSIGNMENT_SQL = "status IN ('awaiting_sign', 'in_progress', 'returned')"
+
+
 class Assignment(db.Model):
     """One department's part in an order: lead or assisting, with its own deadlines."""
 
@@ -99,6 +103,9 @@ class Assignment(db.Model):
     __table_args__ = (
         Index("ix_assignments_dept_status_due", "department_id", "status", "reply_due_at"),
         Index("ix_assignments_dept_ticket", "department_id", "ticket_id"),
+        # a department's open work in deadline order: its overdue list reads this index and stops at a page
+        Index("ix_assignments_open_dept_due", "department_id", "reply_due_at",
+              postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -96,12 +96,19 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     if category:
         codes = sa.select(Category.id).where(Category.code.startswith(category, autoescape=True))
         query = query.where(Ticket.category_id.in_(codes))
-    if department is not None:
-        mine = sa.select(Assignment.ticket_id).where(Assignment.department_id == department)
-        if overdue:
-            mine = mine.where(Assignment.status.in_(OVERDUE_ASSIGNMENT), Assignment.reply_due_at < now)
-        query = query.where(Ticket.id.in_(mine))
-    if overdue:
+    order = SORTS[sort]
+    if department is not None and overdue:
+        # A department's overdue orders: its own assignments past their reply deadline, read in
+        # deadline order straight from the (department, status, reply_due_at) index.
+        query = query.join(Assignment, sa.and_(
+            Assignment.ticket_id == Ticket.id, Assignment.department_id == department,
+            Assignment.status.in_(OVERDUE_ASSIGNMENT), Assignment.reply_due_at < now))
+        if sort in ("due_at", "-due_at"):
+            due = Assignment.reply_due_at
+            order = (due.asc(), Assignment.id.asc()) if sort == "due_at" else (due.desc(), Assignment.id.desc())
+    elif department is not None:
+        query = query.where(Ticket.id.in_(sa.select(Assignment.ticket_id).where(Assignment.department_id == department)))
+    if overdue and department is None:
         query = query.where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at < now)
     elif overdue is False:
         query = query.where(sa.or_(Ticket.due_at.is_(None), Ticket.due_at >= now,
@@ -127,7 +134,7 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
-    return query.order_by(*SORTS[sort]), f
+    return query.order_by(*order), f
 
 
 def _yellow_ids(now: datetime) -> sa.Select:

@@ -87,8 +87,12 @@ INSERT INTO tickets (id, number, status, type, channel, urgency, subject, conten
                      reopen_count, urge_count, supervision_level)
 SELECT i,
        'B' || lpad(i::text, 12, '0'),
-       (ARRAY['closed','closed','closed','closed','closed','closed','in_progress','awaiting_sign',
-              'awaiting_visit','replied'])[1 + i %% 10],
+       -- like a real line: orders older than ten days are nearly all closed, 1%% still overdue
+       CASE WHEN i %% 180 > 10 THEN
+                 CASE WHEN (i * 7) %% 100 < 97 THEN 'closed' WHEN (i * 7) %% 100 = 97 THEN 'in_progress'
+                      WHEN (i * 7) %% 100 = 98 THEN 'awaiting_visit' ELSE 'replied' END
+            ELSE (ARRAY['closed','closed','closed','closed','in_progress','in_progress','awaiting_sign',
+                        'awaiting_visit','replied','in_progress'])[1 + i %% 10] END,
        (ARRAY['complaint','help','consultation','report','suggestion'])[1 + i %% 5],
        'phone', 'general',
        '幸福路占道经营 ' || i, '市民反映：幸福路口每天早上有摊贩占道经营，影响通行，请尽快处理。',
@@ -124,20 +128,27 @@ WHERE t.id BETWEEN %(t_from)s AND %(t_to)s;
 
 
 def grow(url: str, ctx: dict, have: int, size: int) -> None:
-    """Add orders have+1..size with their citizens (one per five orders), assignments and events."""
+    """Add size-have generated orders with their citizens (one per five orders), assignments and events.
+
+    Generated ids continue after whatever the API registered meanwhile; ctx["generated"] keeps the
+    ranges, so the detail scenario asks only for orders that exist.
+    """
     started = time.perf_counter()
     citizens = max(1, size // 5)
     with psycopg.connect(plain(url)) as conn:
         conn.execute(CITIZENS, {"c_from": have // 5 + 1, "c_to": citizens})
         categories = [r[0] for r in conn.execute("SELECT id FROM categories ORDER BY id")]
-        for lo in range(have + 1, size + 1, 100_000):
-            hi = min(size, lo + 99_999)
+        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM tickets").fetchone()[0]
+        last = first + (size - have) - 1
+        ctx.setdefault("generated", []).append((first, last))
+        for lo in range(first, last + 1, 100_000):
+            hi = min(last, lo + 99_999)
             params = {"citizens": citizens, "t_from": lo, "t_to": hi, "depts": ctx["dept_ids"],
                       "n_depts": len(ctx["dept_ids"]), "categories": categories, "n_categories": len(categories)}
             for statement in ORDERS.split(";\n\n"):
                 conn.execute(statement, params)
             conn.commit()
-            log(f"  generated orders {hi:,}/{size:,} ({time.perf_counter() - started:.0f} s)")
+            log(f"  generated orders {have + hi - first + 1:,}/{size:,} ({time.perf_counter() - started:.0f} s)")
         for table in ("tickets", "citizens", "assignments", "ticket_events"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.commit()
@@ -236,13 +247,14 @@ def scenarios(ctx: dict, size: int) -> list[tuple[str, callable]]:
 
     def overdue(rng):
         dept = rng.choice(ctx["dept_ids"])
-        return "GET", f"/api/v1/tickets?department={dept}&overdue=true&per_page=50", None, auth("reviewer"), 200
+        return "GET", f"/api/v1/tickets?department={dept}&overdue=true&sort=due_at&per_page=50", None, auth("reviewer"), 200
 
     def history(rng):
         return "GET", f"/api/v1/citizens?phone=139{rng.randint(1, citizens):08d}", None, auth("calltaker"), 200
 
     def detail(rng):
-        return "GET", f"/api/v1/tickets/B{rng.randint(1, size):012d}", None, auth("reviewer"), 200
+        lo, hi = rng.choice(ctx["generated"])
+        return "GET", f"/api/v1/tickets/B{rng.randint(lo, hi):012d}", None, auth("reviewer"), 200
 
     def health(rng):
         return "GET", "/api/v1/me", None, auth("reviewer"), 200

@@ -214,3 +214,17 @@ def test_report_charges_reopens_to_the_department_that_answered_and_ignores_with
             api("manager").get("/reports/departments?from=2026-06-01&to=2026-07-31").get_json()["items"]}
     assert rows[cgj]["reopened"] == 1 and rows.get(scj, {}).get("reopened", 0) == 0
     assert rows[cgj]["due"] == 1  # the cancelled order is no longer due from cgj
+
+
+def test_attachments_larger_than_the_limit_are_refused(app, api, new_ticket):
+    number = new_ticket()
+    limit = app.config["ATTACHMENT_MAX_BYTES"]
+    app.config["ATTACHMENT_MAX_BYTES"] = 1024
+    try:
+        big = tiny_png() + b"\0" * 2048
+        resp = api("call_taker").post(f"/tickets/{number}/attachments", content_type="multipart/form-data",
+                                      data={"file": (io.BytesIO(big), "大图.png")})
+    finally:
+        app.config["ATTACHMENT_MAX_BYTES"] = limit
+    assert resp.status_code == 422 and "file" in resp.get_json()["error"]["fields"]
+    assert api("reviewer").get(f"/tickets/{number}").get_json()["attachments"] == []
