@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from hotline.auth.models import User
 from hotline.citizens.models import mask_phone
@@ -38,11 +39,12 @@ def visible_filter(user: User):
     if user.role in CENTRE:
         return None
     if user.role in DEPARTMENT and user.department_id is not None:
+        mine = aliased(Assignment)  # its own alias: the outer query may join Assignment too
         return sa.exists().where(
-            Assignment.ticket_id == Ticket.id,
-            Assignment.department_id.in_(subtree_ids(user.department_id)),
-            sa.or_(Assignment.status != AssignmentStatus.WITHDRAWN,
-                   sa.and_(Ticket.status.in_(ENDED_BY_WITHDRAWAL), Assignment.withdrawn_at == Ticket.closed_at)),
+            mine.ticket_id == Ticket.id,
+            mine.department_id.in_(subtree_ids(user.department_id)),
+            sa.or_(mine.status != AssignmentStatus.WITHDRAWN,
+                   sa.and_(Ticket.status.in_(ENDED_BY_WITHDRAWAL), mine.withdrawn_at == Ticket.closed_at)),
         )
     return sa.false()
 
