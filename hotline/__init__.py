@@ -71,6 +71,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(home_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(open311_bp)
+    from hotline.admin.blueprint import bp as admin_bp
+    from hotline.board.blueprint import bp as board_bp
+    from hotline.department.blueprint import bp as department_bp
+    from hotline.desk.blueprint import bp as desk_bp
+    from hotline.portal.blueprint import bp as portal_bp
+    from hotline.reports.blueprint import bp as reports_bp
+    from hotline.tickets.blueprint import bp as tickets_bp
+    for page_bp in (desk_bp, tickets_bp, board_bp, department_bp, portal_bp, admin_bp, reports_bp):
+        app.register_blueprint(page_bp)
 
     from hotline.cli import register_commands
     register_commands(app)
@@ -78,10 +87,24 @@ def create_app(config: dict | None = None) -> Flask:
     _install_server_timing(app)
     _install_api_not_found(app)
 
+    from hotline.web.pages import nav_items
+
     @app.context_processor
     def _globals():
         from flask_babel import get_locale
-        return {"current_locale": str(get_locale() or "zh")}
+        return {"current_locale": str(get_locale() or "zh"), "nav_items": nav_items}
+
+    @app.template_filter("localtime")
+    def _localtime(value):
+        """A UTC datetime (or ISO text) as local "2026-11-22 09:30"."""
+        from datetime import datetime
+
+        from hotline.sla.service import local_tz
+        if not value:
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
 
     return app
 

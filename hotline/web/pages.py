@@ -1,0 +1,54 @@
+"""What every page shares: the navigation for a role, and running an operation from a form."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+from hotline.core.errors import OperationError
+from hotline.extensions import db
+from workflows.states import CENTRE, DEPARTMENT, DESK, REVIEW, Role
+
+T = TypeVar("T")
+
+#: (endpoint, title, roles that see the link). Links whose page does not exist yet are left out.
+NAV = [
+    ("desk.index", _l("Intake desk"), DESK),
+    ("tickets.index", _l("Work orders"), CENTRE),
+    ("board.index", _l("Supervision"), REVIEW | {Role.MANAGER}),
+    ("department.inbox", _l("My department"), DEPARTMENT),
+    ("reports.index", _l("Reports"), CENTRE),
+    ("admin.index", _l("Administration"), {Role.ADMIN}),
+]
+
+
+def nav_items(user) -> list[dict]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    for endpoint, title, roles in NAV:
+        if user.role not in roles or endpoint not in current_app.view_functions:
+            continue
+        try:
+            href = url_for(endpoint)
+        except BuildError:
+            continue
+        current = request.endpoint is not None and request.endpoint.split(".")[0] == endpoint.split(".")[0]
+        items.append({"href": href, "title": title, "current": current})
+    return items
+
+
+def run_operation(fn: Callable[..., T], *args, **kwargs) -> tuple[T | None, OperationError | None]:
+    """Run a write as one unit of work for a page: commit, or roll back and hand back the error."""
+    try:
+        result = fn(*args, **kwargs)
+        db.session.commit()
+        return result, None
+    except OperationError as err:
+        db.session.rollback()
+        return None, err
+    except BaseException:
+        db.session.rollback()
+        raise
