@@ -1,0 +1,42 @@
+"""What the supervision board watches: the queues of work waiting on the centre or overdue."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hotline.auth.models import User
+from hotline.extensions import db
+from hotline.tickets import queries
+from hotline.tickets.models import ExtensionRequest, Ticket
+from workflows.vocabulary import ExtensionStatus
+
+#: queue key -> the list filter that defines it (one definition, shared with the order list)
+QUEUES = {
+    "red": {"sla": "red", "sort": "due_at"},
+    "yellow": {"sla": "yellow", "sort": "due_at"},
+    "returned": {"status": "returned", "sort": "created_at"},
+    "replied": {"status": "replied", "sort": "created_at"},
+    "awaiting_visit": {"status": "awaiting_visit", "sort": "due_at"},
+}
+
+
+def queue(viewer: User, key: str, now: datetime, limit: int = 50) -> tuple[list[Ticket], int]:
+    query, _fields = queries.build_query(viewer, QUEUES[key], now)
+    return queries.page(query, 1, limit)
+
+
+def pending_extensions(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
+    base = sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+    rows = db.session.scalars(base.order_by(ExtensionRequest.requested_at).limit(limit)).all()
+    return list(rows), total
+
+
+def counts(viewer: User, now: datetime) -> dict[str, int]:
+    out = {}
+    for key, args in QUEUES.items():
+        query, _fields = queries.build_query(viewer, args, now)
+        out[key] = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    out["extensions"] = pending_extensions(limit=0)[1]
+    return out
