@@ -87,12 +87,13 @@ def create_app(config: dict | None = None) -> Flask:
     _install_server_timing(app)
     _install_api_not_found(app)
 
-    from hotline.web.pages import nav_items
+    from hotline.web.pages import department_options, enum_options, nav_items
 
     @app.context_processor
     def _globals():
         from flask_babel import get_locale
-        return {"current_locale": str(get_locale() or "zh"), "nav_items": nav_items}
+        return {"current_locale": str(get_locale() or "zh"), "nav_items": nav_items,
+                "enum_options": enum_options, "department_options": department_options}
 
     @app.template_filter("localtime")
     def _localtime(value):

@@ -1,6 +1,206 @@
-"""Administration pages."""
+"""Administration pages: users, departments, categories, deadline policies, the working-day calendar."""
 from __future__ import annotations
 
-from flask import Blueprint
+import calendar as month_calendar
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hotline.auth import operations as users_ops
+from hotline.auth.models import User
+from hotline.categories import operations as categories_ops
+from hotline.categories.models import Category
+from hotline.core.errors import Invalid, OperationError
+from hotline.core.fields import Fields
+from hotline.departments import operations as departments_ops
+from hotline.departments.models import Department
+from hotline.extensions import db
+from hotline.sla import service as sla
+from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
+from hotline.tickets import permissions
+from hotline.web.pages import run_operation
+from workflows.deadlines import CalendarMissing, Unit
+from workflows.states import Role
+from workflows.vocabulary import DepartmentLevel, Urgency
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _only_administrators():
+    if not permissions.can_manage(current_user):
+        abort(403)
+
+
+def _departments():
+    return db.session.scalars(sa.select(Department).order_by(Department.path)).all()
+
+
+@bp.get("/")
+def index():
+    counts = {
+        "users": db.session.scalar(sa.select(sa.func.count(User.id))),
+        "departments": db.session.scalar(sa.select(sa.func.count(Department.id))),
+        "categories": db.session.scalar(sa.select(sa.func.count(Category.id))),
+        "policies": db.session.scalar(sa.select(sa.func.count(SlaPolicy.id))),
+        "years": [y.year for y in db.session.scalars(sa.select(CalendarYear).order_by(CalendarYear.year))],
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    error, form = None, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        dept = form.get("department") or None
+        try:
+            dept_id = int(dept) if dept else None
+        except ValueError:
+            dept_id = -1
+        _user, error = run_operation(
+            users_ops.create_user, form.get("username", "").strip(), form.get("role", ""), form.get("password", ""),
+            department_id=dept_id, display_name=(form.get("display_name") or "").strip() or None,
+            can_view_phones=form.get("can_view_phones") == "on")
+        if error is None:
+            flash(_("User %(name)s created.", name=form.get("username")))
+            return redirect(url_for("admin.users"))
+    rows = db.session.scalars(sa.select(User).order_by(User.role, User.username)).all()
+    return render_template("admin/users.html", rows=rows, error=error, form=form, roles=list(Role),
+                           departments=_departments()), (error.status if error else 200)
+
+
+@bp.post("/users/<int:user_id>")
+def user_update(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if "active" in request.form:
+        if user.id == current_user.id:
+            flash(_("You cannot switch off your own account."))
+            return redirect(url_for("admin.users"))
+        _r, error = run_operation(users_ops.set_user_active, user, request.form["active"] == "1")
+    else:
+        _r, error = run_operation(users_ops.set_password, user, request.form.get("password", ""))
+    flash(error.fields.get("password", error.message) if error else _("Saved."))
+    return redirect(url_for("admin.users"))
+
+
+# -- departments ---------------------------------------------------------------------------------
+
+@bp.route("/departments", methods=["GET", "POST"])
+def departments():
+    error, form = None, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        _dept, error = run_operation(departments_ops.create_department, form)
+        if error is None:
+            flash(_("Department %(name)s added.", name=form.get("name")))
+            return redirect(url_for("admin.departments"))
+    return render_template("admin/departments.html", rows=_departments(), error=error, form=form,
+                           levels=list(DepartmentLevel)), (error.status if error else 200)
+
+
+@bp.post("/departments/<int:dept_id>")
+def department_update(dept_id: int):
+    dept = db.session.get(Department, dept_id) or abort(404)
+    run_operation(departments_ops.set_department_active, dept, request.form.get("active") == "1")
+    flash(_("Saved."))
+    return redirect(url_for("admin.departments"))
+
+
+# -- categories ----------------------------------------------------------------------------------
+
+@bp.route("/categories", methods=["GET", "POST"])
+def categories():
+    error, form = None, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        _c, error = run_operation(categories_ops.create_category, form)
+        if error is None:
+            flash(_("Category %(name)s added.", name=form.get("name")))
+            return redirect(url_for("admin.categories"))
+    rows = db.session.scalars(sa.select(Category).order_by(Category.code)).all()
+    parent_options = [(c.id, f"{c.code} {c.name}") for c in rows if c.parent_id is None]
+    return render_template("admin/categories.html", rows=rows, error=error, form=form, urgencies=list(Urgency),
+                           parent_options=parent_options,
+                           departments=_departments(),
+                           dept_names={d.id: d.name for d in _departments()}), (error.status if error else 200)
+
+
+@bp.post("/categories/<int:category_id>")
+def category_update(category_id: int):
+    category = db.session.get(Category, category_id) or abort(404)
+    run_operation(categories_ops.set_category_active, category, request.form.get("active") == "1")
+    flash(_("Saved."))
+    return redirect(url_for("admin.categories"))
+
+
+# -- deadline policies ---------------------------------------------------------------------------
+
+def _update_policy(policy: SlaPolicy, data: dict) -> None:
+    f = Fields(data)
+    amount = f.integer("amount", required=True, low=0, high=100000)
+    unit = f.text("unit", max_len=20)
+    if unit not in [u.value for u in Unit]:
+        f.error("unit", _("Must be one of: %(values)s.", values=", ".join(u.value for u in Unit)))
+    f.done()
+    policy.amount, policy.unit = amount, Unit(unit)
+    db.session.flush()
+
+
+@bp.route("/sla", methods=["GET", "POST"])
+def sla_policies():
+    errors: dict[int, OperationError] = {}
+    if request.method == "POST":
+        policy = db.session.get(SlaPolicy, request.form.get("id", type=int) or 0) or abort(404)
+        _r, error = run_operation(_update_policy, policy, request.form.to_dict())
+        if error is None:
+            flash(_("Saved. New dispatches use it at once; existing deadlines stay."))
+            return redirect(url_for("admin.sla_policies"))
+        errors[policy.id] = error
+    rows = db.session.scalars(sa.select(SlaPolicy).order_by(SlaPolicy.step, SlaPolicy.urgency,
+                                                            SlaPolicy.ticket_type)).all()
+    return render_template("admin/sla.html", rows=rows, errors=errors), (422 if errors else 200)
+
+
+# -- the working-day calendar --------------------------------------------------------------------
+
+@bp.get("/calendar")
+def calendar():
+    year = request.args.get("year", type=int) or date.today().year
+    if not 1990 <= year <= 2200:
+        abort(404)
+    known = db.session.get(CalendarYear, year)
+    days = {d.day: d for d in db.session.scalars(sa.select(CalendarDay).where(
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)))}
+    months = [(m, month_calendar.Calendar(firstweekday=0).monthdatescalendar(year, m)) for m in range(1, 13)]
+    return render_template("admin/calendar.html", year=year, known=known, days=days, months=months)
+
+
+@bp.post("/calendar")
+def calendar_change():
+    year = request.form.get("year", type=int) or 0
+    try:
+        if request.form.get("import") in ("official", "provisional"):
+            count = sla.import_year(year, provisional=request.form["import"] == "provisional")
+            db.session.commit()
+            flash(_("Imported %(n)d days of %(year)d.", n=count, year=year))
+        else:
+            day = date.fromisoformat(request.form.get("day", ""))
+            sla.set_day(day, request.form.get("is_workday") == "1", (request.form.get("note") or "").strip() or None)
+            db.session.commit()
+            flash(_("%(day)s saved.", day=day.isoformat()))
+            year = day.year
+    except CalendarMissing as err:
+        db.session.rollback()
+        flash(_("The official calendar of %(year)d is not known to this version; import a provisional "
+                "Monday–Friday calendar and mark the holidays and make-up days by hand.", year=err.year))
+    except (ValueError, Invalid):
+        db.session.rollback()
+        flash(_("Must be a date like 2026-11-22."))
+    return redirect(url_for("admin.calendar", year=year))

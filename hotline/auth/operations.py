@@ -68,3 +68,20 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None or not user.is_active or not user.check_password(password):
         return None
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every session of the user ends."""
+    if not password or len(password) < MIN_PASSWORD:
+        raise Invalid(_("Some fields need fixing."),
+                      fields={"password": _("Use a password of at least %(n)d characters.", n=MIN_PASSWORD)})
+    user.set_password(password)
+    db.session.flush()
+
+
+def set_user_active(user: User, active: bool) -> None:
+    """Switch a user on or off; a switched-off user can no longer log in or use tokens."""
+    user.is_active = active
+    if not active:
+        user.session_version += 1
+    db.session.flush()

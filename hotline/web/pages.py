@@ -52,3 +52,16 @@ def run_operation(fn: Callable[..., T], *args, **kwargs) -> tuple[T | None, Oper
     except BaseException:
         db.session.rollback()
         raise
+
+
+def enum_options(members) -> list[tuple[str, str]]:
+    """(value, title in the user's language) pairs for a select."""
+    from flask_babel import get_locale
+    locale = str(get_locale() or "zh")
+    return [(m.value, m.title_for(locale)) for m in members]
+
+
+def department_options(departments) -> list[tuple[int, str]]:
+    """(id, name indented by depth) pairs, in tree order (departments sorted by path)."""
+    return [(d.id, "\u3000" * (d.path.count("/") - 2) + d.name + ("" if d.is_active else " ×"))
+            for d in departments]

@@ -1,0 +1,43 @@
+"""Case categories: a coded tree administrators keep."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from hotline.categories.models import Category
+from hotline.core.fields import Fields
+from hotline.departments.models import Department
+from hotline.extensions import db
+from workflows.vocabulary import Urgency
+
+
+def create_category(data: dict) -> Category:
+    f = Fields(data)
+    code = f.text("code", required=True, max_len=20)
+    name = f.text("name", required=True, max_len=120)
+    name_en = f.text("name_en", max_len=160)
+    parent_id = f.integer("parent", low=1)
+    dept_id = f.integer("default_department", low=1)
+    urgency = f.choice("default_urgency", Urgency)
+    parent = db.session.get(Category, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        f.error("parent", _("Not found."))
+    if dept_id and db.session.get(Department, dept_id) is None:
+        f.error("default_department", _("No department has the id %(id)s.", id=dept_id))
+    if code and not code.isdigit():
+        f.error("code", _("Use digits only, e.g. 0105."))
+    elif code and parent and not code.startswith(parent.code):
+        f.error("code", _("A sub-category's code starts with its parent's code (%(code)s).", code=parent.code))
+    if code and db.session.scalar(sa.select(Category.id).where(Category.code == code)):
+        f.error("code", _("The code %(code)s is taken.", code=code))
+    f.done()
+    category = Category(code=code, name=name, name_en=name_en, parent_id=parent.id if parent else None,
+                        default_department_id=dept_id, default_urgency=urgency)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def set_category_active(category: Category, active: bool) -> None:
+    category.is_active = active
+    db.session.flush()
