@@ -1,6 +1,251 @@
-"""Call-taker intake desk."""
+"""Call-taker intake desk: register a call and answer or dispatch it in one step."""
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BuildError
+
+from hotline.categories.models import Category
+from hotline.citizens.operations import find_citizen, normalize_phone
+from hotline.departments.models import Department
+from hotline.desk.operations import may_urge, record_repeat_call, register_and_finish
+from hotline.extensions import db
+from hotline.tickets import permissions, queries
+from hotline.web.pages import run_operation
+from workflows.states import DESK, OPEN
+from workflows.vocabulary import Channel, TicketType, Urgency
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+#: The form's fields in tab order: the first one with an error gets the focus.
+FIELD_ORDER = ("phone", "caller_name", "type", "channel", "urgency", "category", "subject", "content",
+               "address", "is_confidential", "department", "assist", "note", "reply")
+#: The labels the form shows, repeated in the list of what to fix above it.
+FIELD_LABELS = {
+    "phone": _l("Caller's phone"), "caller_name": _l("Caller's name"), "type": _l("Type"),
+    "channel": _l("Channel"), "urgency": _l("Urgency"), "category": _l("Category"), "subject": _l("Subject"),
+    "content": _l("What the caller says"), "address": _l("Address"),
+    "is_confidential": _l("Keep the caller's identity confidential"), "department": _l("Lead department"),
+    "assist": _l("Assisting departments (optional)"), "note": _l("Note to the departments"),
+    "reply": _l("Answer given to the caller"), "finish": _l("How to finish"),
+}
+#: Error keys of register_ticket that belong to differently named form fields.
+FIELD_ALIASES = {"citizen.phone": "phone", "citizen.name": "caller_name", "citizen": "phone"}
+#: How many earlier orders the caller panel lists.
+HISTORY_LIMIT = 20
+CALL_ID = re.compile(r"[0-9A-Za-z._:@-]{1,64}")
+
+
+def desk_required(view):
+    """Logged in with one of the desk's roles (call taker, expert, supervisor, centre reviewer)."""
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if current_user.role not in DESK:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def order_url(number: str) -> str:
+    """The order's page; the API's view of it while the order pages are not there yet."""
+    try:
+        return url_for("tickets.detail", number=number)
+    except BuildError:
+        return f"/api/v1/tickets/{number}"
+
+
+# -- reading the form -----------------------------------------------------------------------
+
+def _category_code(raw: str | None) -> str | None:
+    """"1001 占道经营" (what the picker fills in), "1001", or an exact name -> the code."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    token = raw.split()[0]
+    if db.session.scalar(sa.select(Category.id).where(Category.code == token)) is not None:
+        return token
+    by_name = db.session.scalar(sa.select(Category.code).where(Category.name == raw, Category.is_active))
+    return by_name or token
+
+
+def _ticket_data(form: MultiDict) -> dict:
+    """The form as register_ticket's fields (API.md's POST /tickets)."""
+    data = {key: form.get(key) for key in ("type", "channel", "urgency", "subject", "content", "address")}
+    data["is_confidential"] = form.get("is_confidential") in ("1", "on", "true")
+    data["category"] = _category_code(form.get("category"))
+    phone, name = form.get("phone", "").strip(), form.get("caller_name", "").strip()
+    if phone or name:
+        data["citizen"] = {"phone": phone or None, "name": name or None}
+    return data
+
+
+def _finish_data(form: MultiDict, finish: str) -> dict:
+    if finish == "answer":
+        return {"reply": form.get("reply")}
+    return {"department": form.get("department"), "assist": [v for v in form.getlist("assist") if v],
+            "note": form.get("note")}
+
+
+def _field_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Errors keyed by the form's field names, in the form's order."""
+    named = {FIELD_ALIASES.get(key, key): message for key, message in errors.items()}
+    rank = {name: i for i, name in enumerate((*FIELD_ORDER, "finish"))}
+    return dict(sorted(named.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+# -- what the page shows ----------------------------------------------------------------------
+
+def _categories() -> list[Category]:
+    return list(db.session.scalars(sa.select(Category).where(Category.is_active).order_by(Category.code)))
+
+
+def _departments() -> list[tuple[str, str]]:
+    """Active departments in tree order, indented by depth."""
+    rows = db.session.scalars(sa.select(Department).where(Department.is_active).order_by(Department.path))
+    english = _locale().startswith("en")
+    out = []
+    for d in rows:
+        depth = max(d.path.count("/") - 2, 0)
+        out.append((str(d.id), "\u3000" * depth + ((d.name_en or d.name) if english else d.name)))
+    return out
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+    return str(get_locale() or "zh")
+
+
+def _options(enum_cls) -> list[tuple[str, str]]:
+    return [(m.value, m.title_for(_locale())) for m in enum_cls]
+
+
+def _suggestion(form: MultiDict) -> Category | None:
+    """The category the form names, whose default department is the suggested lead."""
+    code = _category_code(form.get("category"))
+    if not code:
+        return None
+    return db.session.scalar(sa.select(Category).where(Category.code == code, Category.is_active))
+
+
+def _caller(raw_phone: str | None) -> dict:
+    """The caller panel: the citizen known by this number and their orders, newest first."""
+    raw_phone = (raw_phone or "").strip()
+    if not raw_phone:
+        return {"state": "empty"}
+    phone = normalize_phone(raw_phone)
+    if phone is None:
+        return {"state": "invalid", "phone": raw_phone}
+    citizen = find_citizen(phone)
+    if citizen is None:
+        return {"state": "new", "phone": phone}
+    history = queries.citizen_history(phone, limit=HISTORY_LIMIT)
+    lead_ids = {t.lead_department_id for t in history if t.lead_department_id}
+    if lead_ids:  # one query; each order's lead department then comes from the identity map
+        db.session.scalars(sa.select(Department).where(Department.id.in_(lead_ids))).all()
+    return {"state": "known", "phone": phone, "citizen": citizen, "history": history,
+            "open_numbers": {t.number for t in history if t.status in OPEN},
+            "may_urge": {t.number: may_urge(current_user, t) for t in history}}
+
+
+def _render(form: MultiDict, *, error=None, status: int = 200):
+    errors = _field_errors(error.fields) if error else {}
+    focus = next((name for name in FIELD_ORDER if name in errors), "phone")
+    suggested = _suggestion(form)
+    department = form.get("department")
+    if not department and suggested and suggested.default_department_id:
+        department = str(suggested.default_department_id)
+    return render_template(
+        "desk/index.html", form=form, error=error, errors=errors, labels=FIELD_LABELS, af=lambda name: "autofocus" if name == focus else "",
+        caller=_caller(form.get("phone")), categories=_categories(), departments=_departments(),
+        department=department, suggested=suggested, types=_options(TicketType),
+        channels=_options(Channel), urgencies=_options(Urgency), order_url=order_url,
+    ), status
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+@bp.get("")
+@desk_required
+def index():
+    """The intake form; ?phone= (telephony's screen-pop) fills the number and shows the caller."""
+    form = MultiDict({"channel": Channel.PHONE.value})
+    phone = request.args.get("phone", "").strip()[:40]
+    if phone:
+        form["phone"] = phone
+        citizen = find_citizen(phone)
+        if citizen is not None and citizen.name:
+            form["caller_name"] = citizen.name
+    call_id = request.args.get("call_id", "")
+    if CALL_ID.fullmatch(call_id):
+        form["call_id"] = call_id
+    return _render(form)
+
+
+@bp.get("/caller")
+@desk_required
+def caller():
+    """The caller panel alone, for htmx as the number is typed."""
+    if not permissions.can_lookup_citizens(current_user):
+        abort(403)
+    return render_template("desk/_caller.html", caller=_caller(request.args.get("phone")), order_url=order_url)
+
+
+@bp.get("/suggest")
+@desk_required
+def suggest():
+    """The lead-department field with the chosen category's department selected."""
+    suggested = _suggestion(request.args)
+    department = request.args.get("department", "")  # kept while the category names no department
+    if suggested and suggested.default_department_id:
+        department = str(suggested.default_department_id)
+    return render_template("desk/_department.html", departments=_departments(), department=department,
+                           suggested=suggested, errors={})
+
+
+@bp.post("")
+@desk_required
+def submit():
+    """Register the call and answer or dispatch it, in one transaction."""
+    form = request.form
+    finish = form.get("finish", "")
+    call_id = form.get("call_id", "")
+    ticket, error = run_operation(register_and_finish, current_user, _ticket_data(form), finish,
+                                  _finish_data(form, finish),
+                                  call_id=call_id if CALL_ID.fullmatch(call_id) else None)
+    if error is not None:
+        return _render(form, error=error, status=error.status)
+    if finish == "answer":
+        flash(_("Order %(number)s registered and answered.", number=ticket.number))
+    else:
+        lead = ticket.lead_department
+        flash(_("Order %(number)s registered and dispatched to %(department)s.", number=ticket.number,
+                department=lead.name if lead else ""))
+    return redirect(order_url(ticket.number))
+
+
+@bp.post("/link")
+@desk_required
+def link():
+    """Record this call on one of the caller's earlier orders instead of registering a new one."""
+    form = request.form
+    urge = bool(form.get("link_urge"))
+    number = (form.get("link_urge") or form.get("link") or "").strip()
+    note = " — ".join(part for part in (form.get("subject", "").strip(), form.get("content", "").strip()) if part)
+    ticket, error = run_operation(record_repeat_call, current_user, number, note=note, urge=urge)
+    if error is not None:
+        return _render(form, error=error, status=error.status)
+    if urge:
+        flash(_("This call was recorded on order %(number)s as a repeat call, and the department was urged.",
+                number=ticket.number))
+    else:
+        flash(_("This call was recorded on order %(number)s as a repeat call; no new order was registered.",
+                number=ticket.number))
+    return redirect(order_url(ticket.number))

@@ -1,6 +1,242 @@
 """Work-order pages: the list with filters, and one order with its timeline and actions."""
 from __future__ import annotations
 
-from flask import Blueprint
+import math
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+
+from hotline.core.base import utcnow
+from hotline.core.errors import Invalid, NotFound, OperationError
+from hotline.departments.models import Department
+from hotline.extensions import db
+from hotline.tickets import forms, permissions, queries, schemas
+from hotline.tickets.actions import perform
+from hotline.tickets.attachments import add_attachment
+from hotline.tickets.models import ExtensionRequest, Ticket
+from hotline.tickets.operations import get_visible_ticket
+from hotline.web.pages import run_operation
+from workflows.states import (ASSIGNMENT_LIVE, CENTRE, DEPARTMENT, FINAL, Action, AssignmentRole,
+                              AssignmentStatus, TicketStatus, allowed_actions)
+from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction, TicketType
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+#: Sort choices of the list: (value, title).
+SORT_TITLES = (("-created_at", _l("Newest first")), ("created_at", _l("Oldest first")),
+               ("due_at", _l("Due soonest")), ("-due_at", _l("Due latest")))
+#: The order action forms are drawn in: the step that moves the order on first, side steps last.
+FORM_ORDER = [Action.SIGN, Action.REPLY, Action.DISPATCH, Action.ANSWER, Action.REVIEW_REPLY, Action.REVIEW_RETURN,
+              Action.REVIEW_EXTENSION, Action.VISIT, Action.REOPEN, Action.SUB_DISPATCH, Action.REQUEST_EXTENSION,
+              Action.RETURN, Action.URGE, Action.SUPERVISE, Action.GRANT_IDENTITY, Action.MERGE, Action.CANCEL,
+              Action.COMMENT]
+#: Timeline entries that are not lifecycle actions.
+EXTRA_EVENTS = {"attach": _l("File added"), "merged-in": _l("Another order merged into this one")}
+
+
+def _title(enum_cls, value) -> str:
+    """An enum value (or member) as its title in the user's language; unknown values as they are."""
+    if value is None:
+        return ""
+    member = value if isinstance(value, enum_cls) else enum_cls.parse(value)
+    return member.title_for(str(get_locale() or "zh")) if member is not None else str(value)
+
+
+def _event_title(action: str) -> str:
+    if action in EXTRA_EVENTS:
+        return str(EXTRA_EVENTS[action])
+    return _title(Action, action)
+
+
+@bp.context_processor
+def _helpers():
+    return {"title_of": _title, "event_title": _event_title, "TicketStatus": TicketStatus,
+            "AssignmentStatus": AssignmentStatus, "AssignmentRole": AssignmentRole, "TicketType": TicketType,
+            "ReplyStatus": ReplyStatus, "ExtensionStatus": ExtensionStatus, "Satisfaction": Satisfaction,
+            "Action": Action}
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(err):
+    return render_template("tickets/error.html",
+                           message=_("The form has expired or lacks its security token; reload the page and "
+                                     "try again.")), 400
+
+
+# -- the list -----------------------------------------------------------------------------
+
+def _departments_for(user) -> list[Department]:
+    """Departments a user may filter by: all for the centre, their own tree for a department."""
+    query = sa.select(Department).where(Department.is_active).order_by(Department.path)
+    if user.role not in CENTRE:
+        if user.department_id is None:
+            return []
+        query = query.where(Department.id.in_(permissions.subtree_ids(user.department_id)))
+    return list(db.session.scalars(query))
+
+
+@bp.get("/")
+@bp.get("")
+@login_required
+def index():
+    user = current_user._get_current_object()
+    now = utcnow()
+    args = forms.filter_args(request.args)
+    page_no = forms.page_number(request.args)
+    error = None
+    rows, total = [], 0
+    try:
+        query, _fields = queries.build_query(user, args, now)
+        rows, total = queries.page(query, page_no, forms.PER_PAGE)
+    except OperationError as err:  # Invalid filters, or Forbidden (searching by phone)
+        error = err
+        if not err.fields and "phone" in args:
+            err.fields = {"phone": err.message}
+    pages = max(1, math.ceil(total / forms.PER_PAGE))
+    items = [(t, schemas.ticket_summary(t, user, now)) for t in rows]
+    status_code = error.status if error else 200
+    return render_template(
+        "tickets/index.html", items=items, total=total, page=page_no, pages=pages, args=args,
+        statuses=set(args.get("status", "").split(",")), error=error, errors=error.fields if error else {},
+        departments=_departments_for(user), sort_titles=SORT_TITLES,
+        may_search_phone=permissions.may_filter_by_phone(user),
+        export_url=url_for("api.export_tickets", **args),
+        page_url=lambda n: url_for("tickets.index", **args, page=n),
+        sort_url=lambda s: url_for("tickets.index", **{**args, "sort": s}),
+    ), status_code
+
+
+# -- one order ----------------------------------------------------------------------------
+
+def _own_live(ticket: Ticket, user) -> list:
+    """The user's department's assignments on this order that may still act."""
+    if user.role not in DEPARTMENT:
+        return []
+    return [a for a in ticket.assignments if a.department_id == user.department_id and a.status in ASSIGNMENT_LIVE]
+
+
+def available_actions(ticket: Ticket, user) -> list[Action]:
+    """The action forms to draw: the transition table for the role and state, less what cannot succeed now."""
+    mine = _own_live(ticket, user)
+    found: list[Action] = []
+    for status in ([a.status for a in mine] or [None]):
+        for action in allowed_actions(ticket.status, user.role, status):
+            if action not in found:
+                found.append(action)
+    pending = _pending_extensions(ticket) if Action.REVIEW_EXTENSION in found else []
+    out = []
+    for action in found:
+        if action == Action.REVIEW_EXTENSION and not pending:
+            continue
+        if action == Action.GRANT_IDENTITY and not (permissions.is_confidential(ticket) and ticket.assignments):
+            continue
+        if action == Action.RETURN and not any(a.parent_id is not None or a.role == AssignmentRole.LEAD
+                                                for a in mine):
+            continue
+        if action == Action.REQUEST_EXTENSION and not any(a.parent_id is None for a in mine):
+            continue
+        out.append(action)
+    return sorted(out, key=lambda a: FORM_ORDER.index(a) if a in FORM_ORDER else len(FORM_ORDER))
+
+
+def _pending_extensions(ticket: Ticket) -> list[ExtensionRequest]:
+    return list(db.session.scalars(sa.select(ExtensionRequest).where(
+        ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == ExtensionStatus.PENDING)
+        .order_by(ExtensionRequest.id)))
+
+
+def _options(ticket: Ticket, user, actions: list[Action]) -> dict:
+    """Choices for the select fields of the forms on the page."""
+    all_depts = [(d.id, d.name) for d in db.session.scalars(
+        sa.select(Department).where(Department.is_active).order_by(Department.path))] \
+        if user.role in CENTRE else []
+    own = user.department
+    subunits = []
+    if Action.SUB_DISPATCH in actions and own is not None:
+        subunits = [(d.id, d.name) for d in db.session.scalars(
+            sa.select(Department).where(Department.is_active, Department.path.startswith(own.path),
+                                        Department.id != own.id).order_by(Department.path))]
+    assigned = {a.department_id: a.department.name for a in ticket.assignments}
+    pending = _pending_extensions(ticket) if Action.REVIEW_EXTENSION in actions else []
+    return {
+        "departments": all_depts,
+        "subunits": subunits,
+        "assigned": list(assigned.items()),
+        "pending_extensions": pending,
+        "satisfaction": [(m.value, _title(Satisfaction, m)) for m in Satisfaction],
+    }
+
+
+def _render_detail(ticket: Ticket, *, failed: str | None = None, error: OperationError | None = None,
+                   form: dict | None = None, status: int = 200):
+    user = current_user._get_current_object()
+    now = utcnow()
+    actions = available_actions(ticket, user)
+    detail = schemas.ticket_detail(ticket, user, now)
+    return render_template(
+        "tickets/detail.html", ticket=ticket, t=detail, events=schemas.events_for(ticket, user),
+        actions=actions, fields=forms.ACTION_FIELDS, options=_options(ticket, user, actions),
+        failed=failed, error=error, errors=(error.fields if error else {}), form=form or {},
+        is_centre=user.role in CENTRE, may_upload=ticket.status not in FINAL,
+        assignment_names={a["id"]: a["department"]["name"] for a in detail["assignments"]},
+    ), status
+
+
+def _load(number: str, *, for_update: bool = False) -> Ticket:
+    try:
+        return get_visible_ticket(current_user._get_current_object(), number, for_update=for_update)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/<number>")
+@login_required
+def detail(number: str):
+    return _render_detail(_load(number))
+
+
+def _act(user, number: str, action: str, data: dict) -> Ticket:
+    """Lock the order as the API does, then take the step."""
+    ticket = get_visible_ticket(user, number, for_update=True)
+    return perform(ticket, action, user, data)
+
+
+@bp.post("/<number>/act/<action>")
+@login_required
+def act(number: str, action: str):
+    user = current_user._get_current_object()
+    member = Action.parse(action)
+    if member is None or member not in forms.ACTION_FIELDS:
+        abort(404)
+    data = forms.action_data(member, request.form)
+    _result, err = run_operation(_act, user, number, action, data)
+    if err is None:
+        flash(_("Done: %(action)s.", action=_title(Action, member)))
+        return redirect(url_for("tickets.detail", number=number))
+    ticket = _load(number)  # 404 when the order itself is not visible
+    return _render_detail(ticket, failed=member.value, error=err, form=request.form, status=err.status)
+
+
+def _upload(user, number: str, upload, confidential: bool):
+    ticket = get_visible_ticket(user, number, for_update=True)
+    if upload is None or not upload.filename:
+        raise Invalid(_("Some fields need fixing."), fields={"file": _("Choose a file to upload.")})
+    return add_attachment(ticket, user, upload.filename, upload.stream, confidential=confidential)
+
+
+@bp.post("/<number>/attachments")
+@login_required
+def upload(number: str):
+    user = current_user._get_current_object()
+    confidential = user.role in CENTRE and bool(request.form.get("confidential"))
+    row, err = run_operation(_upload, user, number, request.files.get("file"), confidential)
+    if err is None:
+        flash(_("File added: %(name)s.", name=row.filename))
+        return redirect(url_for("tickets.detail", number=number))
+    ticket = _load(number)
+    return _render_detail(ticket, failed="upload", error=err, status=err.status)

@@ -16,7 +16,7 @@ T = TypeVar("T")
 #: (endpoint, title, roles that see the link). Links whose page does not exist yet are left out.
 NAV = [
     ("desk.index", _l("Intake desk"), DESK),
-    ("tickets.index", _l("Work orders"), CENTRE),
+    ("tickets.index", _l("Work orders"), CENTRE | DEPARTMENT),
     ("board.index", _l("Supervision"), REVIEW | {Role.MANAGER}),
     ("department.inbox", _l("My department"), DEPARTMENT),
     ("reports.index", _l("Reports"), CENTRE),

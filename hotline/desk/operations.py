@@ -1,0 +1,71 @@
+"""The desk's units of work: a call registered and finished in one step, a repeat call recorded.
+
+Like every operation these mutate and flush but never commit; the page runs them with
+`run_operation`, so a step that fails leaves nothing half-done.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from hotline.auth.models import User
+from hotline.core.errors import Forbidden, Invalid
+from hotline.core.fields import Fields
+from hotline.tickets.actions import perform
+from hotline.tickets.models import Ticket
+from hotline.tickets.operations import get_visible_ticket, register_ticket
+from workflows import states
+from workflows.states import DESK, Action, TransitionError
+
+#: How a registration may be finished from the desk, and the action each one performs.
+FINISHES = {"answer": Action.ANSWER, "dispatch": Action.DISPATCH}
+
+
+def _finish_errors(finish: str, finish_data: dict) -> dict[str, str]:
+    """The required fields of the finishing step, checked up front so the user sees every
+    missing field at once (the action itself still checks everything)."""
+    f = Fields(finish_data)
+    if finish == "answer":
+        f.text("reply", required=True)
+    elif finish == "dispatch":
+        f.integer("department", required=True, low=1)
+    return f.errors
+
+
+def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
+                        *, call_id: str | None = None) -> Ticket:
+    """Register a case and at once answer it or dispatch it: both, or neither."""
+    if actor.role not in DESK:
+        raise Forbidden(_("Only the centre's desk registers and finishes calls here."))
+    if finish not in FINISHES:
+        raise Invalid(_("Some fields need fixing."),
+                      fields={"finish": _("Choose “Register and dispatch” or “Register and answer”.")})
+    try:
+        ticket = register_ticket(actor, data, call_id=call_id)
+    except Invalid as err:
+        raise Invalid(err.message, fields={**_finish_errors(finish, finish_data), **err.fields}) from None
+    perform(ticket, FINISHES[finish].value, actor, finish_data)
+    return ticket
+
+
+def may_urge(actor: User, ticket: Ticket) -> bool:
+    """Whether the desk may offer `actor` to urge `ticket` along with a repeat call."""
+    try:
+        states.check(Action.URGE, ticket.status, actor.role)
+    except TransitionError:
+        return False
+    return True
+
+
+def record_repeat_call(actor: User, number: str, *, note: str | None = None, urge: bool = False) -> Ticket:
+    """A caller rings again about an order they already have: record the call on that order
+    (a comment the department can read) instead of registering a duplicate; optionally urge."""
+    if actor.role not in DESK:
+        raise Forbidden(_("Only the centre's desk records repeat calls."))
+    ticket = get_visible_ticket(actor, number, for_update=True)
+    note = (note or "").strip()
+    content = _("Repeat call: %(text)s", text=note) if note else _("Repeat call from the citizen.")
+    # an internal comment: staff (the departments on the order included) read it, the citizen's portal does not
+    perform(ticket, Action.COMMENT.value, actor, {"content": content[:10000], "internal": True})
+    if urge:
+        perform(ticket, Action.URGE.value, actor, {"note": _("The citizen called again.")})
+    return ticket

@@ -1,0 +1,66 @@
+"""The department inbox on a phone: its own orders, grouped, with the time left in words."""
+from datetime import datetime, timedelta, timezone
+
+from tests.hotline.department.conftest import section
+
+
+def test_inbox_lists_exactly_the_departments_orders_to_sign_and_to_handle(browser, dispatched):
+    to_sign = dispatched("cgj", subject="井盖缺失")
+    in_hand = dispatched("cgj", signed_by="handler", subject="路灯不亮")
+    elsewhere = dispatched("scj", subject="过期食品")
+    html = browser("handler").get("/m").get_data(as_text=True)
+    sign_part, handle_part = section(html, "to-sign"), section(html, "to-handle")
+    assert to_sign in sign_part and "井盖缺失" in sign_part and in_hand not in sign_part
+    assert in_hand in handle_part and "路灯不亮" in handle_part and to_sign not in handle_part
+    assert elsewhere not in html and "过期食品" not in html
+    # time left in words, and the colour named in text
+    assert "left" in sign_part and "On time" in sign_part
+    # the other department sees only its own
+    other = browser("handler_b").get("/m").get_data(as_text=True)
+    assert elsewhere in other and to_sign not in other and in_hand not in other
+
+
+def test_inbox_is_sorted_by_deadline_and_says_when_overdue(browser, dispatched, clock):
+    first = dispatched("cgj", signed_by="handler", type="consultation")  # 3 working days
+    second = dispatched("cgj", signed_by="handler", type="complaint")    # 5 working days
+    html = browser("handler").get("/m").get_data(as_text=True)
+    part = section(html, "to-handle")
+    assert part.index(first) < part.index(second)
+    clock.advance(days=9)
+    part = section(browser("handler").get("/m").get_data(as_text=True), "to-handle")
+    assert "days overdue" in part and "Overdue" in part
+
+
+def test_centre_users_are_refused_the_department_workspace(browser, dispatched):
+    number = dispatched("cgj")
+    client = browser("reviewer")
+    assert client.get("/m").status_code == 403
+    assert client.get(f"/m/tickets/{number}").status_code == 403
+    assert browser("call_taker").get("/m").status_code == 403
+
+
+def test_anonymous_users_are_sent_to_log_in(app, world):
+    resp = app.test_client().get("/m")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_department_admin_sees_its_sub_units_orders_separately(browser, dispatched, api, world):
+    street = dispatched("dc_s1", subject="楼道堆物")
+    own = dispatched("dc", subject="区级事项")
+    other = dispatched("cgj", subject="市级事项")
+    html = browser("district_admin").get("/m").get_data(as_text=True)
+    assert street in section(html, "sub-units") and street not in section(html, "to-sign")
+    assert own in section(html, "to-sign") and own not in section(html, "sub-units")
+    assert other not in html
+    # a handler of the district does not get the sub-units group
+    assert 'id="sub-units"' not in browser("district_handler").get("/m").get_data(as_text=True)
+
+
+def test_time_left_in_words(app, world):
+    from hotline.department.queries import time_left
+    now = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)
+    with app.test_request_context("/?lang=en"):
+        assert time_left(now + timedelta(hours=3, minutes=5), now) == "3 hours left"
+        assert time_left(now - timedelta(days=2, hours=1), now) == "2 days overdue"
+        assert time_left(now + timedelta(minutes=1), now) == "1 minute left"
+        assert time_left(None, now) == "No deadline"
