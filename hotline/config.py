@@ -62,6 +62,10 @@ def from_environment() -> dict:
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
         #: Attempts on one account from anywhere, against password guessing spread over many addresses.
         "LOGIN_ACCOUNT_RATE_LIMIT": _env("LOGIN_ACCOUNT_RATE_LIMIT", "30 per 15 minutes"),
+        "PORTAL_SUBMIT_RATE_LIMIT": _env("PORTAL_SUBMIT_RATE_LIMIT", "5 per hour;20 per day"),
+        "PORTAL_TRACK_RATE_LIMIT": _env("PORTAL_TRACK_RATE_LIMIT", "10 per minute"),
+        #: Seconds a portal challenge question stays answerable.
+        "PORTAL_CHALLENGE_TTL": _int("PORTAL_CHALLENGE_TTL", 1800),
         #: Reverse proxies in front of the app (X-Forwarded-For is trusted from that many hops).
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "BABEL_DEFAULT_LOCALE": "zh",
