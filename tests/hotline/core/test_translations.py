@@ -13,7 +13,7 @@ MO = PO.with_suffix(".mo")
 
 def _extract(tmp_path) -> set[str]:
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
                     "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as fh:
         return {_key(m.id) for m in read_po(fh) if m.id}
@@ -21,7 +21,11 @@ def _extract(tmp_path) -> set[str]:
 
 def _key(msgid) -> str:
     """Plural messages have a (singular, plural) id; the singular names them."""
-    return msgid[0] if isinstance(msgid, tuple) else msgid
+    return msgid[0] if isinstance(msgid, (tuple, list)) else msgid
+
+
+def _flat(string):
+    return tuple(string) if isinstance(string, (tuple, list)) else string
 
 
 def _translated(string) -> bool:
@@ -37,7 +41,7 @@ def test_every_message_in_the_code_has_a_chinese_translation(tmp_path):
 
 def test_compiled_catalogue_matches_the_po_file():
     with PO.open("rb") as fh:
-        po = {m.id: m.string for m in read_po(fh) if m.id and _translated(m.string)}
+        po = {_key(m.id): _flat(m.string) for m in read_po(fh) if m.id and _translated(m.string)}
     with MO.open("rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+        mo = {_key(m.id): _flat(m.string) for m in read_mo(fh) if m.id}
     assert po == mo, "hotline/translations is out of date: run scripts/translations compile"

@@ -67,7 +67,7 @@ def test_caller_lookup_shows_earlier_orders_with_open_ones_marked(login, api, ne
     # telephony opens the page with the caller's number: the panel is there at once, the name filled in
     page = client.get("/desk?phone=13812345678").get_data(as_text=True)
     assert second in page and 'value="张三"' in page
-    assert "New caller" in client.get("/desk/caller?phone=13700000000").get_data(as_text=True)
+    assert "新来电人" in client.get("/desk/caller?phone=13700000000").get_data(as_text=True)
 
 
 def test_register_and_dispatch_in_one_step(login, api, world):
@@ -132,7 +132,7 @@ def test_repeat_call_is_recorded_on_the_existing_order(login, api, new_ticket, w
     before = _total(api)
     client = login("call_taker")
     html = client.get("/desk?phone=13812345678").get_data(as_text=True)
-    assert "Record and urge" not in html  # a call taker may not urge
+    assert 'name="link_urge"' not in html  # a call taker may not urge
     resp = _post(client, "/desk/link", phone="13812345678", content="摊贩又来了", link=number)
     assert resp.status_code == 302
     assert _total(api) == before
@@ -143,7 +143,7 @@ def test_repeat_call_is_recorded_on_the_existing_order(login, api, new_ticket, w
                if e["note"])
     # a centre reviewer may record it and urge at once
     reviewer = login("reviewer")
-    assert "Record and urge" in reviewer.get("/desk?phone=13812345678").get_data(as_text=True)
+    assert 'name="link_urge"' in reviewer.get("/desk?phone=13812345678").get_data(as_text=True)
     assert _post(reviewer, "/desk/link", link_urge=number).status_code == 302
     order = api("reviewer").get(f"/tickets/{number}").get_json()
     assert order["urge_count"] == 1 and _total(api) == before
