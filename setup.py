@@ -31,6 +31,7 @@ setup(
             "hypothesis>=6.100",
             "openapi-spec-validator>=0.7",
             "psycopg[binary]>=3.1,<4",
+            "playwright>=1.45,<2",  # drives Debian's /usr/bin/chromium; never `playwright install`
         ],
     },
     entry_points={"console_scripts": ["hotline=hotline.cli:main"]},

@@ -1,0 +1,1 @@
+"""Browser tests (headless Chromium) of the web workspaces."""
