@@ -14,15 +14,16 @@ from hotline.auth.models import User
 from hotline.categories import operations as categories_ops
 from hotline.categories.models import Category
 from hotline.core.errors import Invalid, OperationError
-from hotline.core.fields import Fields
+from hotline.core.fields import MAX_INT
 from hotline.departments import operations as departments_ops
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from hotline.tickets import permissions
 from hotline.web.pages import run_operation
-from workflows.deadlines import CalendarMissing, Unit
+from workflows.deadlines import CalendarMissing
 from workflows.states import Role
 from workflows.vocabulary import DepartmentLevel, Urgency
 
@@ -34,6 +35,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _only_administrators():
     if not permissions.can_manage(current_user):
         abort(403)
+
+
+def _form_id(name: str) -> int:
+    """An id from a form field; anything that is not one (or is too large) finds nothing."""
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_INT else 0
 
 
 def _departments():
@@ -59,11 +66,7 @@ def users():
     error, form = None, {}
     if request.method == "POST":
         form = request.form.to_dict()
-        dept = form.get("department") or None
-        try:
-            dept_id = int(dept) if dept else None
-        except ValueError:
-            dept_id = -1
+        dept_id = _form_id("department") if form.get("department") else None
         _user, error = run_operation(
             users_ops.create_user, form.get("username", "").strip(), form.get("role", ""), form.get("password", ""),
             department_id=dept_id, display_name=(form.get("display_name") or "").strip() or None,
@@ -76,7 +79,7 @@ def users():
                            departments=_departments()), (error.status if error else 200)
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<int(max=2147483647):user_id>")
 def user_update(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if "active" in request.form:
@@ -105,11 +108,11 @@ def departments():
                            levels=list(DepartmentLevel)), (error.status if error else 200)
 
 
-@bp.post("/departments/<int:dept_id>")
+@bp.post("/departments/<int(max=2147483647):dept_id>")
 def department_update(dept_id: int):
     dept = db.session.get(Department, dept_id) or abort(404)
-    run_operation(departments_ops.set_department_active, dept, request.form.get("active") == "1")
-    flash(_("Saved."))
+    _r, error = run_operation(departments_ops.set_department_active, dept, request.form.get("active") == "1")
+    flash(error.message if error else _("Saved."))
     return redirect(url_for("admin.departments"))
 
 
@@ -132,33 +135,22 @@ def categories():
                            dept_names={d.id: d.name for d in _departments()}), (error.status if error else 200)
 
 
-@bp.post("/categories/<int:category_id>")
+@bp.post("/categories/<int(max=2147483647):category_id>")
 def category_update(category_id: int):
     category = db.session.get(Category, category_id) or abort(404)
-    run_operation(categories_ops.set_category_active, category, request.form.get("active") == "1")
-    flash(_("Saved."))
+    _r, error = run_operation(categories_ops.set_category_active, category, request.form.get("active") == "1")
+    flash(error.message if error else _("Saved."))
     return redirect(url_for("admin.categories"))
 
 
 # -- deadline policies ---------------------------------------------------------------------------
 
-def _update_policy(policy: SlaPolicy, data: dict) -> None:
-    f = Fields(data)
-    amount = f.integer("amount", required=True, low=0, high=100000)
-    unit = f.text("unit", max_len=20)
-    if unit not in [u.value for u in Unit]:
-        f.error("unit", _("Must be one of: %(values)s.", values=", ".join(u.value for u in Unit)))
-    f.done()
-    policy.amount, policy.unit = amount, Unit(unit)
-    db.session.flush()
-
-
 @bp.route("/sla", methods=["GET", "POST"])
 def sla_policies():
     errors: dict[int, OperationError] = {}
     if request.method == "POST":
-        policy = db.session.get(SlaPolicy, request.form.get("id", type=int) or 0) or abort(404)
-        _r, error = run_operation(_update_policy, policy, request.form.to_dict())
+        policy = db.session.get(SlaPolicy, _form_id("id")) or abort(404)
+        _r, error = run_operation(sla_operations.update_policy, current_user, policy, request.form.to_dict())
         if error is None:
             flash(_("Saved. New dispatches use it at once; existing deadlines stay."))
             return redirect(url_for("admin.sla_policies"))

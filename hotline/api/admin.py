@@ -12,10 +12,11 @@ from hotline.api.common import api_user, json_body, require, writes
 from hotline.core.errors import Invalid, NotFound
 from hotline.core.fields import Fields
 from hotline.extensions import db
+from hotline.sla import operations as sla_operations
 from hotline.sla import service
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from hotline.tickets import permissions
-from workflows.deadlines import CalendarMissing, Unit
+from workflows.deadlines import CalendarMissing
 
 
 def _day(value: str) -> date:
@@ -75,18 +76,10 @@ def sla_policies():
 @writes
 def sla_policy_update(policy_id: int):
     """Change how long a step may take; new dispatches use it at once, existing deadlines stay."""
-    require(permissions.can_manage, api_user())
+    user = api_user()
+    require(permissions.can_manage, user)
     policy = db.session.get(SlaPolicy, policy_id)
     if policy is None:
         raise NotFound(_("There is nothing at this address."))
-    f = Fields(json_body())
-    amount = f.integer("amount", required=True, low=0, high=100000)
-    unit = f.text("unit", max_len=20)
-    if unit is not None and unit not in [u.value for u in Unit]:
-        f.error("unit", _("Must be one of: %(values)s.", values=", ".join(u.value for u in Unit)))
-    f.done()
-    policy.amount = amount
-    if unit:
-        policy.unit = Unit(unit)
-    db.session.flush()
+    sla_operations.update_policy(user, policy, json_body())
     return jsonify(_policy_json(policy))

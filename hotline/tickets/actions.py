@@ -395,6 +395,9 @@ def comment(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     _check_ticket(Action.COMMENT, ticket, actor)
     content = f.text("content", required=True, max_len=10000)
     internal = f.boolean("internal", default=True)
+    if internal is False and actor.role in DEPARTMENT:
+        # the centre speaks to citizens; a department's word reaches them through its reviewed reply
+        f.error("internal", _("Only the centre writes comments the citizen sees; a department's comments stay internal."))
     f.done()
     row = Comment(ticket_id=ticket.id, content=content, is_internal=internal, author_id=actor.id, created_at=at)
     db.session.add(row)

@@ -92,3 +92,14 @@ def test_an_unknown_year_offers_the_imports(app, world):
     assert post(admin, "/admin/calendar", {"year": "2030", "import": "provisional"}).status_code == 302
     page = admin.get("/admin/calendar?year=2030").get_data(as_text=True)
     assert "weekdays" in page
+
+
+def test_ids_that_cannot_exist_are_not_found(app, world):
+    admin = admin_client(app)
+    huge = "99999999999999999999"
+    assert post(admin, f"/admin/users/{huge}", {"active": "0"}).status_code == 404
+    assert post(admin, f"/admin/departments/{huge}", {"active": "0"}).status_code == 404
+    assert post(admin, "/admin/sla", {"id": huge, "amount": "1", "unit": "working_days"}).status_code == 404
+    resp = post(admin, "/admin/users", {"username": "wang", "role": "department_handler", "password": "long-enough",
+                                        "department": huge})
+    assert resp.status_code == 422

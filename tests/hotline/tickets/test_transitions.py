@@ -774,3 +774,14 @@ def test_urgent_orders_cannot_be_extended_but_can_be_returned_any_time(api, worl
     assert detail["assignments"][0]["return_due_at"] is None
     clock.advance(days=5)
     assert api("handler").action(number, "return", {"reason": "应由燃气公司处理"}).status_code == 200
+
+
+def test_only_the_centre_writes_comments_the_citizen_sees(api, world, new_ticket):
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    refused = api("handler").action(number, "comment", {"content": "已联系市民", "internal": False})
+    assert refused.status_code == 422 and "internal" in refused.get_json()["error"]["fields"]
+    assert api("handler").action(number, "comment", {"content": "已联系市民"}).status_code == 200
+    assert api("reviewer").action(number, "comment", {"content": "已转告市民", "internal": False}).status_code == 200
+    comments = api("reviewer").get(f"/tickets/{number}").get_json()["comments"]
+    assert [c["internal"] for c in comments] == [True, False]
