@@ -18,6 +18,7 @@ from hotline.core.fields import MAX_INT
 from hotline.departments import operations as departments_ops
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.portal.operations import PORTAL_USERNAME
 from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
@@ -76,12 +77,16 @@ def users():
             return redirect(url_for("admin.users"))
     rows = db.session.scalars(sa.select(User).order_by(User.role, User.username)).all()
     return render_template("admin/users.html", rows=rows, error=error, form=form, roles=list(Role),
+                           service_account=PORTAL_USERNAME,
                            departments=_departments()), (error.status if error else 200)
 
 
 @bp.post("/users/<int(max=2147483647):user_id>")
 def user_update(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
+    if user.username == PORTAL_USERNAME:
+        flash(_("The portal's service account is managed by the system."))
+        return redirect(url_for("admin.users"))
     if "active" in request.form:
         if user.id == current_user.id:
             flash(_("You cannot switch off your own account."))

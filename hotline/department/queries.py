@@ -60,6 +60,8 @@ class Card:
     state: str  # green / yellow / red
     left: str
     sent_back: str | None = None
+    #: Set while the order waits on the centre (a return or a reply under review).
+    waiting: str | None = None
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Inbox:
     to_sign: list[Card] = field(default_factory=list)
     to_handle: list[Card] = field(default_factory=list)
     sub_units: list[Card] = field(default_factory=list)
+    waiting: list[Card] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
 
 
@@ -113,6 +116,16 @@ def inbox(user: User, now: datetime) -> Inbox:
     out.sent_back.sort(key=lambda c: (c.due is None, c.due or now))
     out.totals["to_sign"] -= sum(1 for c in out.sent_back if c.step == "sign")
     out.totals["to_handle"] -= sum(1 for c in out.sent_back if c.step == "reply")
+    # what the department handed to the centre and waits on: its return or its reply under review
+    rows, out.totals["waiting"] = _assignments(
+        [own, Assignment.parent_id.is_(None),
+         Assignment.status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))],
+        _by_deadline(Assignment.reply_due_at))
+    for a in rows:
+        c = card(a, now)
+        c.waiting = (_("Return under the centre's review") if a.status == AssignmentStatus.RETURNED
+                     else _("Reply under the centre's review"))
+        out.waiting.append(c)
     if user.role == Role.DEPARTMENT_ADMIN:
         below = sa.and_(Assignment.department_id.in_(permissions.subtree_ids(dept_id)),
                         Assignment.department_id != dept_id)

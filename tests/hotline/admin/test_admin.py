@@ -103,3 +103,15 @@ def test_ids_that_cannot_exist_are_not_found(app, world):
     resp = post(admin, "/admin/users", {"username": "wang", "role": "department_handler", "password": "long-enough",
                                         "department": huge})
     assert resp.status_code == 422
+
+
+def test_the_portal_service_account_cannot_be_given_a_password(app, world):
+    from hotline.portal.operations import portal_user
+    with app.app_context():
+        account = portal_user()
+        db.session.commit()
+        account_id = account.id
+    admin = admin_client(app)
+    post(admin, f"/admin/users/{account_id}", {"password": "now-i-can-log-in"})
+    client = app.test_client()
+    assert _login(client, "portal", "now-i-can-log-in").status_code == 401

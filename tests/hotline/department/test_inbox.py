@@ -64,3 +64,22 @@ def test_time_left_in_words(app, world):
         assert time_left(now - timedelta(days=2, hours=1), now) == "2 days overdue"
         assert time_left(now + timedelta(minutes=1), now) == "1 minute left"
         assert time_left(None, now) == "No deadline"
+
+
+def test_what_waits_on_the_centre_is_listed_apart(app, api, world, new_ticket):
+    from tests.hotline.auth.test_login import _login
+    returned, replied = new_ticket(subject="退回中心的工单"), new_ticket(subject="等待审核的工单")
+    for number in (returned, replied):
+        api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    api("handler").action(returned, "return", {"reason": "不属于本单位"})
+    api("handler").action(replied, "sign")
+    api("handler").action(replied, "reply", {"content": "已处理"})
+    client = app.test_client()
+    _login(client, "handler", "password-123")
+    page = client.get("/m").get_data(as_text=True)
+    waiting = page[page.index('id="waiting"'):]
+    assert returned in waiting and replied in waiting
+    assert "退单待中心审核" in waiting or "Return under the centre" in waiting
+    other = app.test_client()
+    _login(other, "handler_b", "password-123")
+    assert returned not in other.get("/m").get_data(as_text=True)
