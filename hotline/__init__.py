@@ -100,12 +100,10 @@ def create_app(config: dict | None = None) -> Flask:
         """A UTC datetime (or ISO text) as local "2026-11-22 09:30"."""
         from datetime import datetime
 
-        from hotline.sla.service import local_tz
+        from hotline.sla.service import format_local
         if not value:
             return ""
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
+        return format_local(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
     return app
 

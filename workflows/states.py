@@ -27,6 +27,8 @@ DESK = frozenset({Role.CALL_TAKER, Role.EXPERT, Role.SUPERVISOR, Role.CENTRE_REV
 REVIEW = frozenset({Role.SUPERVISOR, Role.CENTRE_REVIEWER})
 #: Roles of department staff; they act on their own department's assignment.
 DEPARTMENT = frozenset({Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_ADMIN})
+#: Roles that may register a case (the portal and integrations act as a desk-role service user).
+REGISTRARS = DESK | {Role.ADMIN}
 #: Roles of the centre, who see every order.
 CENTRE = frozenset(set(Role) - DEPARTMENT)
 STAFF = frozenset(Role)

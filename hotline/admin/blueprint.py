@@ -5,6 +5,7 @@ import calendar as month_calendar
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,12 +14,11 @@ from hotline.auth import operations as users_ops
 from hotline.auth.models import User
 from hotline.categories import operations as categories_ops
 from hotline.categories.models import Category
-from hotline.core.errors import Invalid, OperationError
+from hotline.core.errors import Invalid, OperationError, Unavailable
 from hotline.core.fields import MAX_INT
 from hotline.departments import operations as departments_ops
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.portal.operations import PORTAL_USERNAME
 from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
@@ -75,25 +75,19 @@ def users():
         if error is None:
             flash(_("User %(name)s created.", name=form.get("username")))
             return redirect(url_for("admin.users"))
-    rows = db.session.scalars(sa.select(User).order_by(User.role, User.username)).all()
+    rows = db.session.scalars(sa.select(User).options(selectinload(User.department))
+                              .order_by(User.role, User.username)).all()
     return render_template("admin/users.html", rows=rows, error=error, form=form, roles=list(Role),
-                           service_account=PORTAL_USERNAME,
                            departments=_departments()), (error.status if error else 200)
 
 
 @bp.post("/users/<int(max=2147483647):user_id>")
 def user_update(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    if user.username == PORTAL_USERNAME:
-        flash(_("The portal's service account is managed by the system."))
-        return redirect(url_for("admin.users"))
     if "active" in request.form:
-        if user.id == current_user.id:
-            flash(_("You cannot switch off your own account."))
-            return redirect(url_for("admin.users"))
-        _r, error = run_operation(users_ops.set_user_active, user, request.form["active"] == "1")
+        _r, error = run_operation(users_ops.set_user_active, current_user, user, request.form["active"] == "1")
     else:
-        _r, error = run_operation(users_ops.set_password, user, request.form.get("password", ""))
+        _r, error = run_operation(users_ops.set_password, current_user, user, request.form.get("password", ""))
     flash(error.fields.get("password", error.message) if error else _("Saved."))
     return redirect(url_for("admin.users"))
 
@@ -134,10 +128,11 @@ def categories():
             return redirect(url_for("admin.categories"))
     rows = db.session.scalars(sa.select(Category).order_by(Category.code)).all()
     parent_options = [(c.id, f"{c.code} {c.name}") for c in rows if c.parent_id is None]
+    departments = _departments()
     return render_template("admin/categories.html", rows=rows, error=error, form=form, urgencies=list(Urgency),
                            parent_options=parent_options,
-                           departments=_departments(),
-                           dept_names={d.id: d.name for d in _departments()}), (error.status if error else 200)
+                           departments=departments, dept_names={d.id: d.name for d in departments}), \
+        (error.status if error else 200)
 
 
 @bp.post("/categories/<int(max=2147483647):category_id>")
@@ -179,25 +174,30 @@ def calendar():
     return render_template("admin/calendar.html", year=year, known=known, days=days, months=months)
 
 
+def _change_calendar(form) -> str:
+    """Import a year or switch one day; the message to show. CalendarMissing becomes a clear error."""
+    year = form.get("year", type=int) or 0
+    try:
+        if form.get("import") in ("official", "provisional"):
+            count = sla.import_year(year, provisional=form["import"] == "provisional")
+            return _("Imported %(n)d days of %(year)d.", n=count, year=year)
+        try:
+            day = date.fromisoformat(form.get("day", ""))
+        except ValueError:
+            raise Invalid(_("Must be a date like 2026-11-22."), fields={"day": _("Must be a date like 2026-11-22.")}) \
+                from None
+        sla.set_day(day, form.get("is_workday") == "1", (form.get("note") or "").strip() or None)
+        return _("%(day)s saved.", day=day.isoformat())
+    except CalendarMissing as err:
+        raise Unavailable(_("The official calendar of %(year)d is not known to this version; import a provisional "
+                            "Monday–Friday calendar and mark the holidays and make-up days by hand.",
+                            year=err.year)) from None
+
+
 @bp.post("/calendar")
 def calendar_change():
-    year = request.form.get("year", type=int) or 0
-    try:
-        if request.form.get("import") in ("official", "provisional"):
-            count = sla.import_year(year, provisional=request.form["import"] == "provisional")
-            db.session.commit()
-            flash(_("Imported %(n)d days of %(year)d.", n=count, year=year))
-        else:
-            day = date.fromisoformat(request.form.get("day", ""))
-            sla.set_day(day, request.form.get("is_workday") == "1", (request.form.get("note") or "").strip() or None)
-            db.session.commit()
-            flash(_("%(day)s saved.", day=day.isoformat()))
-            year = day.year
-    except CalendarMissing as err:
-        db.session.rollback()
-        flash(_("The official calendar of %(year)d is not known to this version; import a provisional "
-                "Monday–Friday calendar and mark the holidays and make-up days by hand.", year=err.year))
-    except (ValueError, Invalid):
-        db.session.rollback()
-        flash(_("Must be a date like 2026-11-22."))
+    message, error = run_operation(_change_calendar, request.form)
+    flash(error.message if error else message)
+    day = request.form.get("day", "")
+    year = int(day[:4]) if day[:4].isdigit() else request.form.get("year", type=int)
     return redirect(url_for("admin.calendar", year=year))

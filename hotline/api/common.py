@@ -1,7 +1,6 @@
 """What every API call shares: who is calling, the error shape, pagination, commits."""
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import g, jsonify, request
 from flask_babel import gettext as _
@@ -9,9 +8,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from hotline.auth.operations import user_for_token
-from hotline.core.errors import Conflict, Forbidden, Invalid, OperationError
+from hotline.core.errors import Forbidden, Invalid, OperationError
+from hotline.core.transactions import writes  # noqa: F401  (the API's handlers import it from here)
 from hotline.extensions import csrf, db
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 
@@ -77,30 +76,6 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise OperationError(_("The request body must be a JSON object."), code="bad_json", status=400)
     return data
-
-
-#: PostgreSQL's deadlock and serialization failures: two writers crossed; the caller may retry.
-RETRYABLE = {"40P01", "40001"}
-
-
-def writes(fn):
-    """Run a writing handler as one unit of work: commit on success, roll back on any error."""
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            result = fn(*args, **kwargs)
-            db.session.commit()
-            return result
-        except DBAPIError as err:
-            db.session.rollback()
-            if getattr(err.orig, "sqlstate", None) in RETRYABLE:
-                raise Conflict(_("Someone changed this order at the same moment; reload it and try again."),
-                               code="concurrent_change") from err
-            raise
-        except BaseException:
-            db.session.rollback()
-            raise
-    return wrapper
 
 
 def require(predicate, user) -> None:

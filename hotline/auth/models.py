@@ -18,6 +18,10 @@ from hotline.extensions import db
 from workflows.states import CENTRE, DEPARTMENT, Role
 
 
+#: A password hash starting with this marks a service account: werkzeug's hashes never do.
+SERVICE_PASSWORD_MARK = "!"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -51,6 +55,11 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_service_account(self) -> bool:
+        """An account the system acts as (the citizen portal): it has no password anyone can use."""
+        return self.password_hash.startswith(SERVICE_PASSWORD_MARK)
 
     @property
     def is_centre(self) -> bool:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from hotline.auth.models import ApiToken, User
 from hotline.core.base import utcnow
-from hotline.core.errors import Invalid
+from hotline.core.errors import Conflict, Invalid
 from hotline.departments.models import Department
 from hotline.extensions import db
 from workflows.states import DEPARTMENT, Role
@@ -70,8 +70,14 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def _changeable(actor: User, user: User) -> None:
+    if user.is_service_account:
+        raise Conflict(_("The portal's service account is managed by the system."))
+
+
+def set_password(actor: User, user: User, password: str) -> None:
     """A new password; every session of the user ends."""
+    _changeable(actor, user)
     if not password or len(password) < MIN_PASSWORD:
         raise Invalid(_("Some fields need fixing."),
                       fields={"password": _("Use a password of at least %(n)d characters.", n=MIN_PASSWORD)})
@@ -79,8 +85,11 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
-def set_user_active(user: User, active: bool) -> None:
+def set_user_active(actor: User, user: User, active: bool) -> None:
     """Switch a user on or off; a switched-off user can no longer log in or use tokens."""
+    _changeable(actor, user)
+    if user.id == actor.id and not active:
+        raise Conflict(_("You cannot switch off your own account."))
     user.is_active = active
     if not active:
         user.session_version += 1

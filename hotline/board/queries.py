@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.tickets import queries
-from hotline.tickets.models import ExtensionRequest, Ticket
+from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
 from workflows.vocabulary import ExtensionStatus
 
 #: queue key -> the list filter that defines it (one definition, shared with the order list)
@@ -29,7 +30,8 @@ def queue(viewer: User, key: str, now: datetime, limit: int = 50) -> tuple[list[
 def pending_extensions(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
     base = sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
-    rows = db.session.scalars(base.order_by(ExtensionRequest.requested_at).limit(limit)).all()
+    rows = db.session.scalars(base.options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
+                              .order_by(ExtensionRequest.requested_at).limit(limit)).all()
     return list(rows), total
 
 

@@ -229,7 +229,7 @@ def available_actions(user: User, ticket: Ticket, a: Assignment | None, now: dat
         elif a.return_due_at is not None and now > a.return_due_at:
             allowed.discard(Action.RETURN)
             notes.append(_("Returns were accepted until %(due)s; reply or ask for an extension instead.",
-                           due=a.return_due_at.astimezone(sla.local_tz()).strftime("%Y-%m-%d %H:%M")))
+                           due=sla.format_local(a.return_due_at)))
     if Action.REQUEST_EXTENSION in allowed:
         left = _extension_left(ticket, a)
         if a.parent_id is not None or left is None:

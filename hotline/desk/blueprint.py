@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
-from werkzeug.routing import BuildError
 
 from hotline.categories.models import Category
 from hotline.citizens.operations import find_citizen, normalize_phone
@@ -18,7 +17,7 @@ from hotline.departments.models import Department
 from hotline.desk.operations import may_urge, record_repeat_call, register_and_finish
 from hotline.extensions import db
 from hotline.tickets import permissions, queries
-from hotline.web.pages import run_operation
+from hotline.web.pages import department_options, enum_options, run_operation
 from workflows.states import DESK, OPEN
 from workflows.vocabulary import Channel, TicketType, Urgency
 
@@ -55,11 +54,7 @@ def desk_required(view):
 
 
 def order_url(number: str) -> str:
-    """The order's page; the API's view of it while the order pages are not there yet."""
-    try:
-        return url_for("tickets.detail", number=number)
-    except BuildError:
-        return f"/api/v1/tickets/{number}"
+    return url_for("tickets.detail", number=number)
 
 
 # -- reading the form -----------------------------------------------------------------------
@@ -110,21 +105,11 @@ def _categories() -> list[Category]:
 def _departments() -> list[tuple[str, str]]:
     """Active departments in tree order, indented by depth."""
     rows = db.session.scalars(sa.select(Department).where(Department.is_active).order_by(Department.path))
-    english = _locale().startswith("en")
-    out = []
-    for d in rows:
-        depth = max(d.path.count("/") - 2, 0)
-        out.append((str(d.id), "\u3000" * depth + ((d.name_en or d.name) if english else d.name)))
-    return out
-
-
-def _locale() -> str:
-    from flask_babel import get_locale
-    return str(get_locale() or "zh")
+    return [(str(i), name) for i, name in department_options(rows)]
 
 
 def _options(enum_cls) -> list[tuple[str, str]]:
-    return [(m.value, m.title_for(_locale())) for m in enum_cls]
+    return enum_options(enum_cls)
 
 
 def _suggestion(form: MultiDict) -> Category | None:

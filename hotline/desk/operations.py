@@ -5,16 +5,17 @@ Like every operation these mutate and flush but never commit; the page runs them
 """
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from hotline.auth.models import User
-from hotline.core.errors import Forbidden, Invalid
+from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
 from hotline.tickets.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
 from workflows import states
-from workflows.states import DESK, Action, TransitionError
+from workflows.states import DESK, Action, TicketStatus, TransitionError
 
 #: How a registration may be finished from the desk, and the action each one performs.
 FINISHES = {"answer": Action.ANSWER, "dispatch": Action.DISPATCH}
@@ -62,6 +63,9 @@ def record_repeat_call(actor: User, number: str, *, note: str | None = None, urg
     if actor.role not in DESK:
         raise Forbidden(_("Only the centre's desk records repeat calls."))
     ticket = get_visible_ticket(actor, number, for_update=True)
+    if ticket.status in (TicketStatus.MERGED, TicketStatus.CANCELLED):
+        raise Conflict(_("Order %(number)s has ended (%(status)s); register the call as a new order.",
+                         number=ticket.number, status=ticket.status.title_for(str(get_locale() or "zh"))))
     note = (note or "").strip()
     content = _("Repeat call: %(text)s", text=note) if note else _("Repeat call from the citizen.")
     # an internal comment: staff (the departments on the order included) read it, the citizen's portal does not

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
-from hotline.api.common import writes
+from hotline.core.transactions import writes
 from hotline.auth.operations import user_for_token
 from hotline.categories.models import Category
 from hotline.core.errors import OperationError

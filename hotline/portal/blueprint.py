@@ -19,7 +19,7 @@ from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.extensions import db, limiter
 from hotline.portal import challenge, operations
 from hotline.portal.public import public_order
-from hotline.web.pages import run_operation
+from hotline.web.pages import enum_options, run_operation
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -71,7 +71,7 @@ def _choices() -> dict:
     english = locale.startswith("en")
     categories = db.session.scalars(sa.select(Category).where(Category.is_active).order_by(Category.code))
     return {
-        "types": [(t.value, t.title_for(locale)) for t in operations.PORTAL_TYPES],
+        "types": enum_options(operations.PORTAL_TYPES),
         "categories": [(c.code, f"{c.code} {(c.name_en or c.name) if english else c.name}") for c in categories],
     }
 

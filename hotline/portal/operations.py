@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hotline.auth.models import User
+from hotline.auth.models import SERVICE_PASSWORD_MARK, User
 from hotline.categories.models import Category
 from hotline.citizens.operations import normalize_phone
 from hotline.core.base import utcnow
@@ -31,7 +31,7 @@ PORTAL_USERNAME = "portal"
 #: Stored as the service user's display name: what staff read as the author of portal events.
 PORTAL_DISPLAY_NAME = "市民网站 (citizen portal)"
 #: A werkzeug hash can never look like this, so no password ever matches.
-UNUSABLE_PASSWORD = "!portal-service-user"
+UNUSABLE_PASSWORD = SERVICE_PASSWORD_MARK + "portal-service-user"
 #: The kinds of case a citizen may submit (repair requests go through the utilities' own lines).
 PORTAL_TYPES = (TicketType.CONSULTATION, TicketType.HELP, TicketType.COMPLAINT, TicketType.REPORT,
                 TicketType.SUGGESTION, TicketType.PRAISE)
@@ -160,10 +160,6 @@ def citizen_rating(ticket: Ticket) -> TicketEvent | None:
     return db.session.scalars(sa.select(TicketEvent).where(
         TicketEvent.ticket_id == ticket.id, TicketEvent.action == RATING_EVENT,
         TicketEvent.id > last_reopen).order_by(TicketEvent.id.desc())).first()
-
-
-def may_rate(ticket: Ticket) -> bool:
-    return ticket.status in RATEABLE and citizen_rating(ticket) is None
 
 
 def rate_answer(number: str, phone: str, form, *, at: datetime | None = None) -> Ticket:

@@ -26,8 +26,13 @@ def local_tz() -> ZoneInfo:
 
 def calendar() -> dl.WorkCalendar:
     """The working-day calendar, reloaded whenever an administrator edits it."""
-    versions = tuple(db.session.execute(
-        sa.select(CalendarYear.year, CalendarYear.version).order_by(CalendarYear.year)).all())
+    if has_app_context() and "calendar_versions" in g:
+        versions = g.calendar_versions  # one look per request, however many deadlines it computes
+    else:
+        versions = tuple(db.session.execute(
+            sa.select(CalendarYear.year, CalendarYear.version).order_by(CalendarYear.year)).all())
+        if has_app_context():
+            g.calendar_versions = versions
     key = (str(db.engine.url), versions)
     with _cache_lock:
         if _cache["key"] == key:
@@ -99,6 +104,11 @@ def add_working_days(start: datetime, days: int) -> datetime:
         raise calendar_unavailable(err) from err
 
 
+def format_local(at: datetime) -> str:
+    """A moment as people here read it: local "2026-11-22 09:30"."""
+    return at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
+
+
 def local_date(at: datetime) -> date:
     return at.astimezone(local_tz()).date()
 
@@ -122,6 +132,7 @@ def import_year(year: int, *, provisional: bool = False) -> int:
         row.source = source
         row.version += 1
     db.session.flush()
+    _forget_versions()
     return len(days)
 
 
@@ -138,6 +149,12 @@ def set_day(day: date, is_workday: bool, note: str | None = None) -> None:
     year.source = "manual" if year.source == "weekdays" else year.source
     year.version += 1
     db.session.flush()
+    _forget_versions()
+
+
+def _forget_versions() -> None:
+    if has_app_context():
+        g.pop("calendar_versions", None)
 
 
 def install_default_policies() -> int:

@@ -15,6 +15,7 @@ from hotline.core.fields import Fields
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import service as sla
+from hotline.tickets import permissions
 from hotline.tickets.models import (Assignment, Comment, ExtensionRequest, IdentityGrant, Reply,
                                     ReturnVisit, Ticket)
 from hotline.tickets.operations import get_visible_ticket, record_event
@@ -55,13 +56,16 @@ def handles(action: Action):
 
 # -- checks ----------------------------------------------------------------------------
 
+def _forbidden(action: Action, actor: User) -> Forbidden:
+    return Forbidden(_("Your role (%(role)s) may not do “%(action)s”.", role=title(actor.role), action=title(action)))
+
+
 def _check(action: Action, source: str, actor: User, outcome: str | None = None) -> Transition:
     try:
         return states.check(action, source, actor.role, outcome)
     except TransitionError as err:
         if err.status == 403:
-            raise Forbidden(_("Your role (%(role)s) may not do “%(action)s”.",
-                              role=title(actor.role), action=title(action))) from None
+            raise _forbidden(action, actor) from None
         status = TicketStatus.parse(source) or AssignmentStatus.parse(source)
         raise Conflict(_("“%(action)s” is not possible while the order is “%(status)s”.",
                          action=title(action), status=title(status))) from None
@@ -74,7 +78,7 @@ def _check_ticket(action: Action, ticket: Ticket, actor: User, outcome: str | No
 def _own_assignment(action: Action, ticket: Ticket, actor: User) -> tuple[Assignment, Transition]:
     """The actor's department's live assignment on which `action` is allowed."""
     if actor.role not in DEPARTMENT:
-        _check(action, "", actor)  # raises the 403 with the role's name
+        raise _forbidden(action, actor)
     mine = [a for a in ticket.assignments
             if a.department_id == actor.department_id and a.status in ASSIGNMENT_LIVE]
     if not mine:
@@ -412,11 +416,14 @@ def grant_identity(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None
     if dept is not None and not any(a.department_id == dept.id for a in ticket.assignments):
         f.error("department", _("That department has no assignment on this order."))
     f.done()
+    if not permissions.is_confidential(ticket):
+        raise Conflict(_("This order is not confidential: its departments already see the caller."))
     exists = db.session.scalar(sa.select(IdentityGrant).where(
         IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == dept.id))
     if exists is None:
         db.session.add(IdentityGrant(ticket_id=ticket.id, department_id=dept.id, granted_by_id=actor.id,
                                      granted_at=at, reason=reason))
+        permissions.forget_identity_grants()
     _event(ticket, actor, Action.GRANT_IDENTITY, at, note=reason, data={"department": dept.id}, internal=True)
 
 
@@ -439,7 +446,7 @@ def return_(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
         raise Conflict(_("Only the lead department returns an order; an assisting department adds a comment."))
     if a.return_due_at is not None and at > a.return_due_at:
         raise Conflict(_("Returns were accepted until %(due)s; reply or ask for an extension instead.",
-                         due=a.return_due_at.astimezone(sla.local_tz()).strftime("%Y-%m-%d %H:%M")))
+                         due=sla.format_local(a.return_due_at)))
     a.status, a.return_reason = AssignmentStatus.RETURNED, reason
     _event(ticket, actor, Action.RETURN, at, _follow_lead(ticket, a), note=reason, assignment=a,
            data={"to": "parent" if a.parent_id else "centre"})

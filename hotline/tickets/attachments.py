@@ -17,7 +17,7 @@ from hotline.extensions import db
 from hotline.tickets import permissions
 from hotline.tickets.models import Attachment, Ticket
 from hotline.tickets.operations import record_event
-from workflows.states import FINAL, STAFF
+from workflows.states import CENTRE, FINAL, STAFF
 
 #: (magic prefix, offset of a second marker, marker) -> content type
 SIGNATURES = [
@@ -57,6 +57,8 @@ def add_attachment(ticket: Ticket, actor: User, filename: str, stream, *, at: da
     """Store an uploaded file and link it to the order."""
     if actor.role not in STAFF or not permissions.can_view(actor, ticket):
         raise Forbidden(_("You may not add files to this order."))
+    if confidential and actor.role not in CENTRE:
+        raise Forbidden(_("Only the centre marks files confidential."))
     if ticket.status in FINAL:
         raise Invalid(_("The order is closed; files can no longer be added."), fields={"file": _("Closed order.")})
     at = at or utcnow()

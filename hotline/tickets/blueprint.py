@@ -20,7 +20,7 @@ from hotline.tickets.actions import perform
 from hotline.tickets.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
 from hotline.tickets.operations import get_visible_ticket
-from hotline.web.pages import run_operation
+from hotline.web.pages import department_options, enum_options, run_operation
 from workflows.states import (ASSIGNMENT_LIVE, CENTRE, DEPARTMENT, FINAL, Action, AssignmentRole,
                               AssignmentStatus, TicketStatus, allowed_actions)
 from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction, TicketType
@@ -152,15 +152,15 @@ def _pending_extensions(ticket: Ticket) -> list[ExtensionRequest]:
 
 def _options(ticket: Ticket, user, actions: list[Action]) -> dict:
     """Choices for the select fields of the forms on the page."""
-    all_depts = [(d.id, d.name) for d in db.session.scalars(
-        sa.select(Department).where(Department.is_active).order_by(Department.path))] \
+    all_depts = department_options(db.session.scalars(
+        sa.select(Department).where(Department.is_active).order_by(Department.path))) \
         if user.role in CENTRE else []
     own = user.department
     subunits = []
     if Action.SUB_DISPATCH in actions and own is not None:
-        subunits = [(d.id, d.name) for d in db.session.scalars(
+        subunits = department_options(db.session.scalars(
             sa.select(Department).where(Department.is_active, Department.path.startswith(own.path),
-                                        Department.id != own.id).order_by(Department.path))]
+                                        Department.id != own.id).order_by(Department.path)))
     assigned = {a.department_id: a.department.name for a in ticket.assignments}
     pending = _pending_extensions(ticket) if Action.REVIEW_EXTENSION in actions else []
     return {
@@ -168,7 +168,7 @@ def _options(ticket: Ticket, user, actions: list[Action]) -> dict:
         "subunits": subunits,
         "assigned": list(assigned.items()),
         "pending_extensions": pending,
-        "satisfaction": [(m.value, _title(Satisfaction, m)) for m in Satisfaction],
+        "satisfaction": enum_options(Satisfaction),
     }
 
 

@@ -22,13 +22,11 @@ from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import permissions
 from hotline.tickets.models import Assignment, Ticket, TicketEvent, TicketSequence
-from workflows.states import DESK, Action, Role, TicketStatus
+from workflows.states import REGISTRARS, Action, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
 
 #: What an order number can look like; anything else is not looked up at all.
 NUMBER_SHAPE = re.compile(r"[0-9A-Za-z-]{1,20}")
-#: Roles that may register a case (the portal and integrations act as a service user).
-REGISTER_ROLES = DESK | {Role.ADMIN}
 
 
 def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetime,
@@ -67,7 +65,7 @@ def next_number(at: datetime) -> str:
 def register_ticket(actor: User, data: dict, *, at: datetime | None = None,
                     call_id: str | None = None) -> Ticket:
     """Register a case (受理) from the fields of API.md's POST /tickets."""
-    if actor.role not in REGISTER_ROLES:
+    if actor.role not in REGISTRARS:
         raise Forbidden(_("Your role may not register cases."))
     at = at or utcnow()
     f = Fields(data)

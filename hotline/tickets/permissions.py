@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import aliased
 
 from hotline.auth.models import User
@@ -59,11 +60,25 @@ def can_view(user: User, ticket: Ticket) -> bool:
 
 
 def identity_granted(user: User, ticket: Ticket) -> bool:
-    """True when the centre granted the user's department the reporter's identity."""
+    """True when the centre granted the user's department the reporter's identity.
+
+    Asked several times per order while a page or a reply is built (name, phone, files),
+    so the answer is kept for the rest of the request.
+    """
     if user.department_id is None:
         return False
-    return db.session.scalar(sa.select(sa.func.count(IdentityGrant.id)).where(
-        IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == user.department_id)) > 0
+    key = (ticket.id, user.department_id)
+    known = g.setdefault("identity_grants", {}) if has_request_context() else {}
+    if key not in known:
+        known[key] = db.session.scalar(sa.select(sa.func.count(IdentityGrant.id)).where(
+            IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == user.department_id)) > 0
+    return known[key]
+
+
+def forget_identity_grants() -> None:
+    """After a grant the request must ask again."""
+    if has_request_context():
+        g.pop("identity_grants", None)
 
 
 def can_see_identity(user: User, ticket: Ticket) -> bool:

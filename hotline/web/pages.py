@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from hotline.core.errors import OperationError
-from hotline.extensions import db
+from hotline.core.transactions import writes
 from workflows.states import CENTRE, DEPARTMENT, DESK, REVIEW, Role
 
 T = TypeVar("T")
@@ -41,17 +41,11 @@ def nav_items(user) -> list[dict]:
 
 
 def run_operation(fn: Callable[..., T], *args, **kwargs) -> tuple[T | None, OperationError | None]:
-    """Run a write as one unit of work for a page: commit, or roll back and hand back the error."""
+    """Run a write as one unit of work for a page (the API's `writes`), handing back the error to show."""
     try:
-        result = fn(*args, **kwargs)
-        db.session.commit()
-        return result, None
+        return writes(fn)(*args, **kwargs), None
     except OperationError as err:
-        db.session.rollback()
         return None, err
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def enum_options(members) -> list[tuple[str, str]]:
@@ -62,6 +56,8 @@ def enum_options(members) -> list[tuple[str, str]]:
 
 
 def department_options(departments) -> list[tuple[int, str]]:
-    """(id, name indented by depth) pairs, in tree order (departments sorted by path)."""
-    return [(d.id, "\u3000" * (d.path.count("/") - 2) + d.name + ("" if d.is_active else " ×"))
-            for d in departments]
+    """(id, name indented by depth) pairs in tree order (departments sorted by path), English names in English."""
+    from flask_babel import get_locale
+    english = str(get_locale() or "zh").startswith("en")
+    return [(d.id, "\u3000" * max(d.path.count("/") - 2, 0) + ((d.name_en or d.name) if english else d.name)
+             + ("" if d.is_active else " ×")) for d in departments]

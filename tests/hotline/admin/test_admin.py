@@ -115,3 +115,10 @@ def test_the_portal_service_account_cannot_be_given_a_password(app, world):
     post(admin, f"/admin/users/{account_id}", {"password": "now-i-can-log-in"})
     client = app.test_client()
     assert _login(client, "portal", "now-i-can-log-in").status_code == 401
+
+
+def test_an_administrator_cannot_switch_off_their_own_account(app, world):
+    admin = admin_client(app)
+    post(admin, f"/admin/users/{world.users['admin'].id}", {"active": "0"})
+    db.session.expire_all()
+    assert db.session.get(User, world.users["admin"].id).is_active is True

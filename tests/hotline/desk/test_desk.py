@@ -163,3 +163,20 @@ def test_post_without_csrf_token_is_refused(login, api, world):
     assert resp.status_code == 400
     assert client.post("/desk/link", data={"link": "x"}).status_code == 400
     assert _total(api) == before
+
+
+def test_a_repeat_call_is_not_recorded_on_an_ended_order(app, world, new_ticket, api):
+    from hotline.core.errors import Conflict
+    from hotline.desk.operations import record_repeat_call
+    from hotline.extensions import db
+    number = new_ticket()
+    api("reviewer").action(number, "cancel", {"reason": "撤回"})
+    with app.test_request_context():
+        actor = db.session.merge(world.users["call_taker"])
+        try:
+            record_repeat_call(actor, number, note="又来电")
+        except Conflict as err:
+            assert number in err.message
+        else:
+            raise AssertionError("a repeat call was recorded on a cancelled order")
+        db.session.rollback()

@@ -635,3 +635,16 @@ def test_a_file_marked_confidential_is_hidden_from_departments_on_any_order(api,
     seen = api("reviewer").get(f"/tickets/{number}/attachments/{file_id}")
     assert seen.status_code == 200
     seen.close()
+
+
+def test_only_the_centre_marks_files_confidential_and_grants_only_on_confidential_orders(api, world, new_ticket):
+    import io
+
+    from tests.hotline.api.test_api_misc import tiny_png
+    number = new_ticket()
+    api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id})
+    resp = api("handler").post(f"/tickets/{number}/attachments", content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(tiny_png()), "x.png"), "confidential": "1"})
+    assert resp.status_code == 403
+    grant = api("reviewer").action(number, "grant-identity", {"department": world.dept("cgj").id, "reason": "核实"})
+    assert grant.status_code == 409
