@@ -6,3 +6,6 @@ from hotline.departments.models import Department  # noqa: F401
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy  # noqa: F401
 from hotline.tickets.models import (Assignment, Attachment, Comment, ExtensionRequest, IdentityGrant,  # noqa: F401
                                     Reply, ReturnVisit, Ticket, TicketEvent, TicketSequence)
+from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow, MonitorRequest,  # noqa: F401
+                                      OutboundRequest, Prompt, QueueEntry, QueueLogEntry, QueueMember,
+                                      Recording, TelephonyWorker)

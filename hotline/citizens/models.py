@@ -19,6 +19,8 @@ class Citizen(db.Model):
     name: Mapped[str | None] = mapped_column(String(80))
     #: Important callers jump the phone queue.
     is_vip: Mapped[bool] = mapped_column(default=False)
+    #: Important callers (e.g. repeat urgent cases) come after VIPs, before everyone else.
+    is_important: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

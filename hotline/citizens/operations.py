@@ -35,7 +35,7 @@ def find_or_create_citizen(phone: str, name: str | None) -> Citizen:
     """The citizen with this phone, created if new; safe when two calls race."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Citizen).values(phone=phone, name=name, is_vip=False)
+    db.session.execute(insert(Citizen).values(phone=phone, name=name, is_vip=False, is_important=False)
                        .on_conflict_do_nothing(index_elements=["phone"]))
     citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone))
     if name and not citizen.name:
