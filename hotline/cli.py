@@ -1,4 +1,4 @@
-"""The `hotline` command: run, db, seed, users, calendar, worker."""
+"""The `hotline` command: run, db, seed, users, calendar, worker, telephony."""
 from __future__ import annotations
 
 import sys
@@ -135,8 +135,9 @@ def worker_command(ctx: click.Context) -> None:
 
 def register_commands(app: Flask) -> None:
     from hotline.celery import celery_init_app
+    from hotline.telephony.cli import telephony_group
     celery_init_app(app)
-    for command in (users_group, calendar_group, seed_command, worker_command):
+    for command in (users_group, calendar_group, seed_command, worker_command, telephony_group):
         app.cli.add_command(command)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from hotline.auth.models import ApiToken, User
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hotline.auth.models import SERVICE_PASSWORD_MARK, ApiToken, User
 from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Invalid
 from hotline.departments.models import Department
@@ -94,3 +96,20 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
     if not active:
         user.session_version += 1
     db.session.flush()
+
+
+def service_user(username: str, display_name: str) -> User:
+    """A service account the system acts as (the portal, the telephony worker).
+
+    A call taker who cannot log in (its password hash can match nothing), created in the
+    current transaction if missing; two first uses at once both find the same row.
+    """
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is not None:
+        return user
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(User).values(
+        username=username, display_name=display_name, role=Role.CALL_TAKER,
+        password_hash=f"{SERVICE_PASSWORD_MARK}{username}-service-user", is_active=True, can_view_phones=False,
+        session_version=1, created_at=utcnow()).on_conflict_do_nothing(index_elements=["username"]))
+    return db.session.scalar(sa.select(User).where(User.username == username))

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 
-from hotline.auth.models import SERVICE_PASSWORD_MARK, User
+from hotline.auth.models import User
+from hotline.auth.operations import service_user
 from hotline.categories.models import Category
 from hotline.citizens.operations import normalize_phone
 from hotline.core.base import utcnow
@@ -24,14 +24,12 @@ from hotline.tickets.actions import perform
 from hotline.tickets.attachments import add_attachment, sniff
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.operations import NUMBER_SHAPE, record_event, register_ticket
-from workflows.states import Action, Role, TicketStatus
+from workflows.states import Action, TicketStatus
 from workflows.vocabulary import Satisfaction, TicketType
 
 PORTAL_USERNAME = "portal"
 #: Stored as the service user's display name: what staff read as the author of portal events.
 PORTAL_DISPLAY_NAME = "市民网站 (citizen portal)"
-#: A werkzeug hash can never look like this, so no password ever matches.
-UNUSABLE_PASSWORD = SERVICE_PASSWORD_MARK + "portal-service-user"
 #: The kinds of case a citizen may submit (repair requests go through the utilities' own lines).
 PORTAL_TYPES = (TicketType.CONSULTATION, TicketType.HELP, TicketType.COMPLAINT, TicketType.REPORT,
                 TicketType.SUGGESTION, TicketType.PRAISE)
@@ -47,17 +45,7 @@ SUBJECT_LEN = 40
 
 def portal_user() -> User:
     """The portal's service user, created in the current transaction if missing."""
-    user = db.session.scalar(sa.select(User).where(User.username == PORTAL_USERNAME))
-    if user is not None:
-        return user
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # two first submissions at once: one inserts, the other finds it
-    db.session.execute(insert(User).values(
-        username=PORTAL_USERNAME, display_name=PORTAL_DISPLAY_NAME, role=Role.CALL_TAKER,
-        password_hash=UNUSABLE_PASSWORD, is_active=True, can_view_phones=False, session_version=1,
-        created_at=utcnow()).on_conflict_do_nothing(index_elements=["username"]))
-    return db.session.scalar(sa.select(User).where(User.username == PORTAL_USERNAME))
+    return service_user(PORTAL_USERNAME, PORTAL_DISPLAY_NAME)
 
 
 # -- submitting a request -------------------------------------------------------------------

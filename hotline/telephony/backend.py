@@ -1,0 +1,377 @@
+"""The application side of the telephony worker: each method one unit of work.
+
+The worker (integrations/telephony/worker.py) calls these from its call threads; every
+call pushes its own application context, commits at the end or rolls back, so a failing
+write never leaves a session half-used for the next call.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import date, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from hotline.auth.models import User
+from hotline.auth.operations import service_user
+from hotline.citizens.models import Citizen
+from hotline.citizens.operations import normalize_phone
+from hotline.core.base import utcnow
+from hotline.core.errors import OperationError
+from hotline.extensions import db
+from hotline.sla import service as sla
+from hotline.telephony import acd
+from hotline.telephony.models import (Call, CallbackReason, CallbackStatus, CallDisposition, CallLeg, CallQueue, Callback, IvrFlow,
+                                      MonitorRequest, OutboundKind, OutboundRequest, OutboundStatus, Prompt,
+                                      QueueEntry, QueueEvent, Recording)
+from hotline.tickets.actions import perform
+from hotline.tickets.attachments import add_attachment
+from hotline.tickets.models import Ticket
+from hotline.tickets.operations import NUMBER_SHAPE, register_ticket
+from integrations.telephony import prompts as audio
+from integrations.telephony.worker import AgentOffer, CallRecord, MonitorJob, OutboundJob, QueueSettings
+from workflows import ivr
+from workflows.acd import CallerPriority
+
+log = logging.getLogger("hotline.telephony")
+
+TELEPHONY_USERNAME = "telephony"
+TELEPHONY_DISPLAY_NAME = "电话系统 (telephony)"
+#: A flow is looked up again after this many seconds, so an edit reaches running workers.
+FLOW_TTL = 10.0
+#: Survey keys -> the visit recorded.
+SURVEY_ANSWERS = {"1": ("satisfied", True), "2": ("basically_satisfied", True), "3": ("dissatisfied", False)}
+#: An outbound request that failed is tried again after this long.
+RETRY_AFTER = timedelta(minutes=5)
+
+
+def unit(fn):
+    """Run a backend method in its own application context as one unit of work."""
+    @wraps(fn)
+    def wrapper(self: "AppBackend", *args, **kwargs):
+        with self.app.app_context():
+            try:
+                result = fn(self, *args, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+    return wrapper
+
+
+class AppBackend:
+    """Implements integrations.telephony.worker.Backend with the application's operations."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.cache = audio.PromptCache(app.config.get("PROMPT_CACHE_DIR") or Path(app.instance_path) / "prompts")
+        self._flows: dict[str, tuple[float, int, ivr.Flow | None]] = {}
+        self._sounds: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    # -- flows and sounds
+
+    @unit
+    def flow(self, number: str) -> ivr.Flow | None:
+        cached = self._flows.get(number)
+        if cached and time.monotonic() - cached[0] < FLOW_TTL:
+            return cached[2]
+        row = db.session.scalar(sa.select(IvrFlow).where(IvrFlow.number == number))
+        if row is None:
+            flow = None
+        elif cached and cached[1] == row.version:
+            flow = cached[2]
+        else:
+            flow = self._load_flow(row)
+        self._flows[number] = (time.monotonic(), row.version if row else 0, flow)
+        return flow
+
+    def _load_flow(self, row: IvrFlow) -> ivr.Flow | None:
+        prompts = set(db.session.scalars(sa.select(Prompt.code)))
+        queues = set(db.session.scalars(sa.select(CallQueue.code).where(CallQueue.is_active)))
+        try:
+            return ivr.load(json.loads(row.definition), prompts=prompts, queues=queues)
+        except (ValueError, ivr.InvalidFlow) as err:  # saved flows are validated; this means a prompt went away
+            log.error("IVR flow for %s (version %s) cannot run: %s", row.number, row.version, err)
+            return None
+
+    @unit
+    def prompt(self, code: str) -> bytes:
+        row = db.session.scalar(sa.select(Prompt).where(Prompt.code == code))
+        if row is None:
+            log.error("prompt %s is missing; playing silence", code)
+            return b"\0" * 3200
+        with self._lock:
+            pcm = self._sounds.get(row.sha256)
+        if pcm is None:
+            pcm = self.cache.uploaded(row.audio) if row.audio else self.cache.spoken(row.text or "", row.voice)
+            with self._lock:
+                self._sounds[row.sha256] = pcm
+        return pcm
+
+    def speech(self, text: str) -> bytes:
+        key = audio.text_key(text, "cmn")
+        with self._lock:
+            pcm = self._sounds.get(key)
+        if pcm is None:
+            pcm = self.cache.spoken(text, "cmn")
+            with self._lock:
+                if len(self._sounds) > 500:
+                    self._sounds.clear()
+                self._sounds[key] = pcm
+        return pcm
+
+    def local_now(self) -> datetime:
+        with self.app.app_context():
+            return utcnow().astimezone(sla.local_tz())
+
+    @unit
+    def is_working_day(self, day: date) -> bool:
+        return sla.calendar().is_workday(day)
+
+    @unit
+    def order_progress(self, number: str, caller: str) -> str:
+        """What the IVR says about an order: only to the phone that reported it."""
+        ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number)) \
+            if NUMBER_SHAPE.fullmatch(number or "") else None
+        phone = normalize_phone(caller)
+        if ticket is None or ticket.citizen is None or ticket.citizen.phone != phone:
+            return "没有找到与您的电话号码对应的这个工单，请核对后再试。"
+        spoken_number = "，".join(number[i:i + 4] for i in range(0, len(number), 4))
+        text = f"工单{spoken_number}，当前状态：{ticket.status.zh}。"
+        if ticket.due_at and ticket.closed_at is None:
+            text += f"办理期限：{sla.format_local(ticket.due_at)}。"
+        return text
+
+    # -- call records
+
+    @unit
+    def call_started(self, *, sip_call_id: str, leg: str, caller: str, callee: str, worker: str,
+                     parent_pk: int | None = None, agent_user_id: int | None = None,
+                     ticket_id: int | None = None) -> CallRecord:
+        phone = normalize_phone(caller) if leg == "inbound" else normalize_phone(callee)
+        citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone)) if phone else None
+        priority = CallerPriority.NORMAL
+        if citizen is not None and citizen.is_vip:
+            priority = CallerPriority.VIP
+        elif citizen is not None and citizen.is_important:
+            priority = CallerPriority.IMPORTANT
+        call = Call(sip_call_id=sip_call_id[:128], leg=CallLeg(leg), parent_id=parent_pk, caller=caller[:40],
+                    callee=callee[:40], worker=worker, citizen_id=citizen.id if citizen else None,
+                    agent_user_id=agent_user_id, ticket_id=ticket_id, priority=priority,
+                    answered_at=utcnow() if leg == "inbound" else None)
+        db.session.add(call)
+        db.session.flush()
+        return CallRecord(call.id, priority.value, citizen.id if citizen else None)
+
+    @unit
+    def call_answered(self, call_pk: int) -> None:
+        call = db.session.get(Call, call_pk)
+        call.answered_at = call.answered_at or utcnow()
+
+    @unit
+    def call_ended(self, call_pk: int, *, disposition: str, end_reason: str | None, sip_status: int | None,
+                   ivr_path: str | None = None) -> None:
+        call = db.session.get(Call, call_pk)
+        call.ended_at = utcnow()
+        call.disposition = CallDisposition(disposition)
+        call.end_reason, call.sip_status = end_reason, sip_status
+        if ivr_path:
+            call.ivr_path = ivr_path
+        if call.leg is CallLeg.INBOUND and disposition == "abandoned":
+            self._owe_callback(call, CallbackReason.ABANDONED)
+
+    @staticmethod
+    def _owe_callback(call: Call, reason: CallbackReason, ticket_id: int | None = None) -> None:
+        phone = normalize_phone(call.caller)
+        if not phone:
+            return  # an anonymous caller cannot be called back
+        db.session.add(Callback(phone=phone, citizen_id=call.citizen_id, reason=reason, call_id=call.id,
+                                queue_id=call.queue_id, ticket_id=ticket_id))
+
+    # -- the queue
+
+    def _entry(self, call_pk: int) -> QueueEntry:
+        return db.session.get(QueueEntry, call_pk)
+
+    @unit
+    def enqueue(self, call_pk: int, queue: str, worker: str) -> QueueSettings:
+        row = db.session.scalar(sa.select(CallQueue).where(CallQueue.code == queue))
+        call = db.session.get(Call, call_pk)
+        acd.enqueue(call, row, call.priority, worker)
+        return QueueSettings(row.code, row.ring_seconds, row.max_wait_seconds, row.announce_seconds, row.hold_prompt)
+
+    @unit
+    def queue_position(self, call_pk: int) -> int:
+        entry = self._entry(call_pk)
+        return acd.position(entry) if entry else 1
+
+    @unit
+    def claim_agents(self, call_pk: int) -> list[AgentOffer]:
+        entry = self._entry(call_pk)
+        if entry is None:
+            return []
+        offers = acd.claim_agents(entry, db.session.get(Call, call_pk))
+        return [AgentOffer(o.user_id, o.extension) for o in offers]
+
+    @unit
+    def release_agent(self, call_pk: int, user_id: int, *, missed: bool) -> None:
+        call = db.session.get(Call, call_pk)
+        acd.release_agent(user_id, call.sip_call_id, missed=missed)
+        entry = self._entry(call_pk)
+        if entry is not None and entry.offered_user_id == user_id:
+            acd.unoffer(entry)
+
+    @unit
+    def agent_answered(self, call_pk: int, user_id: int, agent_call_pk: int) -> None:
+        acd.agent_answered(self._entry(call_pk), db.session.get(Call, call_pk), user_id)
+
+    @unit
+    def leave_queue(self, call_pk: int, *, overflow: bool) -> None:
+        entry = self._entry(call_pk)
+        if entry is not None:
+            acd.leave_queue(entry, QueueEvent.OVERFLOW if overflow else QueueEvent.ABANDONED)
+
+    @unit
+    def call_completed(self, call_pk: int, user_id: int, talk_seconds: float) -> None:
+        acd.call_completed(db.session.get(Call, call_pk), user_id, talk_seconds)
+
+    # -- recordings and voicemail
+
+    def recording_path(self, sip_call_id: str) -> str:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in sip_call_id)[:100]
+        with self.app.app_context():
+            day = sla.local_date(utcnow()).strftime("%Y%m%d")
+            directory = Path(self.app.config.get("RECORDING_DIR") or Path(self.app.instance_path) / "recordings")
+        (directory / day).mkdir(parents=True, exist_ok=True)
+        return str(directory / day / f"{safe}.wav")
+
+    @unit
+    def recording_saved(self, call_pk: int, agent_user_id: int | None, *, path: str, seconds: float,
+                        size: int, sha256: str) -> None:
+        directory = Path(self.app.config.get("RECORDING_DIR") or Path(self.app.instance_path) / "recordings")
+        relative = str(Path(path).resolve().relative_to(directory.resolve()))
+        db.session.add(Recording(call_id=call_pk, agent_user_id=agent_user_id, path=relative, seconds=seconds,
+                                 size=size, sha256=sha256))
+
+    @unit
+    def voicemail(self, call_pk: int, caller: str, wav: bytes) -> None:
+        """The caller's message becomes an order (channel phone) with the audio attached."""
+        call = db.session.get(Call, call_pk)
+        actor = service_user(TELEPHONY_USERNAME, TELEPHONY_DISPLAY_NAME)
+        phone = normalize_phone(caller)
+        when = sla.format_local(call.started_at)
+        data = {"type": "help", "channel": "phone", "subject": f"电话留言 {caller}"[:200],
+                "content": f"来电 {caller} 于 {when} 留言，录音见附件，请收听后处理。"}
+        if phone:
+            data["citizen"] = {"phone": phone}
+        ticket = register_ticket(actor, data, call_id=call.sip_call_id)
+        add_attachment(ticket, actor, f"voicemail-{ticket.number}.wav", io.BytesIO(wav))
+        call.ticket_id = ticket.id
+        self._owe_callback(call, CallbackReason.VOICEMAIL, ticket.id)
+
+    # -- outbound
+
+    @unit
+    def next_outbound(self, worker: str) -> OutboundJob | None:
+        now = utcnow()
+        candidate = db.session.scalar(
+            sa.select(OutboundRequest.id).where(OutboundRequest.status == OutboundStatus.QUEUED,
+                                                OutboundRequest.not_before <= now)
+            .order_by(OutboundRequest.not_before, OutboundRequest.id).limit(1))
+        if candidate is None:
+            return None
+        claimed = db.session.execute(
+            sa.update(OutboundRequest).where(OutboundRequest.id == candidate,
+                                             OutboundRequest.status == OutboundStatus.QUEUED)
+            .values(status=OutboundStatus.DIALLING, claimed_by=worker, attempts=OutboundRequest.attempts + 1)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None  # another worker took it first
+        req = db.session.get(OutboundRequest, candidate)
+        agent = db.session.get(User, req.agent_user_id) if req.agent_user_id else None
+        return OutboundJob(req.id, req.kind.value, req.phone, req.agent_user_id,
+                           agent.extension if agent else None, req.message, req.ticket_id)
+
+    @unit
+    def outbound_finished(self, job_id: int, *, ok: bool, result: str | None, call_pk: int | None) -> None:
+        req = db.session.get(OutboundRequest, job_id)
+        req.result, req.call_id = result, call_pk or req.call_id
+        retry = not ok and req.kind in (OutboundKind.SURVEY, OutboundKind.NOTIFICATION, OutboundKind.CALLBACK) \
+            and req.attempts < req.max_attempts and result in ("busy", "no_answer", "failed", "no_digit")
+        if retry:
+            req.status, req.not_before = OutboundStatus.QUEUED, utcnow() + RETRY_AFTER
+            return
+        req.status = OutboundStatus.DONE if ok else OutboundStatus.FAILED
+        req.finished_at = utcnow()
+        if req.callback_id:
+            callback = db.session.get(Callback, req.callback_id)
+            callback.attempts += 1
+            if ok:
+                callback.status, callback.done_at, callback.done_by_id = CallbackStatus.DONE, utcnow(), req.agent_user_id
+            else:
+                callback.status = CallbackStatus.PENDING
+
+    @unit
+    def survey_answered(self, job_id: int, digit: str) -> None:
+        req = db.session.get(OutboundRequest, job_id)
+        satisfaction, resolved = SURVEY_ANSWERS[digit]
+        ticket = db.session.get(Ticket, req.ticket_id)
+        actor = db.session.get(User, req.requested_by_id) if req.requested_by_id else None
+        if ticket is None or actor is None:
+            return
+        try:
+            perform(ticket, "visit", actor, {"satisfaction": satisfaction, "resolved": resolved,
+                                             "note": f"电话自动回访：市民按键 {digit}"})
+        except OperationError as err:  # the order moved on meanwhile; the answer is kept on the request
+            log.warning("survey answer for %s not recorded: %s", ticket.number, err.message)
+            req.result = f"{digit}: {err.code or 'refused'}"[:80]
+
+    # -- monitoring
+
+    @unit
+    def monitor_request(self, call_pk: int) -> MonitorJob | None:
+        agent_leg = sa.select(Call.id).where(Call.parent_id == call_pk, Call.leg == CallLeg.AGENT)
+        req = db.session.scalar(
+            sa.select(MonitorRequest).where(MonitorRequest.ended_at.is_(None),
+                                            sa.or_(MonitorRequest.call_id == call_pk,
+                                                   MonitorRequest.call_id.in_(agent_leg)))
+            .order_by(MonitorRequest.id.desc()).limit(1))
+        if req is None:
+            return None
+        supervisor = db.session.get(User, req.supervisor_id)
+        if not supervisor or not supervisor.extension:
+            req.ended_at = utcnow()
+            return None
+        req.started_at = req.started_at or utcnow()
+        return MonitorJob(req.id, supervisor.extension, req.mode)
+
+    @unit
+    def monitor_finished(self, request_id: int) -> None:
+        req = db.session.get(MonitorRequest, request_id)
+        req.ended_at = req.ended_at or utcnow()
+
+    # -- the worker itself
+
+    @unit
+    def heartbeat(self, worker: str, active_calls: int) -> None:
+        acd.heartbeat(worker, socket.gethostname(), os.getpid(), active_calls)
+
+    @unit
+    def housekeeping(self, worker: str) -> None:
+        acd.end_after_call_work()
+        acd.reap()
+
+    @unit
+    def starting(self, worker: str) -> None:
+        """A worker (re)starts under its name: what it held before is gone."""
+        acd.reap(worker)

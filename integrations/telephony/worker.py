@@ -1,0 +1,489 @@
+"""The telephony worker: answers calls, walks the IVR, queues callers, rings agents and
+bridges them, records, takes voicemail, and places outbound calls.
+
+It reaches the application only through a `Backend` (implemented in
+hotline/telephony/backend.py with the application's operations), so this module never
+imports the web application.  One thread runs each call's script; the media engine
+(one thread for all calls) does the audio.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable, Protocol
+
+from integrations.telephony.phone import Call, CallGone, CallState, Phone
+from integrations.telephony.prompts import tone
+from workflows import ivr
+
+log = logging.getLogger("hotline.telephony")
+
+FRAME_BYTES = 320
+#: Pause between two looks at the shared queue while a caller waits.
+QUEUE_POLL_SECONDS = 0.25
+#: How often outbound requests and supervisors' monitor requests are looked for.
+POLL_SECONDS = 1.0
+HOUSEKEEPING_SECONDS = 2.0
+#: Digits typed after a prompt: the first must come within the node's timeout, the next within this.
+INTER_DIGIT_SECONDS = 3.0
+SURVEY_ATTEMPTS = 2
+
+
+# ------------------------------------------------------------------------------ the backend
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What the application knows about a caller when their call starts."""
+
+    call_pk: int
+    priority: str
+    citizen_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    code: str
+    ring_seconds: int
+    max_wait_seconds: int
+    announce_seconds: int
+    hold_prompt: str | None
+
+
+@dataclass(frozen=True)
+class AgentOffer:
+    user_id: int
+    extension: str
+
+
+@dataclass(frozen=True)
+class OutboundJob:
+    id: int
+    kind: str  # click_to_dial, callback, survey, notification
+    phone: str
+    agent_user_id: int | None
+    agent_extension: str | None
+    message: str | None
+    ticket_id: int | None
+
+
+@dataclass(frozen=True)
+class MonitorJob:
+    id: int
+    extension: str
+    mode: str  # listen, whisper, barge; "stop" once the supervisor ended it
+
+
+class Backend(Protocol):
+    """The application as the worker sees it; every method is one unit of work."""
+
+    def flow(self, number: str) -> ivr.Flow | None: ...
+    def prompt(self, code: str) -> bytes: ...
+    def speech(self, text: str) -> bytes: ...
+    def local_now(self) -> datetime: ...
+    def is_working_day(self, day: date) -> bool: ...
+    def order_progress(self, number: str, caller: str) -> str: ...
+
+    def call_started(self, *, sip_call_id: str, leg: str, caller: str, callee: str, worker: str,
+                     parent_pk: int | None = None, agent_user_id: int | None = None,
+                     ticket_id: int | None = None) -> CallRecord: ...
+    def call_answered(self, call_pk: int) -> None: ...
+    def call_ended(self, call_pk: int, *, disposition: str, end_reason: str | None, sip_status: int | None,
+                   ivr_path: str | None = None) -> None: ...
+
+    def enqueue(self, call_pk: int, queue: str, worker: str) -> QueueSettings: ...
+    def queue_position(self, call_pk: int) -> int: ...
+    def claim_agents(self, call_pk: int) -> list[AgentOffer]: ...
+    def release_agent(self, call_pk: int, user_id: int, *, missed: bool) -> None: ...
+    def agent_answered(self, call_pk: int, user_id: int, agent_call_pk: int) -> None: ...
+    def leave_queue(self, call_pk: int, *, overflow: bool) -> None: ...
+    def call_completed(self, call_pk: int, user_id: int, talk_seconds: float) -> None: ...
+    def recording_saved(self, call_pk: int, agent_user_id: int | None, *, path: str, seconds: float,
+                        size: int, sha256: str) -> None: ...
+    def recording_path(self, sip_call_id: str) -> str: ...
+    def voicemail(self, call_pk: int, caller: str, wav: bytes) -> None: ...
+
+    def next_outbound(self, worker: str) -> OutboundJob | None: ...
+    def outbound_finished(self, job_id: int, *, ok: bool, result: str | None, call_pk: int | None) -> None: ...
+    def survey_answered(self, job_id: int, digit: str) -> None: ...
+    def monitor_request(self, call_pk: int) -> MonitorJob | None: ...
+    def monitor_finished(self, request_id: int) -> None: ...
+
+    def heartbeat(self, worker: str, active_calls: int) -> None: ...
+    def housekeeping(self, worker: str) -> None: ...
+
+
+@dataclass
+class Settings:
+    name: str
+    #: Prefix that sends a number to the trunk (the proxy strips it).
+    trunk_prefix: str = "9"
+    answer_on_ring: bool = True
+
+
+# ------------------------------------------------------------------------------ the worker
+
+
+@dataclass
+class Worker:
+    backend: Backend
+    settings: Settings
+    phone: Phone | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _active: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- life
+
+    def attach(self, phone: Phone) -> None:
+        self.phone = phone
+
+    def start_loops(self) -> None:
+        for target in (self._housekeeping_loop, self._outbound_loop):
+            thread = threading.Thread(target=target, name=target.__name__, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    @property
+    def active_calls(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def _run(self, name: str, target: Callable, *args) -> None:
+        threading.Thread(target=self._guard, args=(target, *args), name=name, daemon=True).start()
+
+    def _guard(self, target: Callable, *args) -> None:
+        try:
+            target(*args)
+        except Exception:  # one call's failure must never take the worker down
+            log.exception("call script failed")
+
+    def _housekeeping_loop(self) -> None:
+        while not self.stopping.wait(HOUSEKEEPING_SECONDS):
+            try:
+                self.backend.heartbeat(self.settings.name, self.active_calls)
+                self.backend.housekeeping(self.settings.name)
+            except Exception:
+                log.exception("housekeeping failed")
+
+    def _outbound_loop(self) -> None:
+        while not self.stopping.wait(POLL_SECONDS):
+            try:
+                while (job := self.backend.next_outbound(self.settings.name)) is not None:
+                    self._run(f"outbound-{job.id}", self.outbound, job)
+            except Exception:
+                log.exception("outbound polling failed")
+
+    # -- inbound
+
+    def on_incoming(self, call: Call) -> None:
+        """Called by the phone for each new INVITE; the script runs in its own thread."""
+        if self.stopping.is_set():
+            call.reject(503)
+            return
+        self._run(f"call-{call.id[:12]}", self.inbound, call)
+
+    def inbound(self, call: Call) -> None:
+        flow = self.backend.flow(call.callee)
+        if flow is None:
+            call.reject(404)
+            return
+        try:
+            call.answer()
+        except CallGone:
+            return
+        record = self.backend.call_started(sip_call_id=call.id, leg="inbound", caller=call.caller,
+                                           callee=call.callee, worker=self.settings.name)
+        with self._lock:
+            self._active.add(call.id)
+        session = ivr.Session(flow, now=self.backend.local_now, is_working_day=self.backend.is_working_day)
+        disposition = "self_service"
+        try:
+            disposition = self._walk(call, record, session) or disposition
+        except CallGone:
+            pass
+        finally:
+            with self._lock:
+                self._active.discard(call.id)
+            call.hangup()
+            call.wait_ended(2)
+            self.backend.call_ended(record.call_pk, disposition=disposition, end_reason=call.end_reason,
+                                    sip_status=call.sip_status, ivr_path=">".join(session.path)[:400])
+
+    def _walk(self, call: Call, record: CallRecord, session: ivr.Session) -> str | None:
+        step = session.start()
+        while True:
+            self._alive(call)
+            if isinstance(step, ivr.Play):
+                step = self._play_and_collect(call, step, session)
+            elif isinstance(step, ivr.Lookup):
+                self._say(call, [self.backend.speech(self.backend.order_progress(step.number, call.caller))])
+                step = session.done()
+            elif isinstance(step, ivr.Enqueue):
+                self._say(call, [self.backend.prompt(p) for p in step.prompts])
+                return self._queue(call, record, step.queue)
+            elif isinstance(step, ivr.Voicemail):
+                return self._voicemail(call, record, step.prompts, step.max_seconds)
+            else:
+                self._say(call, [self.backend.prompt(p) for p in step.prompts])
+                return None
+
+    @staticmethod
+    def _alive(call: Call) -> None:
+        if call.state is CallState.ENDED:
+            raise CallGone(call.id)
+
+    def _say(self, call: Call, sounds: list[bytes], *, interrupt: bool = False) -> bool:
+        """Play sounds one after the other; True if a digit interrupted them."""
+        for pcm in sounds:
+            playback = call.play(pcm, interrupt_on_digit=interrupt)
+            while not playback.done.wait(0.05):
+                self._alive(call)
+            if interrupt and playback.interrupted:
+                return True
+        return False
+
+    def _play_and_collect(self, call: Call, step: ivr.Play, session: ivr.Session) -> ivr.Instruction:
+        collect = step.collect
+        self._say(call, [self.backend.prompt(p) for p in step.prompts], interrupt=collect is not None)
+        if collect is None:
+            return session.done()
+        keyed = ""
+        wait = float(collect.timeout)
+        while len(keyed) < collect.max_digits:
+            digit = call.read_digit(wait)
+            self._alive(call)
+            if digit is None:
+                break
+            if collect.terminator and digit == collect.terminator:
+                keyed += digit
+                break
+            keyed += digit
+            wait = INTER_DIGIT_SECONDS
+        return session.digits(keyed) if keyed else session.timeout()
+
+    # -- queue and agents
+
+    def _queue(self, call: Call, record: CallRecord, queue_code: str) -> str:
+        settings = self.backend.enqueue(record.call_pk, queue_code, self.settings.name)
+        entered = time.monotonic()
+        next_announcement = entered + settings.announce_seconds
+        hold = self.backend.prompt(settings.hold_prompt) if settings.hold_prompt else tone(425, 1.0, 2000)
+        call.play(hold, loop=True)
+        try:
+            while True:
+                if call.state is CallState.ENDED:
+                    self.backend.leave_queue(record.call_pk, overflow=False)
+                    return "abandoned"
+                if time.monotonic() - entered >= settings.max_wait_seconds:
+                    self.backend.leave_queue(record.call_pk, overflow=True)
+                    call.stop_playback()
+                    return self._voicemail(call, record, ("leave_message",), 120)
+                offers = self.backend.claim_agents(record.call_pk)
+                if offers:
+                    outcome = self._offer(call, record, settings, offers)
+                    if outcome is not None:
+                        return outcome
+                    call.play(hold, loop=True)
+                elif time.monotonic() >= next_announcement:
+                    position = self.backend.queue_position(record.call_pk)
+                    self._say(call, [self.backend.speech(f"您前面还有{position - 1}位来电在等待。")])
+                    call.play(hold, loop=True)
+                    next_announcement = time.monotonic() + settings.announce_seconds
+                time.sleep(QUEUE_POLL_SECONDS)
+        except CallGone:
+            self.backend.leave_queue(record.call_pk, overflow=False)
+            return "abandoned"
+
+    def _offer(self, call: Call, record: CallRecord, settings: QueueSettings,
+               offers: list[AgentOffer]) -> str | None:
+        """Ring the offered agents; bridge the first who answers. None: nobody did, keep waiting."""
+        legs = {self.phone.dial(o.extension, caller_id=call.caller, timeout=settings.ring_seconds): o
+                for o in offers}
+        deadline = time.monotonic() + settings.ring_seconds
+        answered: Call | None = None
+        while answered is None and time.monotonic() < deadline and call.state is not CallState.ENDED:
+            answered = next((leg for leg in legs if leg.state is CallState.ANSWERED), None)
+            if all(leg.state is CallState.ENDED for leg in legs):
+                break
+            time.sleep(0.02)
+        for leg, offer in legs.items():
+            if leg is not answered:
+                leg.hangup()
+                self.backend.release_agent(record.call_pk, offer.user_id,
+                                           missed=call.state is not CallState.ENDED and leg.end_reason != "busy")
+        if answered is None:
+            if call.state is CallState.ENDED:
+                self.backend.leave_queue(record.call_pk, overflow=False)
+                return "abandoned"
+            return None
+        if call.state is CallState.ENDED:
+            answered.hangup()
+            self.backend.release_agent(record.call_pk, legs[answered].user_id, missed=False)
+            self.backend.leave_queue(record.call_pk, overflow=False)
+            return "abandoned"
+        offer = legs[answered]
+        agent_record = self.backend.call_started(
+            sip_call_id=answered.id, leg="agent", caller=call.caller, callee=offer.extension,
+            worker=self.settings.name, parent_pk=record.call_pk, agent_user_id=offer.user_id)
+        self.backend.call_answered(agent_record.call_pk)
+        self.backend.agent_answered(record.call_pk, offer.user_id, agent_record.call_pk)
+        talk = self._talk(call, answered, record, offer.user_id)
+        self.backend.call_completed(record.call_pk, offer.user_id, talk)
+        self.backend.call_ended(agent_record.call_pk, disposition="answered", end_reason=answered.end_reason,
+                                sip_status=answered.sip_status)
+        return "answered"
+
+    def _talk(self, caller: Call, agent: Call, record: CallRecord, agent_user_id: int | None) -> float:
+        """Bridge two answered legs, recording both, until either hangs up. Returns the talk time."""
+        caller.stop_playback()
+        started = time.monotonic()
+        bridge = caller.bridge(agent, recorder_path=self.backend.recording_path(caller.id))
+        monitor: tuple[MonitorJob, Call] | None = None
+        next_look = 0.0
+        while caller.state is not CallState.ENDED and agent.state is not CallState.ENDED:
+            if time.monotonic() >= next_look:
+                monitor = self._follow_monitor(record, bridge, monitor)
+                next_look = time.monotonic() + POLL_SECONDS
+            time.sleep(0.05)
+        talk = time.monotonic() - started
+        if monitor:
+            monitor[1].hangup()
+            self.backend.monitor_finished(monitor[0].id)
+        info = bridge.stop()
+        caller.hangup()
+        agent.hangup()
+        if info is not None:
+            self.backend.recording_saved(record.call_pk, agent_user_id, path=info.path, seconds=info.seconds,
+                                         size=info.bytes, sha256=info.sha256)
+        return talk
+
+    def _follow_monitor(self, record: CallRecord, bridge, current: tuple[MonitorJob, Call] | None):
+        job = self.backend.monitor_request(record.call_pk)
+        if current and (job is None or job.id != current[0].id or job.mode == "stop"):
+            current[1].hangup()
+            self.backend.monitor_finished(current[0].id)
+            current = None
+        if job is None or job.mode == "stop":
+            return current
+        if current is None:
+            leg = self.phone.dial(job.extension, timeout=20)
+            if not leg.wait_answered(20):
+                leg.hangup()
+                self.backend.monitor_finished(job.id)
+                return None
+            current = (job, leg)
+        current[1].monitor(bridge, job.mode)
+        return (job, current[1])
+
+    # -- voicemail
+
+    def _voicemail(self, call: Call, record: CallRecord, prompts, max_seconds: int) -> str:
+        self._say(call, [self.backend.prompt(p) for p in prompts] + [tone(1000, 0.4)])
+        capture = call.start_capture(max_seconds)
+        started = time.monotonic()
+        while call.state is not CallState.ENDED and time.monotonic() - started < max_seconds:
+            if time.monotonic() - started > 3 and capture.silence_seconds() > 8:
+                break
+            time.sleep(0.1)
+        pcm = capture.stop()
+        if len(pcm) >= FRAME_BYTES * 25:  # at least half a second: otherwise nothing was said
+            from integrations.telephony.prompts import wav_bytes
+            self.backend.voicemail(record.call_pk, call.caller, wav_bytes(pcm))
+            return "voicemail"
+        return "abandoned"
+
+    # -- outbound
+
+    def outbound(self, job: OutboundJob) -> None:
+        call_pk = None
+        try:
+            if job.kind in ("click_to_dial", "callback"):
+                ok, result, call_pk = self._agent_first(job)
+            elif job.kind == "survey":
+                ok, result, call_pk = self._survey(job)
+            else:
+                ok, result, call_pk = self._notify(job)
+        except CallGone:
+            ok, result = False, "hung_up"
+        self.backend.outbound_finished(job.id, ok=ok, result=result, call_pk=call_pk)
+
+    def _dial_citizen(self, job: OutboundJob, parent_pk: int | None = None) -> tuple[Call, CallRecord]:
+        leg = self.phone.dial(self.settings.trunk_prefix + job.phone, timeout=40)
+        record = self.backend.call_started(sip_call_id=leg.id, leg="outbound", caller=self.settings.name,
+                                           callee=job.phone, worker=self.settings.name, parent_pk=parent_pk,
+                                           ticket_id=job.ticket_id, agent_user_id=job.agent_user_id)
+        return leg, record
+
+    def _finish_leg(self, leg: Call, record: CallRecord, disposition: str) -> None:
+        leg.hangup()
+        leg.wait_ended(2)
+        self.backend.call_ended(record.call_pk, disposition=disposition, end_reason=leg.end_reason,
+                                sip_status=leg.sip_status)
+
+    @staticmethod
+    def _failure(leg: Call) -> str:
+        return {"busy": "busy", "no_answer": "no_answer"}.get(leg.end_reason or "", "failed")
+
+    def _agent_first(self, job: OutboundJob) -> tuple[bool, str | None, int | None]:
+        if not job.agent_extension:
+            return False, "no_extension", None
+        agent = self.phone.dial(job.agent_extension, timeout=30)
+        agent_record = self.backend.call_started(sip_call_id=agent.id, leg="agent", caller=job.phone,
+                                                 callee=job.agent_extension, worker=self.settings.name,
+                                                 agent_user_id=job.agent_user_id, ticket_id=job.ticket_id)
+        if not agent.wait_answered(30):
+            self._finish_leg(agent, agent_record, self._failure(agent))
+            return False, "agent_no_answer", agent_record.call_pk
+        self.backend.call_answered(agent_record.call_pk)
+        agent.play(tone(425, 1.0, 2000), loop=True)  # ring-back while the citizen's phone rings
+        citizen, record = self._dial_citizen(job, parent_pk=agent_record.call_pk)
+        if not citizen.wait_answered(40) or agent.state is CallState.ENDED:
+            outcome = self._failure(citizen) if agent.state is not CallState.ENDED else "agent_hung_up"
+            self._finish_leg(citizen, record, self._failure(citizen))
+            self._finish_leg(agent, agent_record, "answered")
+            return False, outcome, record.call_pk
+        self.backend.call_answered(record.call_pk)
+        self._talk(citizen, agent, record, job.agent_user_id)
+        self._finish_leg(citizen, record, "answered")
+        self._finish_leg(agent, agent_record, "answered")
+        return True, "answered", record.call_pk
+
+    def _survey(self, job: OutboundJob) -> tuple[bool, str | None, int | None]:
+        leg, record = self._dial_citizen(job)
+        if not leg.wait_answered(40):
+            self._finish_leg(leg, record, self._failure(leg))
+            return False, self._failure(leg), record.call_pk
+        self.backend.call_answered(record.call_pk)
+        digit = None
+        for _ in range(SURVEY_ATTEMPTS):
+            self._say(leg, [self.backend.prompt("survey")], interrupt=True)
+            digit = leg.read_digit(8)
+            if digit in ("1", "2", "3"):
+                break
+            digit = None
+        if digit:
+            self.backend.survey_answered(job.id, digit)
+            self._say(leg, [self.backend.prompt("survey_thanks")])
+        self._finish_leg(leg, record, "answered")
+        return digit is not None, digit or "no_digit", record.call_pk
+
+    def _notify(self, job: OutboundJob) -> tuple[bool, str | None, int | None]:
+        leg, record = self._dial_citizen(job)
+        if not leg.wait_answered(40):
+            self._finish_leg(leg, record, self._failure(leg))
+            return False, self._failure(leg), record.call_pk
+        self.backend.call_answered(record.call_pk)
+        speech = self.backend.speech(job.message or "")
+        self._say(leg, [speech, tone(0, 0.8), speech])
+        self._finish_leg(leg, record, "answered")
+        return True, "played", record.call_pk
