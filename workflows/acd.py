@@ -54,7 +54,7 @@ def may_choose(current: AgentState, wanted: AgentState) -> bool:
     A call in progress (or ringing) decides the state until it ends; after-call work ends
     when the agent says so (Ready / Not ready) or when its time runs out.
     """
-    return wanted in CHOSEN_STATES and current not in BUSY_STATES
+    return AgentState(wanted) in CHOSEN_STATES and AgentState(current) not in BUSY_STATES
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ def order_agents(strategy: Strategy, agents: list[AgentSnapshot], last_user_id: 
     The primary skill group always comes before the backups; the strategy orders within
     a level.  Ring-all returns the whole first level (all of them ring at once).
     """
+    # a plain string ("longest_idle") must not fall through to round robin; unknown ones raise
+    strategy = Strategy(strategy)
     if not agents:
         return []
     if strategy is Strategy.LONGEST_IDLE:
@@ -91,4 +93,4 @@ def order_agents(strategy: Strategy, agents: list[AgentSnapshot], last_user_id: 
 
 def queue_order(priority: CallerPriority, entered_at: datetime) -> tuple[int, datetime]:
     """Sort key of a waiting caller: higher priority first, then first come."""
-    return (-priority.rank, entered_at)
+    return (-CallerPriority(priority).rank, entered_at)

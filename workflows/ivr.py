@@ -9,6 +9,8 @@ A flow is a JSON object an administrator edits::
        "welcome": {"type": "play", "prompts": ["welcome", "policy_notice"], "next": "main"},
        "main":    {"type": "menu", "prompts": ["main_menu"], "options": {"1": "consult", "2": "progress",
                    "0": "agent"}, "timeout": 5, "retries": 2, "invalid": ["invalid_choice"], "fail": "agent"},
+       "consult": {"type": "menu", "prompts": ["consult_menu"], "options": {"0": "agent", "*": "main"},
+                   "retries": 1, "fail": "bye"},
        "progress": {"type": "input", "prompts": ["enter_order"], "min_digits": 14, "max_digits": 14,
                     "timeout": 10, "retries": 2, "next": "lookup", "fail": "main"},
        "lookup":  {"type": "lookup", "next": "main"},
@@ -17,20 +19,24 @@ A flow is a JSON object an administrator edits::
        "vm":      {"type": "voicemail", "prompts": ["leave_message"], "max_seconds": 120},
        "bye":     {"type": "hangup", "prompts": ["goodbye"]}}}
 
+`validate` and `load` take the object or its JSON text (as stored in IvrFlow.definition).
 `validate` refuses a bad flow with every problem found (the flow is then never loaded);
 `Session` walks a valid flow, returning one instruction at a time for the worker to carry
 out (play and collect digits, look up an order, queue, voicemail, hang up).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Callable
 
-NODE_ID = re.compile(r"^[a-z0-9_]{1,40}$")
+# \Z, not $: "$" also matches before a final newline, which "main\n" or "08:00\n" would pass.
+NODE_ID = re.compile(r"[a-z0-9_]{1,40}\Z")
 DIGITS = set("0123456789*#")
-TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+DECIMAL = set("0123456789")
+TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 
 #: Node types, and for each: required fields, optional fields, fields naming other nodes.
 NODE_TYPES: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
@@ -83,6 +89,10 @@ MESSAGES = {
     "silent_loop": ("节点“{node}”处有不等待按键的循环，来电会无限循环", "Node “{node}” is in a loop that never waits for a key"),
     "bad_value": ("节点“{node}”的“{detail}”格式不对", "Node “{node}”: “{detail}” has the wrong form"),
 }
+#: Wording for problems of the flow itself rather than of a node (Problem.node is empty).
+FLOW_MESSAGES = {
+    "unexpected": ("流程有无法识别的字段“{detail}”", "The flow has an unknown field “{detail}”"),
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class Problem:
     detail: str = ""
 
     def message(self, locale: str | None = "zh") -> str:
-        zh, en = MESSAGES[self.code]
+        zh, en = (FLOW_MESSAGES.get(self.code) if not self.node else None) or MESSAGES[self.code]
         template = en if locale and str(locale).startswith("en") else zh
         return template.format(node=self.node, detail=self.detail)
 
@@ -104,7 +114,10 @@ class InvalidFlow(ValueError):
 
 
 def validate(flow: Any, *, prompts: set[str], queues: set[str]) -> list[Problem]:
-    """Every problem of a flow definition; empty when it can be loaded."""
+    """Every problem of a flow definition (object or JSON text); empty when it can be loaded."""
+    flow, problems = _parse(flow)
+    if problems:
+        return problems
     if not isinstance(flow, dict):
         return [Problem("not_object")]
     nodes = flow.get("nodes")
@@ -130,15 +143,27 @@ def validate(flow: Any, *, prompts: set[str], queues: set[str]) -> list[Problem]
 
 def load(flow: Any, *, prompts: set[str], queues: set[str]) -> "Flow":
     """A `Flow` ready to run, or `InvalidFlow` listing every problem."""
-    problems = validate(flow, prompts=prompts, queues=queues)
+    flow, problems = _parse(flow)
+    problems = problems or validate(flow, prompts=prompts, queues=queues)
     if problems:
         raise InvalidFlow(problems)
     return Flow(start=flow["start"], nodes=flow["nodes"])
 
 
+def _parse(flow: Any) -> tuple[Any, list[Problem]]:
+    if isinstance(flow, (str, bytes, bytearray)):
+        try:
+            return json.loads(flow), []
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            return None, [Problem("bad_json", detail=str(exc))]
+    return flow, []
+
+
 def _check_node(node_id: str, node: Any, nodes: dict, prompts: set[str], queues: set[str]) -> list[Problem]:
-    if not isinstance(node, dict) or node.get("type") not in NODE_TYPES:
-        kind = node.get("type") if isinstance(node, dict) else type(node).__name__
+    if isinstance(node, dict) and "type" not in node:
+        return [Problem("missing", node_id, "type")]
+    if not isinstance(node, dict) or not isinstance(node["type"], str) or node["type"] not in NODE_TYPES:
+        kind = node["type"] if isinstance(node, dict) else type(node).__name__
         return [Problem("bad_type", node_id, str(kind))]
     kind = node["type"]
     required, optional, targets = NODE_TYPES[kind]
@@ -151,7 +176,8 @@ def _check_node(node_id: str, node: Any, nodes: dict, prompts: set[str], queues:
             out.append(Problem("unknown_target", node_id, str(node[name])))
     for name in ("prompts", "invalid"):
         if name in node:
-            out += _check_prompts(node_id, node[name], prompts, required=(name == "prompts" and kind != "queue"))
+            # prompts may be an empty list only where they are optional (queue, hangup)
+            out += _check_prompts(node_id, node[name], prompts, required=(name in required))
     for name, (low, high) in BOUNDS.items():
         value = node.get(name)
         if name in node and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
@@ -162,8 +188,10 @@ def _check_node(node_id: str, node: Any, nodes: dict, prompts: set[str], queues:
         out.append(Problem("bad_digits", node_id))
     elif kind == "hours":
         out += _check_hours(node_id, node)
+    elif kind == "queue" and not isinstance(node["queue"], str):
+        out.append(Problem("bad_value", node_id, "queue"))
     elif kind == "queue" and node["queue"] not in queues:
-        out.append(Problem("unknown_queue", node_id, str(node["queue"])))
+        out.append(Problem("unknown_queue", node_id, node["queue"]))
     return out
 
 
@@ -216,25 +244,27 @@ def _check_graph(start: str, nodes: dict) -> list[Problem]:
             stack.extend(successors(nodes[current]))
     out = [Problem("unreachable", n) for n in nodes if n not in seen]
     # a cycle among nodes that never wait for a key would spin forever
+    # (depth-first search with an explicit stack: a long chain of nodes must not hit the
+    # recursion limit)
     silent = {n for n, node in nodes.items() if node["type"] not in WAITING}
-    state: dict[str, int] = {}
-
-    def visit(n: str) -> str | None:
-        state[n] = 1
-        for nxt in successors(nodes[n]):
-            if nxt not in silent:
-                continue
-            if state.get(nxt) == 1:
-                return nxt
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        state[n] = 2
-        return None
-
-    for n in sorted(silent):
-        if n not in state and (looped := visit(n)):
-            out.append(Problem("silent_loop", looped))
-            break
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in sorted(silent):
+        if root in state:
+            continue
+        state[root] = 1
+        path = [(root, iter(successors(nodes[root])))]
+        while path:
+            current, pending = path[-1]
+            nxt = next((n for n in pending if n in silent and state.get(n) != 2), None)
+            if nxt is None:
+                state[current] = 2
+                path.pop()
+            elif state.get(nxt) == 1:
+                out.append(Problem("silent_loop", nxt))
+                return out
+            else:
+                state[nxt] = 1
+                path.append((nxt, iter(successors(nodes[nxt]))))
     return out
 
 
@@ -307,17 +337,24 @@ class Session:
     attempts: int = 0
     digits_keyed: str = ""
     steps: int = 0
+    #: The terminal instruction (Enqueue, Voicemail or Hangup) once the IVR part is over;
+    #: every later event returns it again.
+    ended: Instruction | None = None
 
     def start(self) -> Instruction:
         return self._enter(self.flow.start)
 
     def done(self) -> Instruction:
+        if self.ended is not None:
+            return self.ended
         node = self._node
         if node["type"] in ("play", "lookup"):
             return self._enter(node["next"])
         return self._ask()
 
     def digits(self, keyed: str) -> Instruction:
+        if self.ended is not None:
+            return self.ended
         node = self._node
         if node["type"] == "menu":
             target = node["options"].get(keyed[:1])
@@ -325,13 +362,16 @@ class Session:
         if node["type"] == "input":
             value = keyed.rstrip("#")
             low, high = node.get("min_digits", DEFAULTS["min_digits"]), node.get("max_digits", DEFAULTS["max_digits"])
-            if low <= len(value) <= high and value.isdigit():
+            # str.isdigit() would also take "١٢٣" or "²"; only keypad digits are an order number
+            if low <= len(value) <= high and set(value) <= DECIMAL:
                 self.digits_keyed = value
                 return self._enter(node["next"])
             return self._retry(invalid=True)
         return self.done()
 
     def timeout(self) -> Instruction:
+        if self.ended is not None:
+            return self.ended
         if self._node["type"] in WAITING:
             return self._retry(invalid=False)
         return self.done()
@@ -340,10 +380,14 @@ class Session:
     def _node(self) -> dict:
         return self.flow.nodes[self.node_id]
 
+    def _end(self, instruction: Instruction) -> Instruction:
+        self.ended = instruction
+        return instruction
+
     def _enter(self, node_id: str) -> Instruction:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            return Hangup()
+            return self._end(Hangup())
         self.node_id, self.attempts = node_id, 0
         self.path.append(node_id)
         node = self._node
@@ -355,11 +399,11 @@ class Session:
         if kind == "lookup":
             return Lookup(self.digits_keyed)
         if kind == "queue":
-            return Enqueue(node["queue"], tuple(node.get("prompts", ())))
+            return self._end(Enqueue(node["queue"], tuple(node.get("prompts", ()))))
         if kind == "voicemail":
-            return Voicemail(tuple(node["prompts"]), node.get("max_seconds", DEFAULTS["max_seconds"]))
+            return self._end(Voicemail(tuple(node["prompts"]), node.get("max_seconds", DEFAULTS["max_seconds"])))
         if kind == "hangup":
-            return Hangup(tuple(node.get("prompts", ())))
+            return self._end(Hangup(tuple(node.get("prompts", ()))))
         return self._ask()
 
     def _ask(self, prefix: tuple[str, ...] = ()) -> Play:
@@ -376,10 +420,10 @@ class Session:
         node = self._node
         self.attempts += 1
         if self.attempts > node.get("retries", DEFAULTS["retries"]):
-            return self._enter(node["fail"]) if "fail" in node else Hangup()
+            return self._enter(node["fail"]) if "fail" in node else self._end(Hangup())
         self.steps += 1
         if self.steps > MAX_STEPS:
-            return Hangup()
+            return self._end(Hangup())
         return self._ask(tuple(node.get("invalid", ())) if invalid else ())
 
     def _open(self, node: dict) -> bool:
