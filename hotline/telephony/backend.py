@@ -37,7 +37,7 @@ from hotline.tickets.attachments import add_attachment
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import NUMBER_SHAPE, register_ticket
 from integrations.telephony import prompts as audio
-from integrations.telephony.worker import AgentOffer, CallRecord, MonitorJob, OutboundJob, QueueSettings
+from integrations.telephony.contract import AgentOffer, CallRecord, MonitorJob, OutboundJob, QueueSettings
 from workflows import ivr
 from workflows.acd import CallerPriority
 
@@ -69,7 +69,7 @@ def unit(fn):
 
 
 class AppBackend:
-    """Implements integrations.telephony.worker.Backend with the application's operations."""
+    """Implements integrations.telephony.contract.Backend with the application's operations."""
 
     def __init__(self, app: Flask):
         self.app = app
