@@ -1,8 +1,8 @@
 """Fixtures for real SIP calls through the test kamailio (see sip_services.py).
 
-- `sip_proxy` (session): the running proxy, started with `scripts/services start kamailio`
-  when it is down. If it cannot be started the tests fail and say which service and
-  why: they are never skipped.
+- `sip_proxy` (session): the running proxy, after `scripts/services start kamailio` (which
+  starts it when down and restarts it when its configuration changed). If it cannot be
+  started the tests fail and say which service and why: they are never skipped.
 - `baresip_agent` (factory): auto-answering softphones registered as extensions, with a
   WAV file (or a generated tone) as microphone and everything they hear recorded.
 - `sipp_uas` (factory): SIPp processes that answer or refuse INVITEs, optionally

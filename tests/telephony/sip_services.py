@@ -179,30 +179,31 @@ def proxy_problem(proxy: SipProxy) -> str | None:
 
 
 def ensure_proxy(start: bool = True) -> SipProxy:
-    """The running proxy; starts it with `scripts/services start kamailio` when it is down.
+    """The running proxy, brought up to date first with `scripts/services start kamailio`
+    (which starts it when it is down and restarts it when its configuration changed; a
+    no-op otherwise). A proxy elsewhere than 127.0.0.1 is only checked.
 
     Raises ServiceUnavailable saying which service failed and why."""
     proxy = proxy_settings()
-    problem = proxy_problem(proxy)
-    if problem is None:
-        return proxy
-    if not start:
-        raise ServiceUnavailable(f"kamailio (SIP proxy) on {proxy.address} is not usable: {problem}")
-    try:
-        done = subprocess.run([str(SERVICES), "start", "kamailio"], capture_output=True, text=True,
-                              timeout=600, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ServiceUnavailable(f"kamailio (SIP proxy) is down ({problem}) and "
-                                 f"`scripts/services start kamailio` could not run: {exc}") from None
-    output = (done.stdout + done.stderr).strip()
-    if done.returncode != 0:
-        raise ServiceUnavailable(f"kamailio (SIP proxy) on {proxy.address} is down ({problem}) and "
-                                 f"`scripts/services start kamailio` failed (exit {done.returncode}):\n{output}")
-    proxy = proxy_settings()
+    if start and proxy.host == "127.0.0.1":
+        env = {**os.environ,
+               "HOTLINE_TEST_SIP_PORT": str(proxy.port),
+               "HOTLINE_TEST_SIP_TRUNK_PORT": str(proxy.trunk_port),
+               "HOTLINE_TEST_SIP_SECRET": proxy.secret,
+               "HOTLINE_TEST_SIP_SERVICE_NUMBER": proxy.service_number}
+        try:
+            done = subprocess.run([str(SERVICES), "start", "kamailio"], capture_output=True, text=True,
+                                  timeout=600, check=False, env=env)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ServiceUnavailable(f"kamailio (SIP proxy): `scripts/services start kamailio` could not run: "
+                                     f"{exc}") from None
+        if done.returncode != 0:
+            raise ServiceUnavailable(f"kamailio (SIP proxy) on {proxy.address}: `scripts/services start kamailio` "
+                                     f"failed (exit {done.returncode}):\n{(done.stdout + done.stderr).strip()}")
     problem = proxy_problem(proxy)
     if problem is not None:
-        raise ServiceUnavailable(f"kamailio (SIP proxy) was started but is not usable on {proxy.address}: "
-                                 f"{problem}\n{output}\nlast lines of {proxy.log_path}:\n{proxy.log_tail()}")
+        raise ServiceUnavailable(f"kamailio (SIP proxy) on {proxy.address} is not usable: {problem}\n"
+                                 f"last lines of {proxy.log_path}:\n{proxy.log_tail()}")
     return proxy
 
 
