@@ -54,6 +54,10 @@ def from_environment() -> dict:
         "HOTLINE_TIMEZONE": _env("HOTLINE_TIMEZONE", "Asia/Shanghai"),
         "ATTACHMENT_DIR": _env("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments")),
         "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
+        #: Call recordings (<date>/<sip call id>.wav), written by the telephony worker.
+        "RECORDING_DIR": _env("RECORDING_DIR", str(INSTANCE_DIR / "recordings")),
+        #: Recordings older than this are deleted by `hotline telephony purge-recordings`.
+        "RECORDING_RETENTION_DAYS": _int("RECORDING_RETENTION_DAYS", 180),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -97,6 +101,11 @@ def validate(config: dict) -> None:
         ZoneInfo(config["HOTLINE_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"HOTLINE_TIMEZONE {config['HOTLINE_TIMEZONE']!r} is not a known time zone") from None
+    retention = config.get("RECORDING_RETENTION_DAYS")
+    if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= 36500:
+        raise ConfigError(f"RECORDING_RETENTION_DAYS must be a number of days from 1 to 36500, got {retention!r}")
+    if not str(config.get("RECORDING_DIR") or "").strip():
+        raise ConfigError("RECORDING_DIR must name a directory for call recordings")
     if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
         raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
     if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):

@@ -22,6 +22,8 @@ from hotline.extensions import db
 from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
+from hotline.telephony import operations as telephony_ops
+from hotline.telephony.models import CallQueue, IvrFlow, Prompt
 from hotline.tickets import permissions
 from hotline.web.pages import run_operation
 from workflows.deadlines import CalendarMissing
@@ -56,22 +58,38 @@ def index():
         "categories": db.session.scalar(sa.select(sa.func.count(Category.id))),
         "policies": db.session.scalar(sa.select(sa.func.count(SlaPolicy.id))),
         "years": [y.year for y in db.session.scalars(sa.select(CalendarYear).order_by(CalendarYear.year))],
+        "flows": db.session.scalar(sa.select(sa.func.count(IvrFlow.id))),
+        "prompts": db.session.scalar(sa.select(sa.func.count(Prompt.id))),
+        "queues": db.session.scalar(sa.select(sa.func.count(CallQueue.id))),
     }
     return render_template("admin/index.html", counts=counts)
 
 
 # -- users ---------------------------------------------------------------------------------------
 
+def _create_user(actor: User, form: dict) -> User:
+    """A new user and, for those who take calls, their extension: both or neither."""
+    dept_id = _form_id("department") if form.get("department") else None
+    try:
+        user = users_ops.create_user(
+            form.get("username", "").strip(), form.get("role", ""), form.get("password", ""),
+            department_id=dept_id, display_name=(form.get("display_name") or "").strip() or None,
+            can_view_phones=form.get("can_view_phones") == "on")
+    except Invalid as err:
+        extension = (form.get("extension") or "").strip()
+        if extension and not telephony_ops.EXTENSION.fullmatch(extension):
+            err.fields.setdefault("extension", _("An extension is 2 to 20 digits, e.g. 8001."))
+        raise
+    telephony_ops.set_extension(actor, user, form.get("extension"))
+    return user
+
+
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     error, form = None, {}
     if request.method == "POST":
         form = request.form.to_dict()
-        dept_id = _form_id("department") if form.get("department") else None
-        _user, error = run_operation(
-            users_ops.create_user, form.get("username", "").strip(), form.get("role", ""), form.get("password", ""),
-            department_id=dept_id, display_name=(form.get("display_name") or "").strip() or None,
-            can_view_phones=form.get("can_view_phones") == "on")
+        _user, error = run_operation(_create_user, current_user._get_current_object(), form)
         if error is None:
             flash(_("User %(name)s created.", name=form.get("username")))
             return redirect(url_for("admin.users"))
@@ -85,11 +103,20 @@ def users():
 def user_update(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if "active" in request.form:
-        _r, error = run_operation(users_ops.set_user_active, current_user, user, request.form["active"] == "1")
+        _r, error = run_operation(_set_active, current_user._get_current_object(), user, request.form["active"] == "1")
+    elif "extension" in request.form:
+        _r, error = run_operation(telephony_ops.set_extension, current_user._get_current_object(), user,
+                                  request.form["extension"])
     else:
         _r, error = run_operation(users_ops.set_password, current_user, user, request.form.get("password", ""))
-    flash(error.fields.get("password", error.message) if error else _("Saved."))
+    flash(next(iter(error.fields.values()), error.message) if error else _("Saved."))
     return redirect(url_for("admin.users"))
+
+
+def _set_active(actor: User, user: User, active: bool) -> None:
+    if active:
+        telephony_ops.ensure_extension_free(user)  # it may have gone to someone else meanwhile
+    users_ops.set_user_active(actor, user, active)
 
 
 # -- departments ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,8 +22,14 @@ from workflows.states import CENTRE, DEPARTMENT, Role
 SERVICE_PASSWORD_MARK = "!"
 
 
+#: Only one active user answers an extension (switched-off users keep theirs, for the record).
+_ACTIVE_EXTENSION = text("is_active AND extension IS NOT NULL")
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_extension_active", "extension", unique=True,
+                            sqlite_where=_ACTIVE_EXTENSION, postgresql_where=_ACTIVE_EXTENSION),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

@@ -39,7 +39,8 @@ FIELD_LABELS = {
 FIELD_ALIASES = {"citizen.phone": "phone", "citizen.name": "caller_name", "citizen": "phone"}
 #: How many earlier orders the caller panel lists.
 HISTORY_LIMIT = 20
-CALL_ID = re.compile(r"[0-9A-Za-z._:@-]{1,64}")
+#: A SIP Call-ID as the telephony screen-pop passes it (?call=); anything else is not kept.
+CALL_ID = re.compile(r"[0-9A-Za-z._:@+~!%*-]{1,128}")
 
 
 def desk_required(view):
@@ -160,7 +161,8 @@ def _render(form: MultiDict, *, error=None, status: int = 200):
 @bp.get("")
 @desk_required
 def index():
-    """The intake form; ?phone= (telephony's screen-pop) fills the number and shows the caller."""
+    """The intake form; ?phone= and ?call= (telephony's screen-pop) fill the number, show the caller
+    and link the order registered to that call."""
     form = MultiDict({"channel": Channel.PHONE.value})
     phone = request.args.get("phone", "").strip()[:40]
     if phone:
@@ -168,7 +170,7 @@ def index():
         citizen = find_citizen(phone)
         if citizen is not None and citizen.name:
             form["caller_name"] = citizen.name
-    call_id = request.args.get("call_id", "")
+    call_id = request.args.get("call") or request.args.get("call_id", "")
     if CALL_ID.fullmatch(call_id):
         form["call_id"] = call_id
     return _render(form)

@@ -20,6 +20,7 @@ from hotline.core.errors import Forbidden, NotFound
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
+from hotline.telephony.models import Call
 from hotline.tickets import permissions
 from hotline.tickets.models import Assignment, Ticket, TicketEvent, TicketSequence
 from workflows.states import REGISTRARS, Action, TicketStatus
@@ -116,6 +117,10 @@ def register_ticket(actor: User, data: dict, *, at: datetime | None = None,
     record_event(ticket, actor, Action.REGISTER, at=at, to_status=TicketStatus.REGISTERED,
                  data={"channel": channel.value, "type": ticket_type.value})
     db.session.flush()
+    if call_id:
+        # the call record names the order taken on it (the first one, if several are)
+        db.session.execute(sa.update(Call).where(Call.sip_call_id == call_id, Call.ticket_id.is_(None))
+                           .values(ticket_id=ticket.id))
     return ticket
 
 

@@ -13,11 +13,18 @@ from workflows.states import CENTRE, DEPARTMENT, DESK, REVIEW, Role
 
 T = TypeVar("T")
 
+#: Roles that take calls at a phone (hotline.telephony.permissions.AGENT_ROLES).
+AGENTS = frozenset({Role.CALL_TAKER, Role.EXPERT, Role.SUPERVISOR})
+
 #: (endpoint, title, roles that see the link). Links whose page does not exist yet are left out.
 NAV = [
+    ("telephony.agent", _l("My phone"), AGENTS),
     ("desk.index", _l("Intake desk"), DESK),
     ("tickets.index", _l("Work orders"), CENTRE | DEPARTMENT),
     ("board.index", _l("Supervision"), REVIEW | {Role.MANAGER}),
+    ("telephony.wallboard", _l("Wallboard"), {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
+    ("telephony.callbacks", _l("Callbacks"), DESK),
+    ("telephony.calls", _l("Calls"), CENTRE),
     ("department.inbox", _l("My department"), DEPARTMENT),
     ("reports.index", _l("Reports"), CENTRE),
     ("admin.index", _l("Administration"), {Role.ADMIN}),
@@ -35,9 +42,19 @@ def nav_items(user) -> list[dict]:
             href = url_for(endpoint)
         except BuildError:
             continue
-        current = request.endpoint is not None and request.endpoint.split(".")[0] == endpoint.split(".")[0]
-        items.append({"href": href, "title": title, "current": current})
+        items.append({"href": href, "title": title, "current": _is_current(endpoint, href)})
     return items
+
+
+def _is_current(endpoint: str, href: str) -> bool:
+    """The link of the page's section: the one whose address the page's address starts with, or
+    its blueprint's (unless that blueprint has several links, as telephony has)."""
+    if request.endpoint is None:
+        return False
+    if request.path == href or request.path.startswith(href.rstrip("/") + "/"):
+        return True
+    section = endpoint.split(".")[0]
+    return request.endpoint.split(".")[0] == section and sum(1 for e, _t, _r in NAV if e.split(".")[0] == section) == 1
 
 
 def run_operation(fn: Callable[..., T], *args, **kwargs) -> tuple[T | None, OperationError | None]:
