@@ -44,10 +44,13 @@ def _port_range(value: str) -> tuple[int, int]:
               help="UDP port range for this worker's audio.")
 @click.option("--trunk-prefix", envvar="SIP_TRUNK_PREFIX", default="9", show_default=True,
               help="Prefix that sends a number to the trunk (outbound calls to citizens).")
+@click.option("--stats-file", envvar="TELEPHONY_STATS_FILE", type=click.Path(dir_okay=False),
+              help="Append each call leg's media figures (packets, gaps, answer delay) as JSON lines.")
 @click.option("--drain", type=float, default=300, show_default=True,
               help="On SIGTERM, seconds to let calls in progress finish before hanging up.")
 @with_appcontext
-def run_command(name, proxy, username, password, local_ip, sip_port, rtp_ports, trunk_prefix, drain) -> None:
+def run_command(name, proxy, username, password, local_ip, sip_port, rtp_ports, trunk_prefix, stats_file,
+                drain) -> None:
     """Register with the SIP proxy and answer calls until SIGTERM (then drain and stop)."""
     from hotline.telephony.backend import AppBackend
     from integrations.telephony.phone import Phone
@@ -61,7 +64,7 @@ def run_command(name, proxy, username, password, local_ip, sip_port, rtp_ports, 
     app = current_app._get_current_object()
     backend = AppBackend(app)
     backend.starting(name)
-    worker = Worker(backend, Settings(name=name, trunk_prefix=trunk_prefix))
+    worker = Worker(backend, Settings(name=name, trunk_prefix=trunk_prefix, stats_path=stats_file))
     phone = Phone(server=host, port=int(port), username=username, password=password, local_ip=local_ip,
                   sip_port=sip_port, rtp_ports=_port_range(rtp_ports), on_incoming=worker.on_incoming)
     worker.attach(phone)

@@ -8,6 +8,8 @@ imports the web application.  One thread runs each call's script; the media engi
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import threading
 import time
@@ -37,7 +39,8 @@ class Settings:
     name: str
     #: Prefix that sends a number to the trunk (the proxy strips it).
     trunk_prefix: str = "9"
-    answer_on_ring: bool = True
+    #: Append each finished call leg's media figures here as JSON lines (benchmarks).
+    stats_path: str | None = None
 
 
 # ------------------------------------------------------------------------------ the worker
@@ -57,6 +60,21 @@ class Worker:
 
     def attach(self, phone: Phone) -> None:
         self.phone = phone
+
+    def _watch(self, call: Call) -> Call:
+        """Every leg this worker handles: its media figures are kept when it ends (if asked)."""
+        if self.settings.stats_path:
+            call.on_end(self._write_stats)
+        return call
+
+    def _write_stats(self, call: Call) -> None:
+        line = json.dumps({"worker": self.settings.name, "call": call.id, "direction": call.direction,
+                           "end_reason": call.end_reason, **dataclasses.asdict(call.stats())})
+        with self._lock, open(self.settings.stats_path, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+    def _dial(self, number: str, *, caller_id: str | None = None, timeout: float = 30) -> Call:
+        return self._watch(self.phone.dial(number, caller_id=caller_id, timeout=timeout))
 
     def start_loops(self) -> None:
         for target in (self._housekeeping_loop, self._outbound_loop):
@@ -106,7 +124,7 @@ class Worker:
         if self.stopping.is_set():
             call.reject(503)
             return
-        self._run(f"call-{call.id[:12]}", self.inbound, call)
+        self._run(f"call-{call.id[:12]}", self.inbound, self._watch(call))
 
     def inbound(self, call: Call) -> None:
         flow = self.backend.flow(call.callee)
@@ -225,7 +243,7 @@ class Worker:
     def _offer(self, call: Call, record: CallRecord, settings: QueueSettings,
                offers: list[AgentOffer]) -> str | None:
         """Ring the offered agents; bridge the first who answers. None: nobody did, keep waiting."""
-        legs = {self.phone.dial(o.extension, caller_id=call.caller, timeout=settings.ring_seconds): o
+        legs = {self._dial(o.extension, caller_id=call.caller, timeout=settings.ring_seconds): o
                 for o in offers}
         deadline = time.monotonic() + settings.ring_seconds
         answered: Call | None = None
@@ -294,7 +312,7 @@ class Worker:
         if job is None or job.mode == "stop":
             return current
         if current is None:
-            leg = self.phone.dial(job.extension, timeout=20)
+            leg = self._dial(job.extension, timeout=20)
             if not leg.wait_answered(20):
                 leg.hangup()
                 self.backend.monitor_finished(job.id)
@@ -336,7 +354,7 @@ class Worker:
         self.backend.outbound_finished(job.id, ok=ok, result=result, call_pk=call_pk)
 
     def _dial_citizen(self, job: OutboundJob, parent_pk: int | None = None) -> tuple[Call, CallRecord]:
-        leg = self.phone.dial(self.settings.trunk_prefix + job.phone, timeout=40)
+        leg = self._dial(self.settings.trunk_prefix + job.phone, timeout=40)
         record = self.backend.call_started(sip_call_id=leg.id, leg="outbound", caller=self.settings.name,
                                            callee=job.phone, worker=self.settings.name, parent_pk=parent_pk,
                                            ticket_id=job.ticket_id, agent_user_id=job.agent_user_id)
@@ -355,7 +373,7 @@ class Worker:
     def _agent_first(self, job: OutboundJob) -> tuple[bool, str | None, int | None]:
         if not job.agent_extension:
             return False, "no_extension", None
-        agent = self.phone.dial(job.agent_extension, timeout=30)
+        agent = self._dial(job.agent_extension, timeout=30)
         agent_record = self.backend.call_started(sip_call_id=agent.id, leg="agent", caller=job.phone,
                                                  callee=job.agent_extension, worker=self.settings.name,
                                                  agent_user_id=job.agent_user_id, ticket_id=job.ticket_id)
