@@ -17,6 +17,7 @@ from hotline.categories.models import Category
 from hotline.core.base import utcnow
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.seed.telephony import seed_telephony
 from hotline.sla import service as sla
 from hotline.tickets.actions import perform
 from hotline.tickets.operations import register_ticket
@@ -234,6 +235,10 @@ def seed_demo(*, orders: int = 3000, if_empty: bool = False, echo: Callable[[str
     db.session.commit()
     if orders % 200:
         echo(f"orders {orders}/{orders}")
+    calls = seed_telephony(rng, users, now)
+    db.session.commit()
+    echo(f"telephony: extensions 8001 (calltaker), 8002 (expert), 8101 (supervisor); {calls} calls in the last "
+         f"few days")
     echo(f"log in at http://127.0.0.1:5000/login as calltaker, reviewer, handler, deptadmin, supervisor, "
          f"manager or admin, password {DEMO_PASSWORD}")
 

@@ -169,7 +169,8 @@ def _queue_page(queue: CallQueue, *, form=None, error=None, member_error=None, s
         error=error, errors=error.fields if error else {}, member_error=member_error,
         member_errors=member_error.fields if member_error else {},
         candidates=[(u.id, f"{u.display_name} ({u.extension})") for u in candidates if u.id not in taken],
-        strategies=enum_options(Strategy), prompts=[(p, p) for p in sorted(setup.prompt_codes())],
+        strategies=enum_options(Strategy),
+        prompts=[(p.code, p.name) for p in db.session.scalars(sa.select(Prompt).order_by(Prompt.code))],
         bounds=setup.QUEUE_BOUNDS, levels=range(setup.LEVELS[0], setup.LEVELS[1] + 1)), status
 
 

@@ -261,7 +261,7 @@ def agent_options() -> list[tuple[int, str]]:
 
 
 def queue_options() -> list[tuple[int, str]]:
-    return [(q.id, f"{q.name} ({q.code})") for q in db.session.scalars(sa.select(CallQueue).order_by(CallQueue.code))]
+    return [(q.id, q.name) for q in db.session.scalars(sa.select(CallQueue).order_by(CallQueue.code))]
 
 
 def root_of(call: Call) -> Call:
