@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
@@ -39,12 +40,17 @@ def _denied(message: str):
 def allowed(predicate, message):
     """Logged in, and `predicate(user)` holds; otherwise 403 with `message()` said plainly."""
     def decorate(view):
+        guarded = login_required(view)
+
         @wraps(view)
-        @login_required
         def wrapper(*args, **kwargs):
-            if not predicate(current_user):
+            if not current_user.is_authenticated and request.headers.get("HX-Request"):
+                # a refreshing panel whose session ended: the whole page goes to the login form
+                page = urlsplit(request.referrer or "").path or None
+                return "", 204, {"HX-Redirect": url_for("auth.login", next=page)}
+            if current_user.is_authenticated and not predicate(current_user):
                 return _denied(message())
-            return view(*args, **kwargs)
+            return guarded(*args, **kwargs)
         return wrapper
     return decorate
 
@@ -63,9 +69,10 @@ def _page() -> int:
 
 
 def _back(default: str) -> str:
-    """Where a form came from, if it is a page of this site."""
+    """Where a form came from, if it is a page of this site (a path, never another host)."""
     target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if local and not urlsplit(target).netloc else default
 
 
 def _recording_present(recording: Recording) -> bool:
@@ -280,7 +287,7 @@ def recording(recording_id: int):
     legs = queries.legs_of(queries.root_of(rec.call))
     user = current_user._get_current_object()
     agent_ids = {leg.agent_user_id for leg in legs if leg.agent_user_id} | {rec.agent_user_id}
-    if not permissions.can_play_recording(user, agent_ids=agent_ids, ticket=queries.ticket_of(legs)):
+    if not permissions.can_play_recording(user, agent_ids=agent_ids):
         return _denied(_("You may not listen to this recording."))
     if rec.deleted_at is not None:
         return render_template("telephony/denied.html", message=_("This recording was deleted.")), 410

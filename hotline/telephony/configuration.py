@@ -45,11 +45,12 @@ def _locale() -> str:
 
 
 class InvalidFlow(Invalid):
-    """A flow refused with every problem found, each in the user's language."""
+    """A flow refused with every problem found (its fields', and its definition's one by one)."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__(_("The flow was not saved: fix the problems listed under it."),
-                         fields={"definition": _("%(n)d problems found.", n=len(problems))})
+    def __init__(self, problems: list[str], fields: dict[str, str]):
+        if problems:
+            fields = {**fields, "definition": _("%(n)d problems found.", n=len(problems))}
+        super().__init__(_("The flow was not saved: fix the problems listed under it."), fields=fields)
         self.problems = problems
 
 
@@ -87,10 +88,9 @@ def save_flow(actor: User, flow: IvrFlow | None, data: dict) -> IvrFlow:
         f.error("definition", _("This field is required."))
     if len(text) > 200_000:
         f.error("definition", _("At most %(n)d characters (got %(got)d).", n=200_000, got=len(text)))
-    f.done()
-    problems = flow_problems(text)
-    if problems:
-        raise InvalidFlow(problems)
+    problems = flow_problems(text) if "definition" not in f.errors else []
+    if problems or f.errors:
+        raise InvalidFlow(problems, f.errors)
     now = utcnow()
     if flow is None:
         flow = IvrFlow(number=number, name=name, definition=text, version=1, updated_at=now, updated_by_id=actor.id)

@@ -377,6 +377,8 @@ def set_extension(actor: User, user: User, extension: str | None) -> User:
             raise _fields(extension=_("An extension is 2 to 20 digits, e.g. 8001."))
         if user.role in DEPARTMENT:
             raise _fields(extension=_("Department staff do not take calls here."))
+        if user.is_service_account:
+            raise _fields(extension=_("The portal's service account is managed by the system."))
         owner = _extension_owner(value, user)
         if owner is not None:
             raise _fields(extension=_("Extension %(ext)s belongs to %(name)s.", ext=value, name=owner.display_name))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from hotline.auth.models import User
 from hotline.tickets.models import Ticket
-from hotline.tickets.permissions import is_confidential
 from workflows import states
 from workflows.states import CENTRE, DESK, Action, Role, TicketStatus, TransitionError
 
@@ -59,13 +58,14 @@ def can_request_survey(user: User, ticket: Ticket) -> bool:
     return True
 
 
-def can_play_recording(user: User, *, agent_ids: set[int], ticket: Ticket | None) -> bool:
-    """Recordings: reviewers, supervisors, managers and administrators, and the agent on the call;
-    never department staff. A confidential order's recordings stay with the centre."""
+def can_play_recording(user: User, *, agent_ids: set[int]) -> bool:
+    """Recordings: reviewers, supervisors, managers and administrators, and the agent on the call.
+
+    Never department staff, whatever the order: so a confidential order's recordings (the
+    reporter's own voice) stay with the centre, where every one of these roles belongs.
+    """
     if user.role not in CENTRE:
         return False
-    if ticket is not None and is_confidential(ticket) and user.role not in CENTRE:
-        return False  # kept explicit: the rule holds even if the roles above change
     return user.role in RECORDING_REVIEWERS or user.id in agent_ids
 
 

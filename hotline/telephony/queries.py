@@ -48,11 +48,13 @@ def screen_pop(sip_call_id: str | None) -> dict | None:
         return None
     call = db.session.scalar(sa.select(Call).where(Call.sip_call_id == sip_call_id))
     if call is None:
-        return {"call": None, "sip_call_id": sip_call_id, "phone": None, "citizen": None, "history": []}
-    phone = normalize_phone(call.caller if call.leg != CallLeg.OUTBOUND else call.callee)
+        return {"call": None, "sip_call_id": sip_call_id, "phone": None, "number": None, "citizen": None,
+                "history": []}
+    number = call.caller if call.leg != CallLeg.OUTBOUND else call.callee
+    phone = normalize_phone(number)
     citizen = db.session.get(Citizen, call.citizen_id) if call.citizen_id else (find_citizen(phone) if phone else None)
     history = ticket_queries.citizen_history(citizen.phone, limit=HISTORY_LIMIT) if citizen else []
-    return {"call": call, "sip_call_id": sip_call_id, "phone": phone or call.caller, "citizen": citizen,
+    return {"call": call, "sip_call_id": sip_call_id, "phone": phone, "number": number, "citizen": citizen,
             "history": history, "open_numbers": {t.number for t in history if t.status in OPEN},
             "priority": call.priority}
 
@@ -283,15 +285,14 @@ def ticket_of(legs: list[Call]) -> Ticket | None:
                              .order_by(Ticket.id).limit(1))
 
 
-def recording_views(legs: list[Call], viewer: User, ticket: Ticket | None,
-                    file_exists) -> list[dict]:
+def recording_views(legs: list[Call], viewer: User, file_exists) -> list[dict]:
     """The conversation's recordings, each with whether `viewer` may play it and whether the file is there."""
     agent_ids = {leg.agent_user_id for leg in legs if leg.agent_user_id}
     rows = db.session.scalars(sa.select(Recording).where(Recording.call_id.in_([leg.id for leg in legs]))
                               .order_by(Recording.created_at, Recording.id))
     out = []
     for rec in rows:
-        allowed = permissions.can_play_recording(viewer, agent_ids=agent_ids | {rec.agent_user_id}, ticket=ticket)
+        allowed = permissions.can_play_recording(viewer, agent_ids=agent_ids | {rec.agent_user_id})
         out.append({"recording": rec, "allowed": allowed,
                     "present": rec.deleted_at is None and allowed and file_exists(rec)})
     return out
@@ -308,7 +309,7 @@ def call_detail(call: Call, viewer: User, file_exists) -> dict:
     queues = dict(db.session.execute(sa.select(CallQueue.id, CallQueue.name)).all())
     return {"root": root, "legs": legs, "ticket": ticket, "log": log, "names": names, "queues": queues,
             "ivr_path": [step for step in (root.ivr_path or "").split(">") if step],
-            "recordings": recording_views(legs, viewer, ticket, file_exists),
+            "recordings": recording_views(legs, viewer, file_exists),
             "citizen": db.session.get(Citizen, root.citizen_id) if root.citizen_id else None}
 
 
@@ -352,7 +353,7 @@ def order_calls(ticket: Ticket, viewer: User, file_exists) -> dict:
         legs = legs_of(root)
         agent = next((leg.agent for leg in legs if leg.agent is not None), None)
         conversations.append({"root": root, "agent": agent,
-                              "recordings": recording_views(legs, viewer, ticket, file_exists)})
+                              "recordings": recording_views(legs, viewer, file_exists)})
     latest = db.session.scalar(sa.select(OutboundRequest).where(OutboundRequest.ticket_id == ticket.id)
                                .order_by(OutboundRequest.id.desc()).limit(1))
     return {"conversations": conversations, "latest_outbound": latest}

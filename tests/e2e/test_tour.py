@@ -34,8 +34,9 @@ def nav_links(page) -> list[str]:
 
 
 def telephone_line(world, number: str) -> dict:
-    """The default IVR set-up, agents with extensions, and calls: one live (ringing the supervisor's
-    screen-pop), one recorded and linked to `number`, one abandoned with a callback owed."""
+    """The default IVR set-up, agents with extensions, and calls: one ringing the supervisor (the
+    screen-pop), one the call taker is on (to monitor), one recorded and linked to `number`, one
+    abandoned with a callback owed."""
     import sqlalchemy as sa
 
     from hotline.auth.models import User
@@ -75,14 +76,18 @@ def telephone_line(world, number: str) -> dict:
     db.session.add(Callback(phone="13900001111", reason=CallbackReason.ABANDONED, call_id=gone.id,
                             queue_id=queue.id))
     live = call("tour-3@w1", 1, leg=CallLeg.INBOUND, caller="13812345678", answered_at=now - timedelta(minutes=1))
+    talking = call("tour-4@w1", 6, leg=CallLeg.INBOUND, caller="13700002222", answered_at=now - timedelta(minutes=6),
+                   agent_user_id=users["call_taker"].id)
+    call("tour-4a@w1", 5, leg=CallLeg.AGENT, parent_id=talking.id, agent_user_id=users["call_taker"].id,
+         answered_at=now - timedelta(minutes=5))
     for row, event, minutes, wait in ((done, QueueEvent.ENTERED, 30, None), (done, QueueEvent.ANSWERED, 29, 40),
                                       (gone, QueueEvent.ENTERED, 20, None), (gone, QueueEvent.ABANDONED, 19, 60)):
         db.session.add(QueueLogEntry(call_id=row.id, queue_id=queue.id, event=event,
                                      at=now - timedelta(minutes=minutes), wait_seconds=wait))
     db.session.add(Agent(user_id=users["supervisor"].id, state=AgentState.RINGING, current_call_id=live.sip_call_id,
                          state_since=now - timedelta(seconds=5)))
-    db.session.add(Agent(user_id=users["call_taker"].id, state=AgentState.NOT_READY, reason="meal",
-                         state_since=now - timedelta(minutes=12)))
+    db.session.add(Agent(user_id=users["call_taker"].id, state=AgentState.ON_CALL, current_call_id=talking.sip_call_id,
+                         state_since=now - timedelta(minutes=5)))
     db.session.commit()
     return {"call": done.id, "order": number, "flow": db.session.scalar(sa.select(IvrFlow.id)), "queue": queue.id}
 

@@ -42,8 +42,9 @@ def test_a_bad_flow_is_refused_with_every_problem_and_the_old_version_stays(brow
         for message in messages:
             assert message in problems, (lang, message)
         assert "nowhere" in html and "night_shift" in html and 'aria-invalid="true"' in html  # the text is kept
-    broken = browser("admin").post(f"/admin/telephony/flows/{flow_id}", {"name": "x", "definition": "{\"start\": "})
-    assert broken.status_code == 422 and "Not valid JSON" in broken.get_data(as_text=True)
+    broken = browser("admin").post(f"/admin/telephony/flows/{flow_id}", {"name": "", "definition": "{\"start\": "})
+    html = broken.get_data(as_text=True)
+    assert broken.status_code == 422 and "Not valid JSON" in html and 'id="e-name"' in html  # everything at once
     flow = _flow()
     assert flow.version == 1 and flow.definition == before
 

@@ -47,7 +47,8 @@ def test_callbacks_pending_first_then_call_back_and_mark_done(browser, calls, ph
     busy = client.post(f"/telephony/callbacks/{early}/call")
     assert busy.status_code == 409 and "still being placed" in busy.get_data(as_text=True)
     assert len(_requests()) == 1
-    assert client.post(f"/telephony/callbacks/{early}/done", {"next": "/telephony/callbacks"}).status_code == 302
+    elsewhere = client.post(f"/telephony/callbacks/{early}/done", {"next": "/\\evil.example/"})
+    assert elsewhere.status_code == 302 and elsewhere.headers["Location"] == "/telephony/callbacks"
     row = db.session.get(Callback, early)
     assert row.status == CallbackStatus.DONE and row.done_by_id == phones.users["call_taker"].id
     assert client.post(f"/telephony/callbacks/{done}/done").status_code == 409

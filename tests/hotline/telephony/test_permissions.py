@@ -93,6 +93,9 @@ def test_every_address_answers_only_the_roles_it_is_for(app, browser, calls, pho
     for path in pages:
         resp = anonymous.get(path)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], path
+    # a panel refreshing itself after the session ended sends the whole page to the login form
+    expired = anonymous.get("/agent/panel", headers={"HX-Request": "true", "Referer": "http://localhost/agent"})
+    assert expired.status_code == 204 and expired.headers["HX-Redirect"] == "/login?next=/agent"
     # forms without their security token are refused before anything happens
     client = browser("admin")
     for path, form in actions:
