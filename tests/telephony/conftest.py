@@ -134,3 +134,21 @@ def sipp_uas(sip_proxy, tmp_path):
             uas.stop()
     finally:
         client.close()
+
+
+@pytest.fixture
+def centre(app, world, tmp_path):
+    """The test call centre on the test database (see centre.py)."""
+    from tests.telephony.centre import set_up_centre
+    return set_up_centre(app, world, tmp_path)
+
+
+@pytest.fixture
+def worker(app, centre, sip_proxy):
+    """A telephony worker in this process, registered at the proxy; stopped at teardown."""
+    from tests.telephony.centre import start_worker
+    hotline, phone = start_worker(app, sip_proxy)
+    yield hotline
+    hotline.stop()
+    phone.stop()
+    sip_proxy.remove_aor(sip_proxy.service_aor)

@@ -1,15 +1,11 @@
 """Real calls through kamailio: a SIPp citizen, a telephony worker, baresip agents.
 
-The worker runs in this process on the test's database (SQLite and PostgreSQL). Prompts
-are tones of known pitch, so what the citizen heard can be checked in order; voices are
-tones too (citizen 440 Hz, agent 1000 Hz), so who heard whom is checked in the audio
-each side received and in the worker's two-channel recording.
+The worker runs in this process on the test's database (SQLite and PostgreSQL); see
+centre.py for the tones that stand for prompts and voices.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import time
 import wave
 from pathlib import Path
 
@@ -18,100 +14,18 @@ import sqlalchemy as sa
 
 from hotline.auth.models import User
 from hotline.extensions import db
-from hotline.telephony.backend import AppBackend
-from hotline.telephony.defaults import install_defaults
-from hotline.telephony.models import (Agent, Call, Callback, CallbackReason, CallDisposition, CallQueue, IvrFlow,
-                                      OutboundKind, OutboundRequest, OutboundStatus, Prompt, QueueEvent,
-                                      QueueLogEntry, QueueMember, Recording)
+from hotline.telephony.models import (Agent, Callback, CallbackReason, CallDisposition, OutboundKind, OutboundRequest,
+                                      OutboundStatus, QueueEvent, QueueLogEntry, Recording)
 from hotline.tickets.models import Attachment, ReturnVisit, Ticket
 from hotline.tickets.operations import register_ticket
-from integrations.telephony.phone import Phone
-from integrations.telephony.prompts import audio_key, tone, wav_bytes
-from integrations.telephony.worker import Settings, Worker
 from tests.telephony.caller import Citizen
-from tests.telephony.sip_services import dominant_frequency, free_udp_port, goertzel_power
+from tests.telephony.centre import AGENT_HZ, CITIZEN_HZ, heard, inbound_call, wait_for
+from tests.telephony.sip_services import dominant_frequency
 from workflows.acd import AgentState
 from workflows.states import TicketStatus
 from workflows.vocabulary import Satisfaction
 
 pytestmark = pytest.mark.telephony
-
-#: Each prompt a tone of its own pitch (Hz) and length (s).
-TONES = {"welcome": (500, 0.6), "policy_notice": (600, 0.6), "main_menu": (700, 1.0),
-         "consult_menu": (800, 1.0), "please_hold": (900, 0.6), "queue_hold": (1300, 2.0),
-         "invalid_choice": (300, 0.4), "leave_message": (1500, 0.6), "survey": (1700, 1.0),
-         "survey_thanks": (1900, 0.5), "goodbye": (2100, 0.4), "closed": (2300, 0.4), "enter_order": (2500, 0.5)}
-CITIZEN_HZ, AGENT_HZ = 440, 1000
-
-FLOW = {
-    "start": "welcome",
-    "nodes": {
-        "welcome": {"type": "play", "prompts": ["welcome", "policy_notice"], "next": "main"},
-        "main": {"type": "menu", "prompts": ["main_menu"], "options": {"1": "consult", "0": "agent", "9": "vm"},
-                 "timeout": 5, "retries": 1, "invalid": ["invalid_choice"], "fail": "bye"},
-        "consult": {"type": "menu", "prompts": ["consult_menu"], "options": {"2": "agent"},
-                    "timeout": 5, "retries": 1, "fail": "bye"},
-        "agent": {"type": "queue", "queue": "general", "prompts": ["please_hold"]},
-        "vm": {"type": "voicemail", "prompts": ["leave_message"], "max_seconds": 20},
-        "bye": {"type": "hangup", "prompts": ["goodbye"]},
-    },
-}
-
-
-@pytest.fixture
-def centre(app, world, tmp_path):
-    """Prompts as tones, the test flow on 12345, the call taker as agent 8001 in `general`."""
-    install_defaults()
-    for code, (hz, seconds) in TONES.items():
-        prompt = db.session.scalar(sa.select(Prompt).where(Prompt.code == code))
-        wav = wav_bytes(tone(hz, seconds))
-        prompt.audio, prompt.sha256 = wav, audio_key(wav)
-    flow = db.session.scalar(sa.select(IvrFlow).where(IvrFlow.number == "12345"))
-    flow.definition, flow.version = json.dumps(FLOW), flow.version + 1
-    queue = db.session.scalar(sa.select(CallQueue).where(CallQueue.code == "general"))
-    queue.ring_seconds, queue.wrap_up_seconds, queue.announce_seconds = 10, 2, 600
-    agent_user = db.session.get(User, world.users["call_taker"].id)
-    agent_user.extension = "8001"
-    db.session.add(Agent(user_id=agent_user.id, state=AgentState.READY))
-    db.session.add(QueueMember(queue_id=queue.id, user_id=agent_user.id, level=1))
-    db.session.commit()
-    app.config["RECORDING_DIR"] = str(tmp_path / "recordings")
-    return world
-
-
-@pytest.fixture
-def worker(app, centre, sip_proxy):
-    """One telephony worker registered at the proxy as the service AOR."""
-    backend = AppBackend(app)
-    name = f"test-{free_udp_port()}"
-    backend.starting(name)
-    hotline = Worker(backend, Settings(name=name))
-    low = free_udp_port() // 2 * 2
-    phone = Phone(server=sip_proxy.host, port=sip_proxy.port, username=sip_proxy.service_aor,
-                  password=sip_proxy.secret, local_ip="127.0.0.1", sip_port=free_udp_port(),
-                  rtp_ports=(low, low + 200), on_incoming=hotline.on_incoming)
-    hotline.attach(phone)
-    phone.start()
-    hotline.start_loops()
-    yield hotline
-    hotline.stop()
-    phone.stop()
-    sip_proxy.remove_aor(sip_proxy.service_aor)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()  # see the worker's commits
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout:g} s")
-
-
-def inbound_call() -> Call:
-    return db.session.scalar(sa.select(Call).where(Call.leg == "inbound").order_by(Call.id.desc()).limit(1))
 
 
 def test_a_citizen_walks_the_menu_reaches_an_agent_and_both_hear_each_other(worker, baresip_agent, sip_proxy,
@@ -205,7 +119,7 @@ def test_a_voicemail_becomes_an_order_with_the_callers_audio(worker, sip_proxy, 
     with wave.open(str(wav_path)) as w:
         message = w.readframes(w.getnframes())
     assert len(message) > 2 * 8000 * 2  # seconds of the caller talking
-    assert goertzel_power(message, CITIZEN_HZ, rate=8000) > 0.01
+    assert heard(message, CITIZEN_HZ)
 
 
 def test_a_survey_call_records_the_citizens_digit_1_as_a_satisfied_visit(worker, sip_proxy, tmp_path, centre,
