@@ -353,7 +353,7 @@ class AppBackend:
             req.ended_at = utcnow()
             return None
         req.started_at = req.started_at or utcnow()
-        return MonitorJob(req.id, supervisor.extension, req.mode)
+        return MonitorJob(req.id, supervisor.id, supervisor.extension, req.mode)
 
     @unit
     def monitor_finished(self, request_id: int) -> None:

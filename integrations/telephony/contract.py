@@ -50,6 +50,8 @@ class OutboundJob:
 @dataclass(frozen=True)
 class MonitorJob:
     id: int
+    #: The supervisor, and the phone the worker rings to bring them in.
+    user_id: int
     extension: str
     mode: str  # listen, whisper, barge; "stop" once the supervisor ended it
 

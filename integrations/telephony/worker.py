@@ -243,8 +243,12 @@ class Worker:
     def _offer(self, call: Call, record: CallRecord, settings: QueueSettings,
                offers: list[AgentOffer]) -> str | None:
         """Ring the offered agents; bridge the first who answers. None: nobody did, keep waiting."""
-        legs = {self._dial(o.extension, caller_id=call.caller, timeout=settings.ring_seconds): o
-                for o in offers}
+        legs: dict[Call, tuple[AgentOffer, CallRecord]] = {}
+        for offer in offers:
+            leg = self._dial(offer.extension, caller_id=call.caller, timeout=settings.ring_seconds)
+            legs[leg] = (offer, self.backend.call_started(
+                sip_call_id=leg.id, leg="agent", caller=call.caller, callee=offer.extension,
+                worker=self.settings.name, parent_pk=record.call_pk, agent_user_id=offer.user_id))
         deadline = time.monotonic() + settings.ring_seconds
         answered: Call | None = None
         while answered is None and time.monotonic() < deadline and call.state is not CallState.ENDED:
@@ -252,25 +256,17 @@ class Worker:
             if all(leg.state is CallState.ENDED for leg in legs):
                 break
             time.sleep(0.02)
-        for leg, offer in legs.items():
+        if answered is not None and call.state is CallState.ENDED:
+            answered = None  # the caller gave up while the agent picked up
+        for leg, (offer, leg_record) in legs.items():
             if leg is not answered:
-                leg.hangup()
-                self.backend.release_agent(record.call_pk, offer.user_id,
-                                           missed=call.state is not CallState.ENDED and leg.end_reason != "busy")
+                self._drop_offer(call, record, leg, offer, leg_record)
         if answered is None:
             if call.state is CallState.ENDED:
                 self.backend.leave_queue(record.call_pk, overflow=False)
                 return "abandoned"
             return None
-        if call.state is CallState.ENDED:
-            answered.hangup()
-            self.backend.release_agent(record.call_pk, legs[answered].user_id, missed=False)
-            self.backend.leave_queue(record.call_pk, overflow=False)
-            return "abandoned"
-        offer = legs[answered]
-        agent_record = self.backend.call_started(
-            sip_call_id=answered.id, leg="agent", caller=call.caller, callee=offer.extension,
-            worker=self.settings.name, parent_pk=record.call_pk, agent_user_id=offer.user_id)
+        offer, agent_record = legs[answered]
         self.backend.call_answered(agent_record.call_pk)
         self.backend.agent_answered(record.call_pk, offer.user_id, agent_record.call_pk)
         talk = self._talk(call, answered, record, offer.user_id)
@@ -279,12 +275,30 @@ class Worker:
                                 sip_status=answered.sip_status)
         return "answered"
 
+    def _drop_offer(self, call: Call, record: CallRecord, leg: Call, offer: AgentOffer,
+                    leg_record: CallRecord) -> None:
+        """An agent leg that will not be bridged: hang it up, free the agent, close its record.
+
+        An agent whose phone rang out (not busy, and the caller still waiting) is set
+        not ready, so the next caller is not offered to an empty desk."""
+        picked_up = leg.state is CallState.ANSWERED
+        leg.hangup()
+        leg.wait_ended(2)
+        rang_out = not picked_up and leg.end_reason != "busy"
+        self.backend.release_agent(record.call_pk, offer.user_id,
+                                   missed=rang_out and call.state is not CallState.ENDED)
+        if picked_up:
+            self.backend.call_answered(leg_record.call_pk)
+        disposition = "answered" if picked_up else self._failure(leg)
+        self.backend.call_ended(leg_record.call_pk, disposition=disposition, end_reason=leg.end_reason,
+                                sip_status=leg.sip_status)
+
     def _talk(self, caller: Call, agent: Call, record: CallRecord, agent_user_id: int | None) -> float:
         """Bridge two answered legs, recording both, until either hangs up. Returns the talk time."""
         caller.stop_playback()
         started = time.monotonic()
         bridge = caller.bridge(agent, recorder_path=self.backend.recording_path(caller.id))
-        monitor: tuple[MonitorJob, Call] | None = None
+        monitor: tuple[MonitorJob, Call, CallRecord] | None = None
         next_look = 0.0
         while caller.state is not CallState.ENDED and agent.state is not CallState.ENDED:
             if time.monotonic() >= next_look:
@@ -293,8 +307,7 @@ class Worker:
             time.sleep(0.05)
         talk = time.monotonic() - started
         if monitor:
-            monitor[1].hangup()
-            self.backend.monitor_finished(monitor[0].id)
+            self._end_monitor(monitor)
         info = bridge.stop()
         caller.hangup()
         agent.hangup()
@@ -303,23 +316,32 @@ class Worker:
                                          size=info.bytes, sha256=info.sha256)
         return talk
 
-    def _follow_monitor(self, record: CallRecord, bridge, current: tuple[MonitorJob, Call] | None):
+    def _end_monitor(self, monitor: tuple[MonitorJob, Call, CallRecord]) -> None:
+        job, leg, leg_record = monitor
+        self._finish_leg(leg, leg_record, "answered")
+        self.backend.monitor_finished(job.id)
+
+    def _follow_monitor(self, record: CallRecord, bridge, current: tuple[MonitorJob, Call, CallRecord] | None):
+        """Start, change or end a supervisor's listening, as their latest request says."""
         job = self.backend.monitor_request(record.call_pk)
         if current and (job is None or job.id != current[0].id or job.mode == "stop"):
-            current[1].hangup()
-            self.backend.monitor_finished(current[0].id)
+            self._end_monitor(current)
             current = None
         if job is None or job.mode == "stop":
             return current
         if current is None:
             leg = self._dial(job.extension, timeout=20)
+            leg_record = self.backend.call_started(
+                sip_call_id=leg.id, leg="monitor", caller=self.settings.name, callee=job.extension,
+                worker=self.settings.name, parent_pk=record.call_pk, agent_user_id=job.user_id)
             if not leg.wait_answered(20):
-                leg.hangup()
+                self._finish_leg(leg, leg_record, self._failure(leg))
                 self.backend.monitor_finished(job.id)
                 return None
-            current = (job, leg)
+            self.backend.call_answered(leg_record.call_pk)
+            current = (job, leg, leg_record)
         current[1].monitor(bridge, job.mode)
-        return (job, current[1])
+        return (job, current[1], current[2])
 
     # -- voicemail
 
@@ -368,7 +390,9 @@ class Worker:
 
     @staticmethod
     def _failure(leg: Call) -> str:
-        return {"busy": "busy", "no_answer": "no_answer"}.get(leg.end_reason or "", "failed")
+        """The disposition of a leg that was never answered."""
+        return {"busy": "busy", "no_answer": "no_answer", "local_hangup": "no_answer",
+                "cancelled": "no_answer"}.get(leg.end_reason or "", "failed")
 
     def _agent_first(self, job: OutboundJob) -> tuple[bool, str | None, int | None]:
         if not job.agent_extension:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from hotline.auth.models import User
 from hotline.extensions import db
-from hotline.telephony.models import (Agent, Callback, CallbackReason, CallDisposition, OutboundKind, OutboundRequest,
-                                      OutboundStatus, QueueEvent, QueueLogEntry, Recording)
+from hotline.telephony.models import (Agent, Call, Callback, CallbackReason, CallDisposition, CallLeg, OutboundKind,
+                                      OutboundRequest, OutboundStatus, QueueEvent, QueueLogEntry, Recording)
 from hotline.tickets.models import Attachment, ReturnVisit, Ticket
 from hotline.tickets.operations import register_ticket
 from tests.telephony.caller import Citizen
@@ -97,6 +97,30 @@ def test_a_caller_who_hangs_up_while_queued_is_abandoned_and_owed_a_callback(wor
     assert events == [QueueEvent.ENTERED, QueueEvent.ABANDONED]
     callback = db.session.scalar(sa.select(Callback).where(Callback.call_id == call.id))
     assert (callback.phone, callback.reason) == ("13700000001", CallbackReason.ABANDONED)
+
+
+def test_an_agent_who_lets_the_phone_ring_out_is_set_not_ready_and_the_caller_waits_on(
+        worker, baresip_agent, sip_proxy, tmp_path, centre):
+    baresip_agent("8001", tone=AGENT_HZ, answermode="manual")
+    citizen = Citizen(sip_proxy, tmp_path / "citizen", caller="13700000002", talk_seconds=18).dial()
+    try:
+        citizen.wait_connected()
+        citizen.wait_for_tone(700, 5)
+        citizen.press("0")
+        agent_id = centre.users["call_taker"].id
+        wait_for(lambda: db.session.get(Agent, agent_id).state is AgentState.RINGING, 8, "the agent's phone ringing")
+        # ten seconds of ringing (the queue's ring time), then the desk is marked empty
+        wait_for(lambda: db.session.get(Agent, agent_id).state is AgentState.NOT_READY, 15, "the ring-out")
+        citizen.wait_for_tone(1300, 3)  # still waiting, with music
+        assert citizen.wait_ended(20) == 0, citizen.diagnostics()
+    finally:
+        citizen.close()
+    assert db.session.get(Agent, agent_id).reason == "missed_call"
+    call = wait_for(lambda: (c := inbound_call()) and c.ended_at and c, 10, "the call's end")
+    assert call.disposition is CallDisposition.ABANDONED
+    agent_leg = db.session.scalar(sa.select(Call).where(Call.parent_id == call.id, Call.leg == CallLeg.AGENT))
+    assert agent_leg.callee == "8001" and agent_leg.disposition is CallDisposition.NO_ANSWER
+    assert agent_leg.answered_at is None
 
 
 def test_a_voicemail_becomes_an_order_with_the_callers_audio(worker, sip_proxy, tmp_path, centre, app):

@@ -109,3 +109,6 @@ def test_a_supervisor_listens_then_whispers_then_barges_in(worker, baresip_agent
     assert listen_end < whisper_end
     ended = wait_for(lambda: db.session.get(MonitorRequest, monitor.id).ended_at, 10, "the monitor's end")
     assert ended is not None
+    monitor_leg = db.session.scalar(sa.select(Call).where(Call.parent_id == call.id, Call.leg == CallLeg.MONITOR))
+    assert monitor_leg.callee == "8101" and monitor_leg.agent_user_id == supervisor_user.id
+    assert monitor_leg.answered_at is not None and monitor_leg.ended_at is not None
