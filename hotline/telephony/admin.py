@@ -74,7 +74,7 @@ def flow_new():
 def flow_edit(flow_id: int):
     flow = db.session.get(IvrFlow, flow_id) or abort(404)
     if request.method == "GET":
-        return _flow_page(flow, {"name": flow.name, "definition": flow.definition})
+        return _flow_page(flow, {"name": flow.name, "definition": flow.definition, "version": flow.version})
     saved, error = run_operation(setup.save_flow, _actor(), flow, request.form.to_dict())
     if error is not None:
         db.session.expire_all()  # the page shows the saved version beside the admin's text

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from hotline.auth.models import User
 from hotline.core.base import utcnow
-from hotline.core.errors import Forbidden, Invalid
+from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.telephony import permissions
@@ -73,9 +73,17 @@ def flow_problems(text: str) -> list[str]:
 
 
 def save_flow(actor: User, flow: IvrFlow | None, data: dict) -> IvrFlow:
-    """Create a flow for a number, or replace a flow's definition (version bumped); never a bad one."""
+    """Create a flow for a number, or replace a flow's definition (version bumped); never a bad one.
+
+    `data["version"]`, when given, is the version the administrator edited: if someone saved
+    another meanwhile, nothing is overwritten.
+    """
     _require_admin(actor)
     f = Fields(data)
+    edited = f.integer("version", low=1)
+    if flow is not None and edited is not None and edited != flow.version:
+        raise Conflict(_("Someone saved version %(version)d of this flow while you were editing; copy your "
+                         "changes, reload the page and make them again.", version=flow.version), code="stale")
     name = f.text("name", required=True, max_len=80)
     number = f.text("number", required=flow is None, max_len=20) if flow is None else flow.number
     if flow is None and number is not None:

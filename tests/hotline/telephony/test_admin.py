@@ -60,6 +60,13 @@ def test_a_good_flow_is_saved_as_a_new_version_and_another_number_gets_its_own(b
     flow = _flow()
     assert flow.version == 2 and json.loads(flow.definition)["nodes"]["main"]["timeout"] == 8
     assert flow.updated_by_id == phones.users["admin"].id
+    assert 'name="version" value="2"' in client.get(f"/admin/telephony/flows/{flow_id}").get_data(as_text=True)
+    # an edit of version 1 made while version 2 was saved overwrites nothing, and keeps the text
+    stale = client.post(f"/admin/telephony/flows/{flow_id}", {"name": "旧", "version": "1",
+                                                              "definition": json.dumps(FLOW) + " "})
+    assert stale.status_code == 409 and "Someone saved version 2" in stale.get_data(as_text=True)
+    assert 'name="version" value="1"' in stale.get_data(as_text=True)
+    assert _flow().version == 2
     page = client.get("/admin/telephony/flows").get_data(as_text=True)
     assert "12345" in page and "主流程" in page
     new = client.get("/admin/telephony/flows/new").get_data(as_text=True)
