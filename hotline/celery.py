@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -22,7 +23,12 @@ def celery_init_app(app: Flask) -> Celery:
         timezone=app.config["HOTLINE_TIMEZONE"],
         enable_utc=True,
         broker_connection_retry_on_startup=True,
+        # run by exactly one `hotline worker -B` (or `celery beat`) per installation
+        beat_schedule={
+            "purge-recordings": {"task": "telephony.purge_recordings", "schedule": crontab(hour=3, minute=17)},
+        },
     )
     celery_app.set_default()
+    import hotline.telephony.tasks  # noqa: F401  (registers the tasks with this app)
     app.extensions["celery"] = celery_app
     return celery_app
