@@ -105,6 +105,11 @@ def rms(pcm: bytes) -> float:
     return float(audioop.rms(pcm, 2)) if pcm else 0.0
 
 
+def voiced(pcm: bytes) -> bytes:
+    """The 20 ms frames of ``pcm`` that are not silent (a loaded machine leaves gaps)."""
+    return b"".join(frame for frame in (pcm[i:i + 320] for i in range(0, len(pcm), 320)) if rms(frame) > 100)
+
+
 DECODE = {0: lambda payload: audioop.ulaw2lin(payload, 2), 8: lambda payload: audioop.alaw2lin(payload, 2)}
 ENCODE = {0: lambda pcm: audioop.lin2ulaw(pcm, 2), 8: lambda pcm: audioop.lin2alaw(pcm, 2)}
 
@@ -315,7 +320,8 @@ class Sipp:
     """One SIPp process playing a scenario on 127.0.0.1."""
 
     def __init__(self, scenario: str, directory: Path, *, variables: dict[str, object] | None = None,
-                 calls: int = 1, timeout: float = 20.0, remote: str | None = None) -> None:
+                 calls: int = 1, timeout: float = 20.0, remote: str | None = None,
+                 options: list[str] | None = None) -> None:
         self.binary = require_program("sipp", "sip-tester")
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -329,6 +335,7 @@ class Sipp:
         self.calls = calls
         self.timeout = timeout
         self.remote = remote
+        self.options = options or []
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -344,7 +351,7 @@ class Sipp:
                    "-trace_err", "-error_file", files["errors"], "-trace_logs", "-log_file", files["logs"]]
         for name, value in self.variables.items():
             command += ["-set", name, value]
-        return command
+        return command + self.options
 
     def start(self) -> "Sipp":
         for name in ("messages", "errors", "logs"):

@@ -23,8 +23,8 @@ class PhonePorts:
     rtp: tuple[int, int]
 
     @classmethod
-    def allocate(cls) -> "PhonePorts":
-        return cls(free_udp_port(), free_udp_range(40))
+    def allocate(cls, rtp_ports: int = 40) -> "PhonePorts":
+        return cls(free_udp_port(), free_udp_range(rtp_ports))
 
     @property
     def address(self) -> str:
