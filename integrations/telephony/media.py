@@ -276,8 +276,7 @@ class Stream:
         self._sock = sock
         self.local_ip, self.port = sock.getsockname()[:2]
         self.remote: tuple[str, int] | None = None
-        self.payload_type = PCMU
-        self.encoder: Encoder = encode_pcmu
+        self._codec: tuple[int, Encoder] = (PCMU, encode_pcmu)
         self.event_pt = DEFAULT_EVENT_PT
         self.sending = False
         self.closed = threading.Event()
@@ -313,10 +312,13 @@ class Stream:
     def set_remote(self, address: tuple[str, int]) -> None:
         self.remote = address
 
+    @property
+    def payload_type(self) -> int:
+        return self._codec[0]
+
     def set_codec(self, payload_type: int, encoder: Encoder | None = None) -> None:
         """Send with ``payload_type``; ``encoder`` turns 320 bytes of PCM into its payload."""
-        self.encoder = encoder or ENCODERS[payload_type]
-        self.payload_type = payload_type
+        self._codec = (payload_type, encoder or ENCODERS[payload_type])
 
     def start_sending(self) -> None:
         if self.remote is None:
@@ -324,7 +326,10 @@ class Stream:
         self.sending = True
 
     def stop_sending(self) -> None:
+        """Hold: nothing is sent; the next packet is marked and starts a new gap count."""
         self.sending = False
+        self._marker = True
+        self._last_send = None
 
     def close(self, *, wait: bool = True) -> None:
         """Stop and free the socket (on the engine thread); ``wait``: until it is closed."""
@@ -338,6 +343,8 @@ class Stream:
         previous, self._playback = self._playback, playback
         if previous is not None:
             previous.stop()
+        if self.closed.is_set():
+            playback.stop()
         return playback
 
     def stop_playback(self) -> None:
@@ -356,10 +363,10 @@ class Stream:
             self._capture = None
 
     def read_digit(self, timeout: float | None) -> str | None:
+        """The next digit; None after ``timeout``, or at once when the stream has closed."""
         with self._digit_ready:
-            if not self._digit_ready.wait_for(lambda: self._digits, timeout):
-                return None
-            return self._digits.popleft()
+            self._digit_ready.wait_for(lambda: self._digits or self.closed.is_set(), timeout)
+            return self._digits.popleft() if self._digits else None
 
     def clear_digits(self) -> None:
         with self._digit_ready:
@@ -461,17 +468,25 @@ class Stream:
         if capture is not None:
             capture.add(frame)
 
+    def skip_frame(self) -> None:
+        """A tick without sending (not started, or on hold): RTP time still passes."""
+        self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+
     def send_frame(self) -> None:
         frame = self.bridge_out
         self.bridge_out = None
         if frame is None:
             playback = self._playback
             frame = playback.next_frame() if playback is not None else None
-        payload = self.encoder(frame if frame is not None else SILENCE)
-        header = RTP_HEADER.pack(0x80, (0x80 if self._marker else 0) | self.payload_type,
+        payload_type, encode = self._codec
+        payload = encode(frame if frame is not None else SILENCE)
+        header = RTP_HEADER.pack(0x80, (0x80 if self._marker else 0) | payload_type,
                                  self._seq, self._timestamp, self._ssrc)
+        remote = self.remote
+        if remote is None:
+            return
         try:
-            self._sock.sendto(header + payload, self.remote)
+            self._sock.sendto(header + payload, remote)
         except OSError:
             self.send_errors += 1
         now = time.monotonic()
@@ -690,7 +705,7 @@ class MediaEngine:
 
     def _add_stream(self, stream: Stream) -> None:
         if not stream.closed.is_set():
-            self._selector.register(stream, selectors.EVENT_READ)
+            self._selector.register(stream, selectors.EVENT_READ, stream)
             self._streams = (*self._streams, stream)
 
     def _close_stream(self, stream: Stream) -> None:
@@ -707,6 +722,8 @@ class MediaEngine:
         stream.sending = False
         stream._sock.close()
         stream.closed.set()
+        with stream._digit_ready:
+            stream._digit_ready.notify_all()
 
     def _add_bridge(self, bridge: Bridge) -> None:
         bridge.a.bridge = bridge
@@ -757,7 +774,7 @@ class MediaEngine:
 
     def _tick(self) -> None:
         for key, _ in self._selector.select(0):
-            key.fileobj.drain()
+            key.data.drain()
         streams = self._streams
         for stream in streams:
             stream.take_frame()
@@ -766,6 +783,8 @@ class MediaEngine:
         for stream in streams:
             if stream.sending:
                 stream.send_frame()
+            else:
+                stream.skip_frame()
 
 
 _default_engine: MediaEngine | None = None

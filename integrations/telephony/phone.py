@@ -179,9 +179,14 @@ class Call:
         calls' ``on_end`` callbacks run.
         """
         for call in (self, other):
+            if call.state is CallState.ENDED:
+                raise CallGone(f"{call!r} has ended")
             if call.state is not CallState.ANSWERED:
                 raise TelephonyError(f"{call!r} is not answered")
-        bridge = self._phone._engine.bridge(self._stream, other._stream, recorder_path)
+        try:
+            bridge = self._phone._engine.bridge(self._stream, other._stream, recorder_path)
+        except media.MediaError as err:
+            raise TelephonyError(f"cannot bridge {self!r} and {other!r}: {err}") from err
         for call in (self, other):
             call._keep_bridge(bridge)
         if self._ended.is_set() or other._ended.is_set():
@@ -194,7 +199,10 @@ class Call:
             raise TelephonyError(f"{self!r} is not answered")
         if self._monitoring is not None and self._monitoring is not bridge:
             self.stop_monitor()
-        bridge.monitor(self._stream, mode)
+        try:
+            bridge.monitor(self._stream, mode)
+        except media.MediaError as err:
+            raise TelephonyError(f"{self!r} cannot monitor that bridge: {err}") from err
         self._monitoring = bridge
 
     def stop_monitor(self) -> None:
@@ -288,7 +296,10 @@ class Phone:
     def dial(self, number: str, *, caller_id: str | None = None, timeout: float = 30) -> Call:
         """Call ``number`` at the proxy; returns at once with the call DIALLING."""
         with self._lock:
-            leg = self._core.call(number, caller_id=caller_id, timeout=timeout)
+            try:
+                leg = self._core.call(number, caller_id=caller_id, timeout=timeout)
+            except media.MediaError as err:
+                raise TelephonyError(f"cannot call {number}: {err}") from err
             call = Call(self, leg)
             self._calls[leg] = call
             return call

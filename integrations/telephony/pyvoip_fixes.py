@@ -471,17 +471,22 @@ class Leg(pv.VoIPCall):
     codec it does not know and then resets the process's warning filters; a Leg reads
     SDP with :func:`parse_sdp` and gets its media from the engine instead."""
 
+    phone: "LegPhone"
+    sip: "SIPAgent"
+    request: Message | None  # type: ignore[assignment]
+    RTPClients: list[EngineRTPClient]  # type: ignore[assignment]
+
     def __init__(self, phone: "LegPhone", state: pv.CallState, *, call_id: str, request: Message | None,
                  direction: str, stream: media.Stream, local_tag: str, session_id: int) -> None:
         self.phone = phone
-        self.sip: SIPAgent = phone.sip
+        self.sip = phone.sip
         self.state = state
         self.request = request
         self.call_id = call_id
         self.session_id = str(session_id)
         self.myIP = phone.myIP
         self.sendmode = "sendrecv"
-        self.RTPClients: list[EngineRTPClient] = []
+        self.RTPClients = []
         self.direction = direction
         self.stream = stream
         self.local_tag = local_tag
@@ -562,6 +567,11 @@ class Leg(pv.VoIPCall):
             self.sip.bye(self.request)
         self.end(reason)
 
+    def give_up(self) -> None:
+        """Nobody answered in time."""
+        if self.state == pv.CallState.DIALING:
+            self.hangup("no_answer")
+
     # -- SIP events ------------------------------------------------------------------
     def bye(self) -> None:
         self.end("remote_hangup")
@@ -627,18 +637,21 @@ class Leg(pv.VoIPCall):
 class LegPhone(pv.VoIPPhone):
     """pyVoIP's VoIPPhone with an SIPAgent, engine-backed calls and asynchronous dialling."""
 
+    sip: "SIPAgent"
+    calls: dict[str, Leg]  # type: ignore[assignment]
+
     def __init__(self, *, server: str, port: int, username: str, password: str, my_ip: str,
                  sip_port: int, rtp_ports: tuple[int, int], engine: media.MediaEngine, user_agent: str,
                  on_incoming: Callable[[Leg], None]) -> None:
-        super().__init__(server, port, username, password, myIP=my_ip, callCallback=on_incoming,
+        super().__init__(server, port, username, password, myIP=my_ip, callCallback=on_incoming,  # type: ignore[arg-type]
                          sipPort=sip_port, rtpPortLow=rtp_ports[0], rtpPortHigh=rtp_ports[1])
         self.engine = engine
         self.rtp_ports = rtp_ports
-        self.calls: dict[str, Leg] = {}  # type: ignore[assignment]
+        self.calls = {}
         self.sip = SIPAgent(server, port, username, password, phone=self, my_ip=my_ip, my_port=sip_port,
                             user_agent=user_agent)
 
-    def _create_Call(self, request: SIP.SIPMessage, sess_id: int) -> Leg:
+    def _create_Call(self, request: SIP.SIPMessage, sess_id: int) -> Leg:  # type: ignore[override]
         assert isinstance(request, Message)
         description = parse_sdp(body_of(request))
         if description is None or not description.codecs:
@@ -673,7 +686,7 @@ class LegPhone(pv.VoIPPhone):
                                     caller_id=caller_id)
             self.calls[call_id] = leg
             sip.send_invite(leg)
-            leg.dial_timer = sip.call_later(timeout, lambda: leg.hangup("no_answer"))
+            leg.dial_timer = sip.call_later(timeout, leg.give_up)
             return leg
 
     def forget(self, leg: Leg) -> None:
@@ -908,7 +921,8 @@ class SIPAgent(SIP.SIPClient):
         fields = [("Via", via) for via in request.values("Via")]
         fields += [("From", request.first("From") or ""), ("To", to), ("Call-ID", request.first("Call-ID") or ""),
                    ("CSeq", request.first("CSeq") or ""), ("Server", self.user_agent)]
-        if request.method == "INVITE" and status < 300 and status != 100:
+        if request.method == "INVITE" and 100 < status < 300:  # RFC 3261 12.1.1
+            fields += [("Record-Route", route) for route in request.values("Record-Route")]
             fields += [("Contact", self.contact), ("Allow", ALLOW)]
         fields += list(headers)
         if body:
@@ -970,8 +984,11 @@ class SIPAgent(SIP.SIPClient):
     def _forget_later(self, txn: ClientTransaction) -> None:
         """Keep a finished transaction a while, to absorb retransmitted responses."""
         key = (txn.branch, txn.method)
-        self.call_later(TRANSACTION_TIMEOUT, lambda: self._transactions.pop(key, None)
-                        if self._transactions.get(key) is txn else None)
+        def forget() -> None:
+            if self._transactions.get(key) is txn:
+                del self._transactions[key]
+
+        self.call_later(TRANSACTION_TIMEOUT, forget)
 
     def forget(self, leg: Leg) -> None:
         if leg.dialog is not None and self.dialogs.get(leg.call_id) is leg.dialog:
@@ -998,7 +1015,8 @@ class SIPAgent(SIP.SIPClient):
         return outcome[0]
 
     def _send_register(self, expires: int, on_done: Callable[[int | None, str], None],
-                       authorization: tuple[str, str] | None = None) -> None:
+                       authorization: tuple[str, str] | None = None, attempt: int = 1) -> None:
+        """REGISTER; a challenge is answered (again, up to 3 times, if only the nonce was stale)."""
         uri = f"sip:{self.server}"
         address = f"<sip:{self.username}@{self.server}>"
         headers = [("Via", self.via(self.gen_branch())), ("Max-Forwards", "70"),
@@ -1007,19 +1025,19 @@ class SIPAgent(SIP.SIPClient):
                    ("Contact", self.contact), ("Expires", str(expires)), ("Allow", ALLOW),
                    ("User-Agent", self.user_agent), *([authorization] if authorization else [])]
         self.send_request(Message(build_request("REGISTER", uri, headers)),
-                          on_final=lambda r: self._register_answered(r, expires, on_done, authorization is not None),
+                          on_final=lambda r: self._register_answered(r, expires, on_done, authorization, attempt),
                           on_timeout=lambda: on_done(None, f"no answer from {self.server}:{self.port}"))
 
     def _register_answered(self, response: Message, expires: int, on_done: Callable[[int | None, str], None],
-                           authenticated: bool) -> None:
+                           sent: tuple[str, str] | None, attempt: int) -> None:
         status = response.status_code
-        if status in (401, 407) and not authenticated:
+        if status in (401, 407) and attempt <= 3 and (sent is None or self._stale(response, sent)):
             try:
                 authorization = self.authorization(response, "REGISTER", f"sip:{self.server}")
             except (AuthError, KeyError) as err:
                 on_done(status, f"{status} {reason_phrase(status)}: {err}")
                 return
-            self._send_register(expires, on_done, authorization)
+            self._send_register(expires, on_done, authorization, attempt + 1)
             return
         if status == 423 and response.first("Min-Expires"):
             self._send_register(int(response.first("Min-Expires") or expires), on_done)
@@ -1056,6 +1074,16 @@ class SIPAgent(SIP.SIPClient):
                 self._schedule_refresh(REGISTER_RETRY)
 
         self._send_register(self._register_expires, refreshed)
+
+    @staticmethod
+    def _stale(challenge: Message, sent: tuple[str, str]) -> bool:
+        """A challenge saying only that the nonce we used has expired (a new one is offered)."""
+        offered = challenge.first("Proxy-Authenticate" if challenge.status_code == 407 else "WWW-Authenticate")
+        try:
+            fresh = parse_challenge(offered or "")
+        except AuthError:
+            return False
+        return fresh.get("stale", "").lower() == "true" and f'nonce="{fresh.get("nonce")}"' not in sent[1]
 
     def authorization(self, challenge: Message, method: str, uri: str) -> tuple[str, str]:
         """The header answering a 401 (Authorization) or 407 (Proxy-Authorization)."""
@@ -1145,6 +1173,7 @@ class SIPAgent(SIP.SIPClient):
         self._forget_later(txn)
 
     def bye(self, request: SIP.SIPMessage | None) -> None:
+        assert request is not None
         data = self.gen_bye(request).encode()
         self.send_request(Message(data), on_final=lambda r: None, on_timeout=lambda: None)
 
@@ -1186,6 +1215,10 @@ class SIPAgent(SIP.SIPClient):
             self._on_reinvite(request)
             return
         existing = self.phone.calls.get(call_id)
+        finished = self._awaiting_ack.get((call_id, request.cseq))
+        if finished is not None:  # retransmitted; our final response may have been lost
+            self.send(finished.data, finished.destination)
+            return
         if existing is not None:
             if existing.invite_branch == branch_of(request.top_via):
                 if existing.last_response is not None:
@@ -1371,6 +1404,7 @@ def _offer_call_at_once(self: LegPhone, request: SIP.SIPMessage) -> None:
     self.sip.tagLibrary[call_id] = self.sip.gen_tag()
     leg = self._create_Call(request, random.randint(1, 2**31))
     leg.last_response = self.sip.respond(request, 180, to_tag=leg.local_tag)
+    assert self.callCallback is not None
     self.callCallback(leg)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from integrations.telephony.media import MediaEngine
 from integrations.telephony.phone import Call, CallState, Phone
-from tests.telephony.pyvoip.harness import Exchange, PhonePorts, exchange
+from tests.telephony.pyvoip.harness import PhonePorts, exchange
 from tests.telephony.sipp import LOCALHOST, RtpSink, SipMessage, Sipp, samples, scenario, tone, tone_share, voiced
 
 pytestmark = pytest.mark.telephony
@@ -233,6 +233,15 @@ def test_bridged_calls_hear_each_other_and_are_recorded(phone_factory, tmp_path:
     assert tone_share(left, 440) > 0.9 and tone_share(right, 1000) > 0.9
 
 
+def eventually(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _talks_to(call: Call, sink: RtpSink) -> bool:
     """Whether ``call``'s RTP is what ``sink`` receives."""
     return any(p.source[1] == call._stream.port for p in sink.packets)
@@ -256,20 +265,19 @@ def test_200_calls_leave_nothing_behind(phone_factory, tmp_path: Path, record_pr
                        variables={"rtp_port": sink.port}, calls=200, timeout=30, options=["-r", "50", "-l", "30"])
         result = callers.start().wait()
         assert result.returncode == 0, result.describe()
-        deadline = time.monotonic() + 5
-        while len(ended) < 200 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert eventually(lambda: len(ended) == 200, 5), f"{len(ended)} of 200 calls ended"
         elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
-    assert len(ended) == 200 and {c.end_reason for c in ended} == {"remote_hangup"}
-    assert not phone.calls and phone._engine.streams == 0
+    assert {c.end_reason for c in ended} == {"remote_hangup"}
+    assert eventually(lambda: not phone.calls and phone._engine.streams == 0, 2), \
+        f"{len(phone.calls)} calls, {phone._engine.streams} streams left"
     delays.sort()
     report = (f"200 calls in {elapsed:.1f} s: answer delay median {delays[100]:.1f} ms, max {delays[-1]:.1f} ms; "
               f"this process used {cpu:.2f} s of CPU")
     print(report)
     record_property("calls", report)
     assert delays[-1] < 200, report
-    time.sleep(0.2)  # the last on_end threads finish
-    assert threading.active_count() == threads + 2, "only the SIP and media threads remain"
+    assert eventually(lambda: threading.active_count() == threads + 2, 2), \
+        f"only the SIP and media threads should remain: {[t.name for t in threading.enumerate()]}"
     phone.stop()
     phone._engine.close()
     assert threading.active_count() == threads and len(os.listdir("/proc/self/fd")) == fds
