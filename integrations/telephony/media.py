@@ -44,7 +44,6 @@ SILENCE = bytes(FRAME_BYTES)
 PCMU = 0
 PCMA = 8
 DEFAULT_EVENT_PT = 101
-CODEC_NAMES = {PCMU: "PCMU", PCMA: "PCMA"}
 EVENT_KEYS = "0123456789*#ABCD"
 
 #: Jitter buffer: playout starts once two frames are queued; beyond eight the oldest go.
@@ -212,10 +211,6 @@ class Capture:
         self._silent_bytes = 0
         self.full = threading.Event()
 
-    @property
-    def seconds(self) -> float:
-        return len(self._audio) / (2 * SAMPLE_RATE)
-
     def silence_seconds(self) -> float:
         """How long the received audio has been silent, up to now."""
         return self._silent_bytes / (2 * SAMPLE_RATE)
@@ -301,6 +296,8 @@ class Stream:
         self._digit_ready = threading.Condition()
         # routing, set by the application and read by the engine thread
         self._playback: Playback | None = None
+        self._queue: deque[Playback] = deque()
+        self._playback_lock = threading.Lock()
         self._capture: Capture | None = None
         self.bridge: Bridge | None = None
         self.monitoring: Bridge | None = None
@@ -337,20 +334,33 @@ class Stream:
         self._engine._run(lambda: self._engine._close_stream(self), wait=wait)
 
     # -- audio out -------------------------------------------------------------------
-    def play(self, pcm: bytes, *, loop: bool = False, interrupt_on_digit: bool = False) -> Playback:
-        """Replace the current playback with ``pcm`` (8 kHz s16le mono)."""
+    def play(self, pcm: bytes, *, loop: bool = False, interrupt_on_digit: bool = False,
+             queue: bool = False) -> Playback:
+        """Play ``pcm`` (8 kHz s16le mono) at once, stopping what plays or waits; with
+        ``queue``, after what plays or waits (gapless)."""
         playback = Playback(pcm, loop=loop, interrupt_on_digit=interrupt_on_digit)
-        previous, self._playback = self._playback, playback
-        if previous is not None:
-            previous.stop()
+        with self._playback_lock:
+            current = self._playback
+            if queue and current is not None and not current.done.is_set():
+                self._queue.append(playback)
+            else:
+                self._stop_playbacks()
+                self._playback = playback
         if self.closed.is_set():
             playback.stop()
         return playback
 
     def stop_playback(self) -> None:
-        playback, self._playback = self._playback, None
-        if playback is not None:
-            playback.stop()
+        """Stop what plays and everything queued."""
+        with self._playback_lock:
+            self._stop_playbacks()
+
+    def _stop_playbacks(self) -> None:
+        for playback in (self._playback, *self._queue):
+            if playback is not None:
+                playback.stop()
+        self._playback = None
+        self._queue.clear()
 
     # -- audio and digits in ---------------------------------------------------------
     def start_capture(self, max_seconds: float) -> Capture:
@@ -447,9 +457,10 @@ class Stream:
         with self._digit_ready:
             self._digits.append(digit)
             self._digit_ready.notify_all()
-        playback = self._playback
-        if playback is not None and playback.interrupt_on_digit:
-            playback.stop()
+        with self._playback_lock:
+            for playback in (self._playback, *self._queue):
+                if playback is not None and playback.interrupt_on_digit:
+                    playback.stop()
 
     def take_frame(self) -> None:
         """Move one frame from the jitter buffer to ``rx_frame`` (None when starved)."""
@@ -472,12 +483,21 @@ class Stream:
         """A tick without sending (not started, or on hold): RTP time still passes."""
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
 
+    def _next_playback_frame(self) -> bytes | None:
+        playback = self._playback
+        frame = playback.next_frame() if playback is not None else None
+        if frame is None and self._queue:
+            with self._playback_lock:
+                while frame is None and self._queue:
+                    self._playback = playback = self._queue.popleft()
+                    frame = playback.next_frame()
+        return frame
+
     def send_frame(self) -> None:
         frame = self.bridge_out
         self.bridge_out = None
         if frame is None:
-            playback = self._playback
-            frame = playback.next_frame() if playback is not None else None
+            frame = self._next_playback_frame()
         payload_type, encode = self._codec
         payload = encode(frame if frame is not None else SILENCE)
         header = RTP_HEADER.pack(0x80, (0x80 if self._marker else 0) | payload_type,

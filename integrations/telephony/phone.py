@@ -155,9 +155,11 @@ class Call:
     def _stream(self) -> media.Stream:
         return self._leg.stream
 
-    def play(self, pcm: bytes, *, loop: bool = False, interrupt_on_digit: bool = False) -> Playback:
-        """Replace the current playback with ``pcm``; ``interrupt_on_digit`` stops it at a key press."""
-        return self._stream.play(pcm, loop=loop, interrupt_on_digit=interrupt_on_digit)
+    def play(self, pcm: bytes, *, loop: bool = False, interrupt_on_digit: bool = False,
+             queue: bool = False) -> Playback:
+        """Play ``pcm``, replacing the current playback (with ``queue``: after it, gapless);
+        ``interrupt_on_digit`` stops it at a key press."""
+        return self._stream.play(pcm, loop=loop, interrupt_on_digit=interrupt_on_digit, queue=queue)
 
     def stop_playback(self) -> None:
         self._stream.stop_playback()

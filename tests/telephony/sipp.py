@@ -302,7 +302,8 @@ class SippResult:
     def describe(self) -> str:
         flow = "\n".join(f"  {m.direction:8} {m.first_line}" for m in self.messages)
         return (f"SIPp exited with {self.returncode} ({' '.join(self.command)})\n"
-                f"messages:\n{flow}\nSIPp errors:\n{self.errors.strip() or '  (none)'}")
+                f"messages:\n{flow}\nSIPp errors:\n{self.errors.strip() or '  (none)'}\n"
+                f"scenario log:\n{self.log.strip() or '  (none)'}")
 
 
 def scenario(name: str, **values: object) -> str:

@@ -145,6 +145,31 @@ def test_digits_one_per_key_press(engine: MediaEngine) -> None:
         assert stream.read_digit(0.1) is None
 
 
+def test_playback_queue(engine: MediaEngine) -> None:
+    with RtpSink() as peer:
+        stream = connect(engine.open_stream("127.0.0.1", PORTS), peer)
+        first = stream.play(tone(500, 0.4))
+        second = stream.play(tone(900, 0.4), queue=True)
+        third = stream.play(tone(1300, 0.4), queue=True, interrupt_on_digit=True)
+        assert first.done.wait(2) and not second.done.is_set()
+        assert second.done.wait(1) and not third.done.is_set()
+        time.sleep(0.1)
+        peer.send_digit("4")
+        assert third.done.wait(0.2), "a key press stops a queued interruptible prompt"
+        time.sleep(0.1)
+        sounds = [voiced(peer.audio([p])) for p in peer.packets]
+        pitches = [hz for sound in sounds if sound
+                   for hz in (500, 900, 1300) if tone_share(sound, hz) > 0.9]
+        changes = [hz for i, hz in enumerate(pitches) if i == 0 or pitches[i - 1] != hz]
+        assert changes == [500, 900, 1300], "the prompts play in order"
+        assert len([hz for hz in pitches if hz in (500, 900)]) == 40, "back to back, 20 frames each"
+        stream.play(tone(500, 1.0))
+        waiting = stream.play(tone(900, 1.0), queue=True)
+        stream.play(tone(1300, 1.0))
+        assert waiting.done.is_set(), "playing without queue drops what waits"
+        stream.stop_playback()
+
+
 def test_bridge_carries_audio_both_ways_and_records_both_sides(engine: MediaEngine, tmp_path: Path) -> None:
     with RtpSink() as caller_peer, RtpSink() as agent_peer:
         caller = connect(engine.open_stream("127.0.0.1", PORTS), caller_peer, media.PCMA)

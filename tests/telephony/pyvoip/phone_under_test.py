@@ -64,9 +64,6 @@ class Script:
         emit("incoming", call_id=call.id, caller=call.caller, caller_name=call.caller_name, callee=call.callee,
              state=call.state.value)
         call.on_end(self.ended)
-        if args.action == "reject":
-            call.reject(args.status)
-            return
         time.sleep(args.answer_delay)
         try:
             call.answer()
@@ -84,8 +81,6 @@ class Script:
         if not call.wait_answered(args.dial_timeout + 5):
             emit("not_answered", call_id=call.id, state=call.state.value, reason=call.end_reason,
                  sip_status=call.sip_status)
-            if args.hangup_unanswered:
-                call.hangup()
             return
         emit("answered", call_id=call.id, codec=call.codec)
         self.talk(call)
@@ -122,14 +117,10 @@ def main() -> int:
     sub = parser.add_subparsers(dest="action", required=True)
     answer = sub.add_parser("answer")
     answer.add_argument("--answer-delay", type=float, default=0.0)
-    reject = sub.add_parser("reject")
-    reject.add_argument("--status", type=int, default=486)
     dial = sub.add_parser("dial")
     dial.add_argument("number")
     dial.add_argument("--caller-id")
     dial.add_argument("--dial-timeout", type=float, default=10.0)
-    dial.add_argument("--delay", type=float, default=0.0, help="wait this long after registering")
-    dial.add_argument("--hangup-unanswered", action="store_true")
     args = parser.parse_args()
     args.answer_delay = getattr(args, "answer_delay", 0.0)
 
@@ -147,7 +138,6 @@ def main() -> int:
         return 2
     emit("registered")
     if args.action == "dial":
-        time.sleep(args.delay)
         threading.Thread(target=script.dial, args=(phone,), daemon=True).start()
     deadline = time.monotonic() + args.max_seconds
     for _ in range(args.calls):
