@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import selectors
 import socket
@@ -34,6 +35,8 @@ from enum import Enum
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
     import audioop
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
 TICK = 0.020
@@ -242,15 +245,27 @@ class Recorder:
         self._wav.setsampwidth(2)
         self._wav.setframerate(SAMPLE_RATE)
         self._frames = 0
+        self.failed = False
 
     def write(self, left: bytes | None, right: bytes | None) -> None:
+        """One frame of both sides; if the disk fails, the call goes on unrecorded."""
         stereo = audioop.add(audioop.tostereo(left or SILENCE, 2, 1, 0),
                              audioop.tostereo(right or SILENCE, 2, 0, 1), 2)
-        self._wav.writeframesraw(stereo)
+        try:
+            self._wav.writeframesraw(stereo)
+        except OSError:
+            log.exception("recording to %s failed; the rest of the call is not recorded", self.path)
+            self.failed = True
+            return
         self._frames += FRAME_SAMPLES
 
-    def close(self) -> RecordingInfo:
-        self._wav.close()
+    def close(self) -> RecordingInfo | None:
+        """Finish the file; None when it could not be written."""
+        try:
+            self._wav.close()
+        except OSError:
+            log.exception("could not finish the recording %s", self.path)
+            return None
         digest = hashlib.sha256()
         with open(self.path, "rb") as recording:
             for block in iter(lambda: recording.read(1 << 20), b""):
@@ -593,7 +608,7 @@ class Bridge:
                 to_caller = mix(to_caller, voice)
         self.a.bridge_out = to_caller or SILENCE
         self.b.bridge_out = to_agent or SILENCE
-        if self._recorder is not None:
+        if self._recorder is not None and not self._recorder.failed:
             self._recorder.write(caller, agent)
 
 
@@ -719,6 +734,8 @@ class MediaEngine:
             command, done = commands.popleft()
             try:
                 command()
+            except Exception:
+                log.exception("media engine command failed")
             finally:
                 if done is not None:
                     done.set()
@@ -793,18 +810,32 @@ class MediaEngine:
                 next_tick = time.monotonic() + TICK
 
     def _tick(self) -> None:
+        """One 20 ms step for every stream; a stream that fails is closed, the others go on."""
         for key, _ in self._selector.select(0):
-            key.data.drain()
+            try:
+                key.data.drain()
+            except Exception:
+                self._fail(key.data)
         streams = self._streams
         for stream in streams:
-            stream.take_frame()
+            try:
+                stream.take_frame()
+            except Exception:
+                self._fail(stream)
         for bridge in self._bridges:
             bridge.route()
         for stream in streams:
-            if stream.sending:
-                stream.send_frame()
-            else:
-                stream.skip_frame()
+            try:
+                if stream.sending:
+                    stream.send_frame()
+                else:
+                    stream.skip_frame()
+            except Exception:
+                self._fail(stream)
+
+    def _fail(self, stream: Stream) -> None:
+        log.exception("RTP stream on port %s failed; it is closed", stream.port)
+        self._close_stream(stream)
 
 
 _default_engine: MediaEngine | None = None

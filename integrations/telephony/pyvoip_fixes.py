@@ -142,8 +142,11 @@ def uri_of(name_addr: str) -> str:
 
 
 def user_of(uri: str) -> str:
-    address = uri.split(":", 1)[1] if ":" in uri else uri
-    return address.split("@")[0].split(";")[0] if "@" in address else ""
+    """The user part of a sip:/sips: URI, the number of a tel: URI."""
+    scheme, _, address = uri.partition(":")
+    if "@" in address:
+        return address.split("@")[0].split(";")[0]
+    return address.split(";")[0] if scheme.lower() == "tel" else ""
 
 
 def display_of(name_addr: str) -> str:
@@ -265,6 +268,16 @@ class Message(SIP.SIPMessage):
             kind, equals, value = line.partition("=")
             if equals:
                 handle(kind, value)
+
+    def parse_header(self, header: str, data: Any) -> None:
+        """pyVoIP reads only sip: URIs in From and To; a tel: or sips: caller is kept too."""
+        if header in ("From", "To") and not re.search(r"<?sip:", data):
+            raw, _, tag = data.partition(";tag=")
+            address = uri_of(raw).split(":", 1)[-1]
+            self.headers[header] = {"raw": raw, "tag": tag, "address": address, "number": address.split("@")[0],
+                                    "caller": display_of(raw), "host": address.partition("@")[2]}
+            return
+        super().parse_header(header, data)
 
     def parse_body(self, header: str, data: str) -> None:
         try:

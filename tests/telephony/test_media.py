@@ -249,6 +249,21 @@ def test_buffers_stay_bounded(engine: MediaEngine) -> None:
         assert len(stream._digits) <= media.DIGIT_LIMIT
 
 
+def test_a_failing_stream_is_closed_and_the_others_go_on(engine: MediaEngine, caplog) -> None:
+    def broken(pcm: bytes) -> bytes:
+        raise ValueError("an encoder bug")
+
+    with RtpSink() as good_peer, RtpSink() as bad_peer:
+        good = connect(engine.open_stream("127.0.0.1", PORTS), good_peer)
+        bad = connect(engine.open_stream("127.0.0.1", PORTS), bad_peer)
+        bad.set_codec(media.PCMU, broken)
+        assert bad.closed.wait(1), "the failing stream is closed"
+        sent = len(good_peer.packets)
+        time.sleep(0.2)
+        assert len(good_peer.packets) >= sent + 8, "the engine goes on for the others"
+    assert "an encoder bug" in caplog.text
+
+
 def test_nothing_left_after_200_calls(engine: MediaEngine, tmp_path: Path) -> None:
     warm = engine.open_stream("127.0.0.1", PORTS)  # the engine thread exists from here on
     warm.close()
