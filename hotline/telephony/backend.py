@@ -265,8 +265,10 @@ class AppBackend:
 
     @unit
     def voicemail(self, call_pk: int, caller: str, wav: bytes) -> None:
-        """The caller's message becomes an order (channel phone) with the audio attached."""
+        """The caller's message becomes an order (channel phone) with the audio attached; once."""
         call = db.session.get(Call, call_pk)
+        if call.ticket_id is not None:
+            return  # delivered before (a retry from the spool after a lost answer)
         actor = service_user(TELEPHONY_USERNAME, TELEPHONY_DISPLAY_NAME)
         phone = normalize_phone(caller)
         when = sla.format_local(call.started_at)

@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -64,7 +65,8 @@ def run_command(name, proxy, username, password, local_ip, sip_port, rtp_ports, 
     app = current_app._get_current_object()
     backend = AppBackend(app)
     backend.starting(name)
-    worker = Worker(backend, Settings(name=name, trunk_prefix=trunk_prefix, stats_path=stats_file))
+    worker = Worker(backend, Settings(name=name, trunk_prefix=trunk_prefix, stats_path=stats_file,
+                                      spool_dir=str(Path(app.instance_path) / "telephony-spool" / name)))
     phone = Phone(server=host, port=int(port), username=username, password=password, local_ip=local_ip,
                   sip_port=sip_port, rtp_ports=_port_range(rtp_ports), on_incoming=worker.on_incoming)
     worker.attach(phone)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from integrations.telephony.contract import AgentOffer, Backend, CallRecord, MonitorJob, OutboundJob, QueueSettings
 from integrations.telephony.phone import Call, CallGone, CallState, Phone
-from integrations.telephony.prompts import tone
+from integrations.telephony.prompts import tone, wav_bytes
 from workflows import ivr
 
 log = logging.getLogger("hotline.telephony")
@@ -41,6 +43,8 @@ class Settings:
     trunk_prefix: str = "9"
     #: Append each finished call leg's media figures here as JSON lines (benchmarks).
     stats_path: str | None = None
+    #: Voicemails wait here until their order is written (kept across restarts).
+    spool_dir: str = "instance/telephony-spool"
 
 
 # ------------------------------------------------------------------------------ the worker
@@ -106,6 +110,7 @@ class Worker:
             try:
                 self.backend.heartbeat(self.settings.name, self.active_calls)
                 self.backend.housekeeping(self.settings.name)
+                self.deliver_spooled()
             except Exception:
                 log.exception("housekeeping failed")
 
@@ -127,7 +132,12 @@ class Worker:
         self._run(f"call-{call.id[:12]}", self.inbound, self._watch(call))
 
     def inbound(self, call: Call) -> None:
-        flow = self.backend.flow(call.callee)
+        try:
+            flow = self.backend.flow(call.callee)
+        except Exception:  # the database is unreachable: let the proxy try another worker
+            log.exception("no flow for %s; refusing the call", call.callee)
+            call.reject(503)
+            return
         if flow is None:
             call.reject(404)
             return
@@ -135,23 +145,25 @@ class Worker:
             call.answer()
         except CallGone:
             return
-        record = self.backend.call_started(sip_call_id=call.id, leg="inbound", caller=call.caller,
-                                           callee=call.callee, worker=self.settings.name)
         with self._lock:
             self._active.add(call.id)
+        record: CallRecord | None = None
         session = ivr.Session(flow, now=self.backend.local_now, is_working_day=self.backend.is_working_day)
         disposition = "self_service"
         try:
+            record = self.backend.call_started(sip_call_id=call.id, leg="inbound", caller=call.caller,
+                                               callee=call.callee, worker=self.settings.name)
             disposition = self._walk(call, record, session) or disposition
         except CallGone:
             pass
-        finally:
+        finally:  # whatever failed, the caller is never left on a dead line
             with self._lock:
                 self._active.discard(call.id)
             call.hangup()
             call.wait_ended(2)
-            self.backend.call_ended(record.call_pk, disposition=disposition, end_reason=call.end_reason,
-                                    sip_status=call.sip_status, ivr_path=">".join(session.path)[:400])
+            if record is not None:
+                self.backend.call_ended(record.call_pk, disposition=disposition, end_reason=call.end_reason,
+                                        sip_status=call.sip_status, ivr_path=">".join(session.path)[:400])
 
     def _walk(self, call: Call, record: CallRecord, session: ivr.Session) -> str | None:
         step = session.start()
@@ -354,11 +366,37 @@ class Worker:
                 break
             time.sleep(0.1)
         pcm = capture.stop()
-        if len(pcm) >= FRAME_BYTES * 25:  # at least half a second: otherwise nothing was said
-            from integrations.telephony.prompts import wav_bytes
-            self.backend.voicemail(record.call_pk, call.caller, wav_bytes(pcm))
-            return "voicemail"
-        return "abandoned"
+        if len(pcm) < FRAME_BYTES * 25:  # under half a second: nothing was said
+            return "abandoned"
+        # spooled first: if the order cannot be written now, housekeeping writes it later
+        spooled = self._spool_voicemail(record.call_pk, call.caller, wav_bytes(pcm))
+        self._deliver_voicemail(spooled)
+        return "voicemail"
+
+    def _spool_voicemail(self, call_pk: int, caller: str, wav: bytes) -> Path:
+        directory = Path(self.settings.spool_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c for c in caller if c.isalnum() or c == "+")[:40] or "anonymous"
+        path = directory / f"voicemail-{call_pk}-{safe}.wav"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(wav)
+        os.replace(tmp, path)
+        return path
+
+    def _deliver_voicemail(self, path: Path) -> bool:
+        _, call_pk, caller = path.stem.split("-", 2)
+        try:
+            self.backend.voicemail(int(call_pk), "" if caller == "anonymous" else caller, path.read_bytes())
+        except Exception:
+            log.exception("voicemail %s kept in the spool; it becomes an order when the database is back", path)
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
+    def deliver_spooled(self) -> int:
+        """Orders for voicemails whose first delivery failed; returns how many are still waiting."""
+        waiting = sorted(Path(self.settings.spool_dir).glob("voicemail-*.wav"))
+        return sum(not self._deliver_voicemail(path) for path in waiting)
 
     # -- outbound
 

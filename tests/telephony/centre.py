@@ -7,6 +7,7 @@ checked in the audio each side received and in the worker's two-channel recordin
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 
 import sqlalchemy as sa
@@ -86,7 +87,7 @@ def start_worker(app, sip_proxy: SipProxy) -> tuple[Worker, Phone]:
     backend = AppBackend(app)
     name = f"test-{free_udp_port()}"
     backend.starting(name)
-    hotline = Worker(backend, Settings(name=name))
+    hotline = Worker(backend, Settings(name=name, spool_dir=tempfile.mkdtemp(prefix="telephony-spool-")))
     low = free_udp_port() // 2 * 2
     phone = Phone(server=sip_proxy.host, port=sip_proxy.port, username=sip_proxy.service_aor,
                   password=sip_proxy.secret, local_ip="127.0.0.1", sip_port=free_udp_port(),

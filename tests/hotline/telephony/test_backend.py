@@ -130,3 +130,21 @@ def test_recordings_are_filed_by_day_and_call(backend, app):
     from hotline.telephony.models import Recording
     rec = db.session.scalar(sa.select(Recording))
     assert not rec.path.startswith("/") and rec.path.endswith("a1b2_127.0.0.1.wav")
+
+
+def test_a_voicemail_that_could_not_become_an_order_waits_in_the_spool_and_is_delivered_once(backend, tmp_path):
+    from integrations.telephony.worker import Settings, Worker
+    worker = Worker(backend, Settings(name="w1", spool_dir=str(tmp_path)))
+    record = backend.call_started(sip_call_id="vm-spool", leg="inbound", caller="13912345670", callee="12345",
+                                  worker="w1")
+    message = wav_bytes(tone(440, 1.0))
+    lost = worker._spool_voicemail(999999, "13912345670", message)  # no such call: the write fails
+    kept = worker._spool_voicemail(record.call_pk, "13912345670", message)
+    assert worker.deliver_spooled() == 1  # one still waiting
+    assert lost.exists() and not kept.exists()
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.call_id == "vm-spool"))
+    assert ticket is not None
+    # a second delivery of the same message (say the first answer was lost) adds nothing
+    again = worker._spool_voicemail(record.call_pk, "13912345670", message)
+    assert worker._deliver_voicemail(again) and not again.exists()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.call_id == "vm-spool")) == 1
