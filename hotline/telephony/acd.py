@@ -16,8 +16,8 @@ from hotline.auth.models import User
 from hotline.core.base import utcnow
 from hotline.extensions import db
 from hotline.sla.service import local_date
-from hotline.telephony.models import (Agent, Call, CallQueue, QueueEntry, QueueEvent, QueueLogEntry, QueueMember,
-                                      TelephonyWorker)
+from hotline.telephony.models import (Agent, Call, CallQueue, OutboundRequest, OutboundStatus, QueueEntry, QueueEvent,
+                                      QueueLogEntry, QueueMember, TelephonyWorker)
 from workflows.acd import AgentSnapshot, AgentState, CallerPriority, Strategy, order_agents
 
 #: A worker whose heartbeat is older than this is gone; its callers and agents are freed.
@@ -207,7 +207,7 @@ def reap(name: str | None = None) -> int:
     """Free what workers left behind: `name` (at its start) or any whose heartbeat stopped.
 
     Their waiting callers are gone with them (logged abandoned); agents ringing or talking
-    on their calls become ready again.
+    on their calls become ready again; outbound calls they were placing are queued again.
     """
     now = utcnow()
     stale = sa.select(TelephonyWorker.name).where(TelephonyWorker.heartbeat_at < now - WORKER_TIMEOUT)
@@ -225,6 +225,11 @@ def reap(name: str | None = None) -> int:
         .execution_options(synchronize_session=False))
     db.session.execute(sa.update(Call).where(Call.worker.in_(names), Call.ended_at.is_(None))
                        .values(ended_at=now, end_reason="worker_lost").execution_options(synchronize_session=False))
+    # calls it was placing are placed again by whichever worker comes next
+    db.session.execute(sa.update(OutboundRequest).where(OutboundRequest.claimed_by.in_(names),
+                                                        OutboundRequest.status == OutboundStatus.DIALLING)
+                       .values(status=OutboundStatus.QUEUED, claimed_by=None)
+                       .execution_options(synchronize_session=False))
     if not name:
         db.session.execute(sa.delete(TelephonyWorker).where(TelephonyWorker.name.in_(names)))
     return len(entries)

@@ -130,6 +130,18 @@ def test_a_worker_that_stopped_beating_leaves_no_caller_queued_and_no_agent_held
     assert db.session.get(Call, call.id).end_reason == "worker_lost"
 
 
+def test_a_call_a_dead_worker_was_placing_is_queued_again(world):
+    from hotline.telephony.models import OutboundKind, OutboundRequest, OutboundStatus
+    db.session.add(OutboundRequest(kind=OutboundKind.SURVEY, phone="13800000000", status=OutboundStatus.DIALLING,
+                                   claimed_by="dead", attempts=1))
+    db.session.add(TelephonyWorker(name="dead", host="h", pid=1, heartbeat_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    acd.reap()
+    db.session.commit()
+    request = db.session.scalar(sa.select(OutboundRequest))
+    assert (request.status, request.claimed_by, request.attempts) == (OutboundStatus.QUEUED, None, 1)
+
+
 @pytest.mark.slow
 def test_two_workers_racing_never_offer_one_agent_two_calls(app, world):
     """Two workers (threads with their own sessions) claim for 40 callers against 3 agents."""
