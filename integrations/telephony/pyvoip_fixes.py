@@ -1345,7 +1345,9 @@ def _cancel_ringing_call(self: SIPAgent, message: Message) -> None:
 
 
 def _renegotiate(self: Leg, request: SIP.SIPMessage) -> None:
-    """Defect 5: a re-INVITE restarted the RTP clients (a second sender: double speed).
+    """Defect 5: ``renegotiate`` starts the call's RTP clients again: pyVoIP's own
+    RTPClient then runs a second sender (double speed); an EngineRTPClient refuses to
+    start twice, so the re-INVITE would go unanswered and the media stay where it was.
     Now the running stream takes the new address, codec and direction (hold), and the
     200 OK carries our SDP with the next session version."""
     assert isinstance(request, Message) and self.dialog is not None
