@@ -6,12 +6,14 @@ engine thread drains the sockets that have data, then, for every stream:
 1. takes one 20 ms frame of received audio out of the stream's small jitter buffer,
 2. routes it (capture, bridge to the other leg, supervisor mix, two-party recording),
 3. sends exactly one RTP packet if the stream is active: bridged audio, else the current
-   playback, else silence, encoded with the stream's negotiated codec.
+   playback (then the next queued one), else silence, encoded with the stream's
+   negotiated codec.
 
 Audio at this level is 8 kHz signed 16-bit little-endian mono PCM; one frame is 160
 samples (320 bytes).  G.711 (PCMU, payload type 0; PCMA, payload type 8) is decoded to
 16 bits, which is lossless.  RFC 2833 telephone-events become digits, one per key press.
 Every per-stream buffer is bounded, so memory stays flat however long a call lasts.
+RTCP is neither sent nor read.
 """
 from __future__ import annotations
 
