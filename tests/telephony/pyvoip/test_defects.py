@@ -260,5 +260,7 @@ def test_incoming_call_is_offered_at_once(tmp_path: Path) -> None:
     fixed, broken = with_and_without("immediate_incoming", run, tmp_path)
 
     assert fixed.sipp.returncode == 0, fixed.describe()
-    assert fixed.phone.one("answered")["answer_delay_ms"] < 200, fixed.describe()
+    # the defect is a fixed one-second wait; the goal for the delay (< 200 ms) is measured by
+    # scripts/bench/calls, this only shows the wait is gone, with room for a busy machine
+    assert fixed.phone.one("answered")["answer_delay_ms"] < 500, fixed.describe()
     assert broken.phone.one("answered")["answer_delay_ms"] >= 1000, broken.describe()
