@@ -171,6 +171,33 @@ def call_completed(call: Call, user_id: int, talk_seconds: float) -> None:
         log(call.id, queue.id, QueueEvent.COMPLETED, at=now, agent_user_id=user_id, talk_seconds=talk_seconds)
 
 
+def hold_for_outbound(user_id: int, sip_call_id: str) -> tuple[AgentState, str | None] | None:
+    """The agent's phone is about to ring for a call they placed (click to dial, callback):
+    on a call from now, so the queue offers them nothing. Returns their state before, to
+    go back to afterwards, or None when they are ringing or on a call already."""
+    agent = db.session.get(Agent, user_id)
+    if agent is None:
+        agent = Agent(user_id=user_id, state=AgentState.OFFLINE)
+        db.session.add(agent)
+        db.session.flush()
+    before = (agent.state, agent.reason)
+    done = db.session.execute(
+        sa.update(Agent).where(Agent.user_id == user_id, Agent.state.not_in([AgentState.RINGING, AgentState.ON_CALL]))
+        .values(state=AgentState.ON_CALL, current_call_id=sip_call_id, state_since=utcnow())
+        .execution_options(synchronize_session=False))
+    return before if done.rowcount == 1 else None
+
+
+def release_after_outbound(user_id: int, sip_call_id: str, state: AgentState, reason: str | None) -> None:
+    """Back to where the agent was before placing the call."""
+    now = utcnow()
+    values = {"state": state, "reason": reason, "current_call_id": None, "state_since": now}
+    if state is AgentState.READY:
+        values["idle_since"] = now
+    db.session.execute(sa.update(Agent).where(Agent.user_id == user_id, Agent.current_call_id == sip_call_id)
+                       .values(**values).execution_options(synchronize_session=False))
+
+
 def end_after_call_work(now: datetime | None = None) -> int:
     """Agents whose wrap-up time ran out are ready again."""
     now = now or utcnow()

@@ -39,7 +39,7 @@ from hotline.tickets.operations import NUMBER_SHAPE, register_ticket
 from integrations.telephony import prompts as audio
 from integrations.telephony.contract import AgentOffer, CallRecord, MonitorJob, OutboundJob, QueueSettings
 from workflows import ivr
-from workflows.acd import CallerPriority
+from workflows.acd import AgentState, CallerPriority
 
 log = logging.getLogger("hotline.telephony")
 
@@ -244,6 +244,15 @@ class AppBackend:
     @unit
     def call_completed(self, call_pk: int, user_id: int, talk_seconds: float) -> None:
         acd.call_completed(db.session.get(Call, call_pk), user_id, talk_seconds)
+
+    @unit
+    def agent_places_call(self, user_id: int, sip_call_id: str) -> tuple[str, str | None] | None:
+        held = acd.hold_for_outbound(user_id, sip_call_id)
+        return None if held is None else (held[0].value, held[1])
+
+    @unit
+    def agent_placed_call(self, user_id: int, sip_call_id: str, state: str, reason: str | None) -> None:
+        acd.release_after_outbound(user_id, sip_call_id, AgentState(state), reason)
 
     # -- recordings and voicemail
 

@@ -411,6 +411,9 @@ class Worker:
                 ok, result, call_pk = self._notify(job)
         except CallGone:
             ok, result = False, "hung_up"
+        except Exception:  # the request is finished (or tried again), never left dialling
+            log.exception("outbound call %s failed", job.id)
+            ok, result = False, "failed"
         self.backend.outbound_finished(job.id, ok=ok, result=result, call_pk=call_pk)
 
     def _dial_citizen(self, job: OutboundJob, parent_pk: int | None = None) -> tuple[Call, CallRecord]:
@@ -435,7 +438,17 @@ class Worker:
     def _agent_first(self, job: OutboundJob) -> tuple[bool, str | None, int | None]:
         if not job.agent_extension:
             return False, "no_extension", None
-        agent = self._dial(job.agent_extension, timeout=30)
+        # the agent is held first, so the queue offers them nothing while their phone rings
+        hold = f"outbound-{job.id}-{job.agent_user_id}"
+        before = self.backend.agent_places_call(job.agent_user_id, hold)
+        if before is None:  # on a queue call right now: never two calls at once
+            return False, "agent_busy", None
+        try:
+            return self._agent_then_citizen(job, self._dial(job.agent_extension, timeout=30))
+        finally:
+            self.backend.agent_placed_call(job.agent_user_id, hold, *before)
+
+    def _agent_then_citizen(self, job: OutboundJob, agent: Call) -> tuple[bool, str | None, int | None]:
         agent_record = self.backend.call_started(sip_call_id=agent.id, leg="agent", caller=job.phone,
                                                  callee=job.agent_extension, worker=self.settings.name,
                                                  agent_user_id=job.agent_user_id, ticket_id=job.ticket_id)

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from hotline.auth.models import User
 from hotline.extensions import db
-from hotline.telephony.models import (Call, CallLeg, MonitorRequest, OutboundKind, OutboundRequest, OutboundStatus,
-                                      Recording)
+from hotline.telephony.models import (Agent, Call, CallLeg, MonitorRequest, OutboundKind, OutboundRequest,
+                                      OutboundStatus, Recording)
 from tests.telephony.caller import Citizen
 from tests.telephony.centre import AGENT_HZ, CITIZEN_HZ, SUPERVISOR_HZ, heard, inbound_call, wait_for
+from workflows.acd import AgentState
 
 pytestmark = pytest.mark.telephony
 
@@ -37,6 +38,8 @@ def test_click_to_dial_rings_the_agent_first_then_the_citizen_and_records_them(w
     try:
         citizen.wait_connected(timeout=20)  # only after the agent answered
         citizen.wait_for_tone(AGENT_HZ, 5)
+        agent_row = db.session.get(Agent, centre.users["call_taker"].id)
+        assert agent_row.state is AgentState.ON_CALL  # the queue offers them nothing meanwhile
         time.sleep(1.5)
         agent.hangup()
         assert citizen.wait_ended(15) == 0, citizen.diagnostics()
@@ -44,6 +47,8 @@ def test_click_to_dial_rings_the_agent_first_then_the_citizen_and_records_them(w
         citizen.close()
     done = wait_for(lambda: finished(request.id), 10, "the click-to-dial request's end")
     assert (done.status, done.result) == (OutboundStatus.DONE, "answered")
+    db.session.expire_all()
+    assert db.session.get(Agent, centre.users["call_taker"].id).state is AgentState.READY  # as before the call
     legs = db.session.scalars(sa.select(Call).where(Call.ticket_id == ticket.id)).all()
     assert {leg.leg for leg in legs} == {CallLeg.AGENT, CallLeg.OUTBOUND}
     outbound = next(leg for leg in legs if leg.leg is CallLeg.OUTBOUND)

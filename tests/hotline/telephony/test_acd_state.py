@@ -192,3 +192,17 @@ def test_two_workers_racing_never_offer_one_agent_two_calls(app, world):
     assert sorted(answered) == sorted(f"call-{n}" for n in range(40))
     offered = db.session.scalars(sa.select(QueueLogEntry).where(QueueLogEntry.event == QueueEvent.OFFERED)).all()
     assert len(offered) == 40
+
+
+def test_an_agent_placing_a_call_is_offered_no_queue_call_and_goes_back_to_their_state(world):
+    queue = make_queue(world, agents=(("call_taker", 1),))
+    agent_id = world.users["call_taker"].id
+    before = acd.hold_for_outbound(agent_id, "outbound-1")
+    db.session.commit()
+    assert before == (AgentState.READY, None)
+    call, entry = queued(queue, 1)
+    assert acd.claim_agents(entry, call) == []  # busy dialling a citizen
+    assert acd.hold_for_outbound(agent_id, "outbound-2") is None  # and no second outbound call either
+    acd.release_after_outbound(agent_id, "outbound-1", *before)
+    db.session.commit()
+    assert [o.user_id for o in acd.claim_agents(entry, call)] == [agent_id]
