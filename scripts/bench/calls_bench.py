@@ -697,6 +697,8 @@ class Bench:
         for worker in self.workers.values():
             worker.proc.stop(20)
         self.sampler.stop_event.set()
+        # the calls' recordings are only load (32 KB/s per call): hundreds of MB per run
+        shutil.rmtree(WORK / "recordings", ignore_errors=True)
         try:
             if self.extensions:
                 with SipClient(self.proxy) as client:
@@ -1046,7 +1048,8 @@ class Bench:
                     log(f"  NOTE: processes outside this bench used {f['others'] * 100:.0f}% of a core: "
                         f"the machine was not quiet, so gaps and delays are pessimistic")
             log("threads per worker (max): " + ", ".join(f"{k} {v}" for k, v in f["threads"].items()))
-        log(f"RTP: {f['legs']} legs ({f['legs_by_worker']} inbound per worker); per leg sent {fmt(f['pps_leg_median'])} "
+        log(f"RTP: {f['legs']} legs ({f['legs_by_worker']} inbound per worker); "
+            f"per leg sent {fmt(f['pps_leg_median'])} "
             f"packets/s median, {fmt(f['pps_leg_min'])} lowest; received {fmt(f['pps_recv_median'])}/s median; "
             f"all workers send {fmt(f['pps_total'], 0)} packets/s in the window; send errors {f['send_errors']}")
         share = f["gap_p999_share_ok"]
@@ -1089,7 +1092,8 @@ class Bench:
         log("\n== summary ==")
         head = (f"{'calls':>5} {'wrk':>3} {'window s':>8} {'CPU/call %':>10} {'machine %':>9} {'pkt/s':>7} "
                 f"{'p99 med':>7} {'p99 max':>7} {'p999 med':>8} {'p999 max':>8} {'<30ms %':>7} "
-                f"{'ans p99':>7} {'SIPp p99':>8} {'queue s':>7} {'failed':>6} {'overlaps':>8} {'others %':>8} {'stolen %':>8}")
+                f"{'ans p99':>7} {'SIPp p99':>8} {'queue s':>7} {'failed':>6} {'overlaps':>8} {'others %':>8} "
+                f"{'stolen %':>8}")
         log(head)
         for r in results:
             f = r.figures
@@ -1568,8 +1572,8 @@ def write_svg(bench: Bench, path: Path) -> None:
         if goal:
             gy = base_y - goal / vmax * plot_h
             parts.append(f'<line x1="{margin}" y1="{gy:.1f}" x2="{width - 20}" y2="{gy:.1f}" stroke="#c00" '
-                         f'stroke-dasharray="5,4"/><text x="{width - 22}" y="{gy - 3:.1f}" text-anchor="end" '
-                         f'fill="#c00">goal {goal:g} {unit}</text>')
+                         f'stroke-dasharray="5,4"/><text x="{margin - 4}" y="{gy + 4:.1f}" text-anchor="end" '
+                         f'fill="#c00" font-size="10">goal {goal:g}</text>')
         for s, (name, _) in enumerate(series):
             lx = width - 240
             ly = top_y + 14 + s * 14
@@ -1611,7 +1615,8 @@ def write_svg(bench: Bench, path: Path) -> None:
             parts.append(f'<text x="{margin - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{tick}</text>')
         for i, (name, samples) in enumerate(sorted(series.items())):
             points = " ".join(f"{x_of(t):.1f},{base_y - rss / 2**20 / r_max * plot_h:.1f}" for t, _, rss, _ in samples)
-            parts.append(f'<polyline points="{points}" fill="none" stroke="{colours[i % len(colours)]}" stroke-width="1.5"/>')
+            parts.append(f'<polyline points="{points}" fill="none" stroke="{colours[i % len(colours)]}" '
+                         f'stroke-width="1.5"/>')
             parts.append(f'<text x="{width - 20 - 34 * (len(series) - i)}" y="{top_y + 14}" '
                          f'fill="{colours[i % len(colours)]}">{name}</text>')
         parts.append(f'<text x="{width - 20}" y="{base_y + 16}" text-anchor="end">{span / 60:.1f} min</text>')
