@@ -350,6 +350,13 @@ class AppBackend:
     # -- monitoring
 
     @unit
+    def monitored_calls(self) -> frozenset[int]:
+        """Callers' call records with a supervisor's request open (on their leg or the agent's)."""
+        asked = sa.select(MonitorRequest.call_id).where(MonitorRequest.ended_at.is_(None))
+        rows = db.session.execute(sa.select(Call.id, Call.parent_id).where(Call.id.in_(asked))).all()
+        return frozenset(parent or own for own, parent in rows)
+
+    @unit
     def monitor_request(self, call_pk: int) -> MonitorJob | None:
         agent_leg = sa.select(Call.id).where(Call.parent_id == call_pk, Call.leg == CallLeg.AGENT)
         req = db.session.scalar(

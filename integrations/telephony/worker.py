@@ -58,6 +58,8 @@ class Worker:
     stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _active: set[str] = field(default_factory=set)
+    #: Callers' call records a supervisor asked to listen to (refreshed every second).
+    _monitored: frozenset[int] = frozenset()
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- life
@@ -115,8 +117,11 @@ class Worker:
                 log.exception("housekeeping failed")
 
     def _outbound_loop(self) -> None:
+        """Once a second: calls to place, and which calls supervisors want to join (one query
+        for the whole worker, not one per call)."""
         while not self.stopping.wait(POLL_SECONDS):
             try:
+                self._monitored = self.backend.monitored_calls()
                 while (job := self.backend.next_outbound(self.settings.name)) is not None:
                     self._run(f"outbound-{job.id}", self.outbound, job)
             except Exception:
@@ -311,12 +316,13 @@ class Worker:
         started = time.monotonic()
         bridge = caller.bridge(agent, recorder_path=self.backend.recording_path(caller.id))
         monitor: tuple[MonitorJob, Call, CallRecord] | None = None
-        next_look = 0.0
-        while caller.state is not CallState.ENDED and agent.state is not CallState.ENDED:
-            if time.monotonic() >= next_look:
+        ended = threading.Event()
+        for leg in (caller, agent):
+            leg.on_end(lambda _leg: ended.set())
+        while not ended.wait(POLL_SECONDS):
+            # the database is asked about this call only when a supervisor wants it
+            if monitor is not None or record.call_pk in self._monitored:
                 monitor = self._follow_monitor(record, bridge, monitor)
-                next_look = time.monotonic() + POLL_SECONDS
-            time.sleep(0.05)
         talk = time.monotonic() - started
         if monitor:
             self._end_monitor(monitor)
