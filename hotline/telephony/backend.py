@@ -76,6 +76,7 @@ class AppBackend:
         self.cache = audio.PromptCache(app.config.get("PROMPT_CACHE_DIR") or Path(app.instance_path) / "prompts")
         self._flows: dict[str, tuple[float, int, ivr.Flow | None]] = {}
         self._sounds: dict[str, bytes] = {}
+        self._prompts: dict[str, tuple[float, str, bytes]] = {}
         self._lock = threading.Lock()
 
     # -- flows and sounds
@@ -106,16 +107,23 @@ class AppBackend:
 
     @unit
     def prompt(self, code: str) -> bytes:
-        row = db.session.scalar(sa.select(Prompt).where(Prompt.code == code))
-        if row is None:
+        """A prompt's audio: from memory while fresh; the database is asked only for its
+        checksum every FLOW_TTL seconds, and for the audio only when that changed."""
+        with self._lock:
+            cached = self._prompts.get(code)
+        if cached and time.monotonic() - cached[0] < FLOW_TTL:
+            return cached[2]
+        sha = db.session.scalar(sa.select(Prompt.sha256).where(Prompt.code == code))
+        if sha is None:
             log.error("prompt %s is missing; playing silence", code)
             return b"\0" * 3200
-        with self._lock:
-            pcm = self._sounds.get(row.sha256)
-        if pcm is None:
+        if cached and cached[1] == sha:
+            pcm = cached[2]
+        else:
+            row = db.session.scalar(sa.select(Prompt).where(Prompt.code == code))
             pcm = self.cache.uploaded(row.audio) if row.audio else self.cache.spoken(row.text or "", row.voice)
-            with self._lock:
-                self._sounds[row.sha256] = pcm
+        with self._lock:
+            self._prompts[code] = (time.monotonic(), sha, pcm)
         return pcm
 
     def speech(self, text: str) -> bytes:
@@ -256,19 +264,21 @@ class AppBackend:
 
     # -- recordings and voicemail
 
+    def _recording_dir(self) -> Path:
+        return Path(self.app.config.get("RECORDING_DIR") or Path(self.app.instance_path) / "recordings")
+
     def recording_path(self, sip_call_id: str) -> str:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in sip_call_id)[:100]
         with self.app.app_context():
             day = sla.local_date(utcnow()).strftime("%Y%m%d")
-            directory = Path(self.app.config.get("RECORDING_DIR") or Path(self.app.instance_path) / "recordings")
-        (directory / day).mkdir(parents=True, exist_ok=True)
-        return str(directory / day / f"{safe}.wav")
+        directory = self._recording_dir() / day
+        directory.mkdir(parents=True, exist_ok=True)
+        return str(directory / f"{safe}.wav")
 
     @unit
     def recording_saved(self, call_pk: int, agent_user_id: int | None, *, path: str, seconds: float,
                         size: int, sha256: str) -> None:
-        directory = Path(self.app.config.get("RECORDING_DIR") or Path(self.app.instance_path) / "recordings")
-        relative = str(Path(path).resolve().relative_to(directory.resolve()))
+        relative = str(Path(path).resolve().relative_to(self._recording_dir().resolve()))
         db.session.add(Recording(call_id=call_pk, agent_user_id=agent_user_id, path=relative, seconds=seconds,
                                  size=size, sha256=sha256))
 

@@ -185,6 +185,8 @@ class Playback:
         self._position = 0
         self.loop = loop
         self.interrupt_on_digit = interrupt_on_digit
+        #: Set when a key press stopped it before its end.
+        self.interrupted = False
         self.done = threading.Event()
         if not self._pcm:
             self.done.set()
@@ -476,7 +478,8 @@ class Stream:
             self._digit_ready.notify_all()
         with self._playback_lock:
             for playback in (self._playback, *self._queue):
-                if playback is not None and playback.interrupt_on_digit:
+                if playback is not None and playback.interrupt_on_digit and not playback.done.is_set():
+                    playback.interrupted = True
                     playback.stop()
 
     def take_frame(self) -> None:

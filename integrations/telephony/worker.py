@@ -196,12 +196,10 @@ class Worker:
     def _say(self, call: Call, sounds: list[bytes], *, interrupt: bool = False) -> bool:
         """Play sounds one after the other; True if a digit interrupted them."""
         for pcm in sounds:
-            started = time.monotonic()
             playback = call.play(pcm, interrupt_on_digit=interrupt)
             while not playback.done.wait(0.05):
                 self._alive(call)
-            # a key press stops the prompt early: the rest is skipped, the digit stays queued
-            if interrupt and time.monotonic() - started < len(pcm) / (2 * 8000) - 0.1:
+            if playback.interrupted:  # the rest is skipped; the digit stays queued for the menu
                 return True
         return False
 
