@@ -75,10 +75,10 @@ def calendar_group() -> None:
 @with_appcontext
 def calendar_import(year: int, provisional: bool) -> None:
     from hotline.extensions import db
-    from hotline.sla import service
+    from hotline.sla import operations
     from workflows.deadlines import CalendarMissing
     try:
-        count = service.import_year(year, provisional=provisional)
+        count = operations.import_year(year, provisional=provisional)
         db.session.commit()
     except CalendarMissing as err:
         db.session.rollback()
@@ -99,14 +99,14 @@ def calendar_set(day: str, workday: bool, note: str | None) -> None:
     from datetime import date
 
     from hotline.extensions import db
-    from hotline.sla import service
+    from hotline.sla import operations
     from workflows.deadlines import CalendarMissing
     try:
         when = date.fromisoformat(day)
     except ValueError:
         _fail(f"{day!r} is not a date like 2026-11-22")
     try:
-        service.set_day(when, workday, note)
+        operations.set_day(when, workday, note)
         db.session.commit()
     except CalendarMissing as err:
         db.session.rollback()

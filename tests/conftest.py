@@ -181,13 +181,13 @@ def world(db_session) -> World:
     from hotline.auth.operations import create_user, issue_token
     from hotline.categories.models import Category
     from hotline.departments.models import Department
-    from hotline.sla import service
+    from hotline.sla import operations as sla_operations
     from workflows.vocabulary import DepartmentLevel, Urgency
 
     w = World()
     for year in (2025, 2026):
-        service.import_year(year)
-    service.install_default_policies()
+        sla_operations.import_year(year)
+    sla_operations.install_default_policies()
 
     def dept(key, name, level, parent=None, utility=False):
         d = Department(code=key.upper(), name=name, level=level, parent=w.depts.get(parent), is_utility=utility)

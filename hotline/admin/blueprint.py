@@ -20,7 +20,6 @@ from hotline.departments import operations as departments_ops
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import operations as sla_operations
-from hotline.sla import service as sla
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from hotline.telephony import operations as telephony_ops
 from hotline.telephony.models import CallQueue, IvrFlow, Prompt
@@ -206,14 +205,14 @@ def _change_calendar(form) -> str:
     year = form.get("year", type=int) or 0
     try:
         if form.get("import") in ("official", "provisional"):
-            count = sla.import_year(year, provisional=form["import"] == "provisional")
+            count = sla_operations.import_year(year, provisional=form["import"] == "provisional")
             return _("Imported %(n)d days of %(year)d.", n=count, year=year)
         try:
             day = date.fromisoformat(form.get("day", ""))
         except ValueError:
             raise Invalid(_("Must be a date like 2026-11-22."), fields={"day": _("Must be a date like 2026-11-22.")}) \
                 from None
-        sla.set_day(day, form.get("is_workday") == "1", (form.get("note") or "").strip() or None)
+        sla_operations.set_day(day, form.get("is_workday") == "1", (form.get("note") or "").strip() or None)
         return _("%(day)s saved.", day=day.isoformat())
     except CalendarMissing as err:
         raise Unavailable(_("The official calendar of %(year)d is not known to this version; import a provisional "

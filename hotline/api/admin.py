@@ -53,7 +53,7 @@ def calendar_set_day(day: str):
     note = f.text("note", max_len=60)
     f.done()
     try:
-        service.set_day(when, is_workday, note)
+        sla_operations.set_day(when, is_workday, note)
     except CalendarMissing as err:
         raise service.calendar_unavailable(err) from None
     return jsonify({"date": when.isoformat(), "is_workday": is_workday, "note": note})

@@ -18,6 +18,7 @@ from hotline.core.base import utcnow
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.seed.telephony import seed_telephony
+from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
 from hotline.tickets.actions import perform
 from hotline.tickets.operations import register_ticket
@@ -157,11 +158,11 @@ def _calendar(echo: Callable[[str], None], now: datetime) -> None:
     this_year = sla.local_date(now).year
     for year in (this_year - 1, this_year, this_year + 1):
         try:
-            sla.import_year(year)
+            sla_operations.import_year(year)
         except CalendarMissing:
             if year <= this_year:
                 raise
-            sla.import_year(year, provisional=True)
+            sla_operations.import_year(year, provisional=True)
             echo(f"warning: the official {year} holidays are not known yet; the demo uses a provisional "
                  f"Mon–Fri calendar for {year}. Correct it under Administration when they are published.")
 
@@ -175,7 +176,7 @@ def seed_demo(*, orders: int = 3000, if_empty: bool = False, echo: Callable[[str
     rng = random.Random(seed)
     now = now or utcnow()
     _calendar(echo, now)
-    sla.install_default_policies()
+    sla_operations.install_default_policies()
     depts = _build_departments()
     leaves = _build_categories(depts)
     users: dict[str, User] = {}

@@ -104,6 +104,12 @@ def add_working_days(start: datetime, days: int) -> datetime:
         raise calendar_unavailable(err) from err
 
 
+def forget_calendar_versions() -> None:
+    """Make the next deadline in this request read the calendar's versions again (after an edit)."""
+    if has_app_context():
+        g.pop("calendar_versions", None)
+
+
 def format_local(at: datetime) -> str:
     """A moment as people here read it: local "2026-11-22 09:30"."""
     return at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
@@ -111,65 +117,6 @@ def format_local(at: datetime) -> str:
 
 def local_date(at: datetime) -> date:
     return at.astimezone(local_tz()).date()
-
-
-def import_year(year: int, *, provisional: bool = False) -> int:
-    """Load a year's working days (official, or Mon–Fri when provisional); returns days written.
-
-    Raises CalendarMissing when the official calendar doesn't know the year.
-    """
-    days = dl.weekday_calendar(year) if provisional else dl.official_calendar(year)
-    notes = {} if provisional else dl.official_holiday_names(year)
-    db.session.execute(sa.delete(CalendarDay).where(
-        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)))
-    db.session.execute(sa.insert(CalendarDay), [
-        {"day": d, "is_workday": w, "note": notes.get(d)} for d, w in sorted(days.items())])
-    row = db.session.get(CalendarYear, year)
-    source = "weekdays" if provisional else "chinesecalendar"
-    if row is None:
-        db.session.add(CalendarYear(year=year, source=source, version=1))
-    else:
-        row.source = source
-        row.version += 1
-    db.session.flush()
-    _forget_versions()
-    return len(days)
-
-
-def set_day(day: date, is_workday: bool, note: str | None = None) -> None:
-    """An administrator's edit of one day; the year must already be known."""
-    year = db.session.get(CalendarYear, day.year)
-    if year is None:
-        raise dl.CalendarMissing(day.year)
-    row = db.session.get(CalendarDay, day)
-    if row is None:
-        db.session.add(CalendarDay(day=day, is_workday=is_workday, note=note))
-    else:
-        row.is_workday, row.note = is_workday, note
-    year.source = "manual" if year.source == "weekdays" else year.source
-    year.version += 1
-    db.session.flush()
-    _forget_versions()
-
-
-def _forget_versions() -> None:
-    if has_app_context():
-        g.pop("calendar_versions", None)
-
-
-def install_default_policies() -> int:
-    """Write DOMAIN.md's default SLA policies where none exist; returns rows added."""
-    existing = {(p.step, p.urgency, p.ticket_type) for p in db.session.scalars(sa.select(SlaPolicy))}
-    added = 0
-    for row in dl.DEFAULT_POLICIES:
-        key = (row.step, row.urgency, row.ticket_type)
-        if key in existing:
-            continue
-        db.session.add(SlaPolicy(step=row.step, urgency=row.urgency, ticket_type=row.ticket_type,
-                                 amount=row.rule.amount, unit=row.rule.unit))
-        added += 1
-    db.session.flush()
-    return added
 
 
 def ticket_sla(ticket, now: datetime) -> dict:
