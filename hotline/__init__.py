@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from hotline import models  # noqa: F401  (every model registered with the metadata)
     from hotline.api import admin as _api_admin  # noqa: F401  (routes on the API blueprint)
+    from hotline.api import messages as _api_messages  # noqa: F401
     from hotline.api.blueprint import bp as api_bp
     from hotline.auth.blueprint import bp as auth_bp
     from hotline.home.blueprint import bp as home_bp
@@ -75,12 +76,13 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.board.blueprint import bp as board_bp
     from hotline.department.blueprint import bp as department_bp
     from hotline.desk.blueprint import bp as desk_bp
+    from hotline.messaging.blueprint import bp as messaging_bp
     from hotline.portal.blueprint import bp as portal_bp
     from hotline.telephony.admin import bp as telephony_admin_bp
     from hotline.telephony.blueprint import bp as telephony_bp
     from hotline.tickets.blueprint import bp as tickets_bp
     for page_bp in (desk_bp, tickets_bp, board_bp, department_bp, portal_bp, admin_bp, telephony_bp,
-                    telephony_admin_bp):
+                    telephony_admin_bp, messaging_bp):
         app.register_blueprint(page_bp)
 
     from hotline.cli import register_commands

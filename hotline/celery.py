@@ -26,9 +26,12 @@ def celery_init_app(app: Flask) -> Celery:
         # run by exactly one `hotline worker -B` (or `celery beat`) per installation
         beat_schedule={
             "purge-recordings": {"task": "telephony.purge_recordings", "schedule": crontab(hour=3, minute=17)},
+            # retries, and anything a wake-up after commit missed (the broker was down)
+            "deliver-messages": {"task": "messaging.deliver_due", "schedule": 30.0},
         },
     )
     celery_app.set_default()
-    import hotline.telephony.tasks  # noqa: F401  (registers the tasks with this app)
+    import hotline.messaging.tasks  # noqa: F401  (registers the tasks with this app)
+    import hotline.telephony.tasks  # noqa: F401
     app.extensions["celery"] = celery_app
     return celery_app

@@ -137,6 +137,8 @@ def register_commands(app: Flask) -> None:
     from hotline.celery import celery_init_app
     from hotline.telephony.cli import telephony_group
     celery_init_app(app)
+    from hotline.messaging.tasks import install_wake
+    install_wake(app)
     for command in (users_group, calendar_group, seed_command, worker_command, telephony_group):
         app.cli.add_command(command)
 

@@ -58,6 +58,14 @@ def from_environment() -> dict:
         "RECORDING_DIR": _env("RECORDING_DIR", str(INSTANCE_DIR / "recordings")),
         #: Recordings older than this are deleted by `hotline telephony purge-recordings`.
         "RECORDING_RETENTION_DAYS": _int("RECORDING_RETENTION_DAYS", 180),
+        #: The SMS gateway: "log" writes messages to SMS_LOG_PATH and sends nothing (the embedded default).
+        "SMS_GATEWAY": _env("SMS_GATEWAY", "log"),
+        "SMS_LOG_PATH": _env("SMS_LOG_PATH", str(INSTANCE_DIR / "sms-outbox.log")),
+        "SMS_SETTINGS": {},
+        #: Tries before a message is failed and shown to the centre (workflows/delivery.py's pauses).
+        "MESSAGE_MAX_ATTEMPTS": _int("MESSAGE_MAX_ATTEMPTS", 6),
+        #: Ask a worker to deliver right after the commit that queued a message (else every 30 s).
+        "MESSAGING_WAKE_AFTER_COMMIT": True,
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -106,6 +114,12 @@ def validate(config: dict) -> None:
         raise ConfigError(f"RECORDING_RETENTION_DAYS must be a number of days from 1 to 36500, got {retention!r}")
     if not str(config.get("RECORDING_DIR") or "").strip():
         raise ConfigError("RECORDING_DIR must name a directory for call recordings")
+    from integrations import messaging
+    if config.get("SMS_GATEWAY") not in messaging.known():
+        raise ConfigError(f"SMS_GATEWAY must be one of {', '.join(messaging.known())}, got {config.get('SMS_GATEWAY')!r}")
+    attempts = config.get("MESSAGE_MAX_ATTEMPTS")
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 50:
+        raise ConfigError(f"MESSAGE_MAX_ATTEMPTS must be a number from 1 to 50, got {attempts!r}")
     if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
         raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
     if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):

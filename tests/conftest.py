@@ -69,6 +69,9 @@ def app(request, tmp_path_factory):
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SECRET_KEY": "test-secret",
+        "SMS_LOG_PATH": str(root / "sms-outbox.log"),
+        # tests deliver explicitly (deliver_due) so that what is sent, and when, is theirs to say
+        "MESSAGING_WAKE_AFTER_COMMIT": False,
     })
     application.config["BACKEND"] = request.param
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from hotline.messaging.models import MessageChannel, MessageState
 from workflows.states import Action, AssignmentRole, AssignmentStatus, TicketStatus
 from workflows.vocabulary import Channel, Satisfaction, TicketType, Urgency
 
@@ -82,6 +83,11 @@ def spec() -> dict:
                                             "text/csv": {"schema": STR}}}, **ERRORS}}},
         "/tickets/{number}": {"get": {"summary": "One work order", "parameters": [number],
                                       "responses": {"200": _json(_ref("Ticket")), **ERRORS}}},
+        "/tickets/{number}/messages": {"get": {
+            "summary": "Every notice sent about the order (SMS, in-app ...) with its delivery state; centre roles only",
+            "parameters": [number],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("Message")}}}), **ERRORS}}},
         "/tickets/{number}/events": {"get": {"summary": "The audit trail, oldest first", "parameters": [number],
                                              "responses": {"200": _json({"type": "object", "properties": {
                                                  "items": {"type": "array", "items": _ref("Event")}}}), **ERRORS}}},
@@ -175,6 +181,13 @@ def spec() -> dict:
                 "TicketPage": {"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Ticket")}, "page": INT, "per_page": INT,
                     "total": INT}},
+                "Message": {"type": "object", "properties": {
+                    "id": INT, "ticket": STR, "channel": _enum(MessageChannel), "template": STR,
+                    "recipient": {"type": "string", "nullable": True}, "address": {"type": "string", "nullable": True},
+                    "subject": {"type": "string", "nullable": True}, "body": STR, "is_urgent": BOOL,
+                    "state": _enum(MessageState), "attempts": INT, "last_error": {"type": "string", "nullable": True},
+                    "created_at": TIME, "next_attempt_at": TIME, "sent_at": TIME, "delivered_at": TIME,
+                    "failed_at": TIME}},
                 "Event": {"type": "object", "properties": {
                     "at": TIME, "actor": {"type": "string", "nullable": True}, "action": STR,
                     "from_status": {"type": "string", "nullable": True},

@@ -27,6 +27,7 @@ NAV = [
     ("telephony.calls", _l("Calls"), CENTRE),
     ("department.inbox", _l("My department"), DEPARTMENT),
     ("reports.index", _l("Reports"), CENTRE),
+    ("messaging.index", _l("Outbox"), REVIEW | {Role.ADMIN}),
     ("admin.index", _l("Administration"), {Role.ADMIN}),
 ]
 

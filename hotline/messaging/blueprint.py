@@ -1,0 +1,68 @@
+"""The centre's outbox page: messages that failed or wait, and sending a failed one again."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hotline.core.errors import OperationError
+from hotline.extensions import db
+from hotline.messaging import operations, permissions, queries
+from hotline.messaging.models import Message, MessageState
+from hotline.web.pages import run_operation
+
+bp = Blueprint("messaging", __name__)
+
+#: The page's tabs: value -> states shown.
+TABS = {
+    "failed": [MessageState.FAILED],
+    "waiting": [MessageState.QUEUED, MessageState.SENDING],
+    "sent": [MessageState.SENT, MessageState.DELIVERED],
+}
+
+
+def _denied():
+    return render_template("telephony/denied.html", message=_(
+        "The outbox is for centre reviewers, supervisors and administrators.")), 403
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return min(int(raw), 100000) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _outbox_page(error: OperationError | None = None, status: int = 200):
+    tab = request.args.get("state", "failed")
+    if tab not in TABS:
+        tab = "failed"
+    page = _page_number()
+    rows, total = queries.outbox(TABS[tab], page)
+    return render_template(
+        "messaging/index.html", rows=rows, total=total, tab=tab, page=page, counts=queries.counts(),
+        pages=max(1, math.ceil(total / queries.PER_PAGE)), error=error,
+        page_url=lambda n: url_for("messaging.index", state=tab, page=n)), status
+
+
+@bp.get("/messages")
+@login_required
+def index():
+    if not permissions.can_manage_messages(current_user):
+        return _denied()
+    return _outbox_page()
+
+
+@bp.post("/messages/<int(max=2147483647):message_id>/send-again")
+@login_required
+def send_again(message_id: int):
+    if not permissions.can_manage_messages(current_user):
+        return _denied()
+    message = db.session.get(Message, message_id)
+    if message is None:
+        return _outbox_page(OperationError(_("No such message.")), 404)
+    _m, error = run_operation(operations.send_again, message, current_user._get_current_object())
+    if error is not None:
+        return _outbox_page(error, error.status)
+    flash(_("The message is queued and goes out again now."))
+    return redirect(url_for("messaging.index", state="waiting"))

@@ -1,0 +1,68 @@
+"""Delivering the outbox: after each commit that queued something, and every 30 s for retries."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from celery import shared_task
+from flask import Flask, current_app
+
+from hotline.extensions import db
+from hotline.messaging import operations
+from hotline.messaging.channels import channel_for
+from hotline.messaging.models import Message
+from integrations.messaging import DeliveryError
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="messaging.deliver_due")
+def deliver_due_task(limit: int = 200) -> int:
+    """Send what is due; safe to run on several workers at once (claims decide who sends)."""
+    return deliver_due(limit=limit)
+
+
+def deliver_due(limit: int = 200, now: datetime | None = None) -> int:
+    """One delivery pass as one worker runs it: each message is its own unit of work."""
+    operations.fail_interrupted(now)
+    claimed = operations.claim_due(now, limit)
+    db.session.commit()               # the claims are ours before anything is sent
+    for message_id in claimed:
+        message = db.session.get(Message, message_id)
+        try:
+            receipt = channel_for(message.channel).send(operations.outgoing(message))
+        except DeliveryError as err:
+            operations.record_failure(message, str(err), permanent=err.permanent, now=now)
+        except Exception as err:  # a gateway's bug must not stop the others; logged, retried
+            log.exception("sending message %s failed unexpectedly", message_id)
+            operations.record_failure(message, f"{type(err).__name__}: {err}", permanent=False, now=now)
+        else:
+            operations.record_sent(message, receipt, now=now)
+        db.session.commit()
+    return len(claimed)
+
+
+def install_wake(app: Flask) -> None:
+    """After a commit that queued messages, ask a worker to deliver them now (not at the next beat).
+
+    If the broker is down the request still succeeds: the messages wait in the outbox and
+    the periodic pass sends them once the broker is back. Installed once per process.
+    """
+    if sa.event.contains(db.session, "after_commit", _wake):
+        return
+    sa.event.listen(db.session, "after_commit", _wake)
+    sa.event.listen(db.session, "after_rollback", _forget)
+
+
+def _wake(session) -> None:
+    if not session.info.pop(operations.WAKE, False) or not current_app.config["MESSAGING_WAKE_AFTER_COMMIT"]:
+        return
+    try:
+        deliver_due_task.apply_async(retry=False, ignore_result=True)
+    except Exception as err:  # noqa: BLE001  (the broker is down: the periodic pass will catch up)
+        log.warning("could not wake the message workers (%s); the periodic pass will send", err)
+
+
+def _forget(session) -> None:
+    session.info.pop(operations.WAKE, None)

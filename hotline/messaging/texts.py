@@ -1,0 +1,44 @@
+"""The texts of notices, one per template code, rendered in the recipient's language.
+
+SMS texts stay short (one 70-character Chinese SMS where possible) and always carry the
+order's number, so a handler can find it from the message alone.
+"""
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+#: code -> (subject, text). Parameters: number, title, department, due.
+TEXTS = {
+    "dispatched": (_l("New work order %(number)s"),
+                   _l("New work order %(number)s for %(department)s: %(title)s. Sign for it by %(due)s.")),
+    "reminder": (_l("Work order %(number)s is due soon"),
+                 _l("Reminder: work order %(number)s (%(title)s) is due %(due)s.")),
+    "urge": (_l("Urge: work order %(number)s is overdue"),
+             _l("Urge: work order %(number)s (%(title)s) was due %(due)s. Please handle it at once.")),
+    "escalation": (_l("Escalated: work order %(number)s"),
+                   _l("Work order %(number)s of %(department)s, due %(due)s, is still open and has been "
+                      "escalated to supervision.")),
+    "returned": (_l("Work order %(number)s returned"),
+                 _l("Work order %(number)s was returned by %(department)s; it waits for your review.")),
+    "return_refused": (_l("Return of work order %(number)s refused"),
+                       _l("The centre refused the return of work order %(number)s; please handle it.")),
+    "reply_rejected": (_l("Reply to work order %(number)s rejected"),
+                       _l("The centre rejected the reply to work order %(number)s; please reply again by %(due)s.")),
+    "extension_approved": (_l("Extension for work order %(number)s approved"),
+                           _l("The extension for work order %(number)s was approved; it is now due %(due)s.")),
+    "extension_denied": (_l("Extension for work order %(number)s refused"),
+                         _l("The extension for work order %(number)s was refused; it is still due %(due)s.")),
+    "reply_approved": (_l("Reply to work order %(number)s approved"),
+                       _l("The reply to work order %(number)s was approved.")),
+    "survey": (_l("Your request %(number)s"),
+               _l("12345 hotline: your request %(number)s has been answered. Reply 1 satisfied, 2 basically "
+                  "satisfied, 3 not satisfied.")),
+}
+
+
+def render(template: str, params: dict, locale: str | None) -> tuple[str, str]:
+    """(subject, text) of `template` in `locale` (Chinese when the recipient has not chosen)."""
+    subject, text = TEXTS[template]
+    with force_locale(locale or "zh"):
+        return str(subject) % params, str(text) % params

@@ -1,0 +1,210 @@
+"""The outbox: queued once per intent, delivered after commit, retried with pauses, failed for the centre
+to see and send again, never sent twice by a retry."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hotline.config import ConfigError
+from hotline.extensions import db
+from hotline.messaging import operations, queries
+from hotline.messaging.models import Message, MessageChannel, MessageState
+from hotline.messaging.tasks import deliver_due
+from hotline.tickets.models import Ticket
+from tests.hotline.tickets_pages.conftest import browser  # noqa: F401  (the logged-in page client)
+
+
+@pytest.fixture
+def sms_log(app, tmp_path):
+    """The SMS log sink's file for this test (the embedded default's SMS gateway)."""
+    path = tmp_path / "sms.log"
+    app.config["SMS_LOG_PATH"] = str(path)
+    app.extensions.pop("message_channels", None)
+    yield path
+    app.extensions.pop("message_channels", None)
+
+
+def break_gateway(app, tmp_path) -> None:
+    """The SMS gateway cannot take anything: its log goes where a file stands in the way of a folder."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the gateway needs a folder")
+    app.config["SMS_LOG_PATH"] = str(blocker / "sms.log")
+    app.extensions.pop("message_channels", None)
+
+
+def sent_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def urge_sms(world, ticket_id=None, intent="urge:a1:2026-06-16", urgent=False):
+    handler = world.users["handler"]
+    return operations.queue_message(intent=intent, channel=MessageChannel.SMS, template="urge",
+                                    params={"number": "20260615000001", "title": "幸福路占道经营",
+                                            "due": "2026-06-16 10:00"},
+                                    recipient=handler, address="13900000001", ticket_id=ticket_id, urgent=urgent)
+
+
+def test_one_intent_is_one_message_sent_once(world, clock, sms_log):
+    first = urge_sms(world)
+    assert first is not None and first.state is MessageState.QUEUED
+    assert urge_sms(world) is None                      # the same intent again: nothing new
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 1
+    assert first.body == "催办：工单20260615000001（幸福路占道经营）已于2026-06-16 10:00到期，请立即办理。"
+
+    assert deliver_due() == 1
+    assert deliver_due() == 0                           # a second pass sends nothing again
+    lines = sent_lines(sms_log)
+    assert [(line["to"], line["text"]) for line in lines] == [("13900000001", first.body)]
+    assert "NOT SENT" in lines[0]["note"]               # the log sink says it is one
+    message = db.session.get(Message, first.id)
+    assert message.state is MessageState.DELIVERED and message.attempts == 1 and message.sent_at == clock.now
+
+
+def test_a_message_whose_change_rolled_back_is_never_sent(world, sms_log):
+    urge_sms(world)
+    db.session.rollback()
+    assert deliver_due() == 0 and sent_lines(sms_log) == []
+
+
+def test_a_gateway_that_fails_is_retried_with_pauses_then_the_message_fails_for_the_centre(
+        app, world, clock, tmp_path, sms_log):
+    break_gateway(app, tmp_path)
+    app.config["MESSAGE_MAX_ATTEMPTS"] = 3
+    message_id = urge_sms(world).id
+    db.session.commit()
+
+    assert deliver_due() == 1
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.QUEUED and message.attempts == 1
+    assert message.next_attempt_at == clock.now + timedelta(seconds=30) and "not-a-folder" in message.last_error
+    assert deliver_due() == 0                           # not before its pause is over
+    clock.advance(seconds=30)
+    assert deliver_due() == 1
+    assert db.session.get(Message, message_id).next_attempt_at == clock.now + timedelta(minutes=2)
+    clock.advance(minutes=2)
+    assert deliver_due() == 1
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.FAILED and message.attempts == 3 and message.failed_at == clock.now
+    clock.advance(hours=5)
+    assert deliver_due() == 0                           # failed for good: no more tries on its own
+    assert queries.counts()["failed"] == 1
+
+
+def test_a_sender_that_died_mid_send_does_not_send_again(world, clock, sms_log):
+    message_id = urge_sms(world).id
+    db.session.commit()
+    assert operations.claim_due() == [message_id]      # a worker took it ...
+    db.session.commit()                                # ... and was killed before it said what happened
+    assert deliver_due() == 0                          # its lease is not over: nobody else sends it
+    clock.advance(minutes=3)
+    assert deliver_due() == 0
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.FAILED and "may have gone out" in message.last_error
+    assert sent_lines(sms_log) == []
+
+
+def test_two_workers_claiming_at_once_never_take_the_same_message(app, world, sms_log):
+    for n in range(40):
+        urge_sms(world, intent=f"urge:test:{n}")
+    db.session.commit()
+    claims: list[list[int]] = []
+    start = threading.Barrier(2)
+
+    def worker():
+        with app.app_context():
+            start.wait()
+            claims.append(operations.claim_due(limit=40))
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    taken = claims[0] + claims[1]
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == 40
+
+
+def test_urgent_messages_go_first(world, sms_log):
+    urge_sms(world, intent="later")
+    urgent = urge_sms(world, intent="urgent", urgent=True)
+    db.session.commit()
+    assert operations.claim_due(limit=1) == [urgent.id]
+
+
+def test_in_app_notices_arrive_at_once_and_are_read(world, sms_log):
+    handler = world.users["handler"]
+    for n in range(2):
+        operations.queue_message(intent=f"notice:{n}", channel=MessageChannel.INAPP, template="dispatched",
+                                 params={"number": f"2026061500000{n}", "department": "城市管理局", "title": "t",
+                                         "due": "2026-06-16 10:00"}, recipient=handler)
+    db.session.commit()
+    assert deliver_due() == 2 and sent_lines(sms_log) == []
+    assert {m.state for m in db.session.scalars(sa.select(Message))} == {MessageState.DELIVERED}
+    assert queries.unread_notices(handler.id) == 2
+    assert operations.mark_read(handler) == 2 and queries.unread_notices(handler.id) == 0
+
+
+def test_a_channel_without_a_gateway_fails_at_once_saying_so(world, sms_log):
+    message = operations.queue_message(intent="fax:1", channel=MessageChannel.FAX, template="urge",
+                                       params={"number": "1", "title": "t", "due": "d"}, address="010-1234")
+    db.session.commit()
+    deliver_due()
+    message = db.session.get(Message, message.id)
+    assert message.state is MessageState.FAILED and message.attempts == 1
+    assert message.last_error == "no gateway is configured for Fax messages"
+
+
+def test_the_api_lists_an_orders_messages_to_the_centre_only(api, world, new_ticket, sms_log):
+    number = new_ticket()
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+    urge_sms(world, ticket_id=ticket.id)
+    db.session.commit()
+    deliver_due()
+    resp = api("reviewer").get(f"/tickets/{number}/messages")
+    assert resp.status_code == 200
+    [item] = resp.get_json()["items"]
+    assert (item["ticket"], item["channel"], item["state"], item["address"], item["attempts"]) == (
+        number, "sms", "delivered", "13900000001", 1)
+    assert api("call_taker").get(f"/tickets/{number}/messages").status_code == 200
+    denied = api("handler").get(f"/tickets/{number}/messages")
+    assert denied.status_code == 403 and denied.get_json()["error"]["code"] == "forbidden"
+    assert api("reviewer").get("/tickets/20990101999999/messages").status_code == 404
+    assert api(None).get(f"/tickets/{number}/messages").status_code == 401
+
+
+def test_the_centre_sees_failed_messages_and_sends_them_again(app, world, browser, clock, tmp_path, sms_log):
+    app.config["MESSAGE_MAX_ATTEMPTS"] = 1
+    break_gateway(app, tmp_path)
+    message_id = urge_sms(world).id
+    db.session.commit()
+    deliver_due()
+    assert db.session.get(Message, message_id).state is MessageState.FAILED
+
+    assert browser("handler").get("/messages").status_code == 403
+    reviewer = browser("reviewer")
+    page = reviewer.get("/messages").get_data(as_text=True)
+    assert f'id="message-{message_id}"' in page and "Send again" in page and "13900000001" in page
+    assert reviewer.post(f"/messages/{message_id}/send-again", csrf=False).status_code == 400
+    app.config["SMS_LOG_PATH"] = str(sms_log)                         # the cause is fixed
+    app.extensions.pop("message_channels", None)
+    resp = reviewer.post(f"/messages/{message_id}/send-again")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Message, message_id).state is MessageState.QUEUED
+    assert deliver_due() == 1 and len(sent_lines(sms_log)) == 1
+    again = reviewer.post(f"/messages/{message_id}/send-again")      # delivered now: nothing to resend
+    assert again.status_code == 409 and "Only a failed message" in again.get_data(as_text=True)
+
+
+def test_an_unknown_sms_gateway_stops_the_start_with_its_name():
+    from hotline import create_app
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of log"):
+        create_app({"SMS_GATEWAY": "carrier-pigeon", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
