@@ -28,10 +28,13 @@ def celery_init_app(app: Flask) -> Celery:
             "purge-recordings": {"task": "telephony.purge_recordings", "schedule": crontab(hour=3, minute=17)},
             # retries, and anything a wake-up after commit missed (the broker was down)
             "deliver-messages": {"task": "messaging.deliver_due", "schedule": 30.0},
+            # reminders, urges and escalations owed since the last pass (holds a lock: never two at once)
+            "escalation-sweep": {"task": "escalation.sweep", "schedule": 60.0},
         },
     )
     celery_app.set_default()
-    import hotline.messaging.tasks  # noqa: F401  (registers the tasks with this app)
+    import hotline.escalation.tasks  # noqa: F401  (registers the tasks with this app)
+    import hotline.messaging.tasks  # noqa: F401
     import hotline.telephony.tasks  # noqa: F401
     app.extensions["celery"] = celery_app
     return celery_app

@@ -288,7 +288,9 @@ def sla_state(
 # SLA policy table
 # --------------------------------------------------------------------------
 
-STEPS = ("sign", "reply", "return_window", "extension_max", "visit")
+#: "urge" and "escalate" are how long after an overdue reply the order is urged and escalated
+#: (workflows/escalation.py), edited beside the deadlines themselves.
+STEPS = ("sign", "reply", "return_window", "extension_max", "visit", "urge", "escalate")
 URGENCIES = ("urgent", "utilities", "general")
 TICKET_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise", "repair")
 
@@ -354,6 +356,14 @@ def _default_policies() -> list[PolicyRow]:
         PolicyRow("return_window", "general", None, wd(2)),
         PolicyRow("extension_max", "general", None, wd(10)),
         PolicyRow("visit", None, None, wd(1)),
+        # chasing an overdue reply: urged the day after, escalated 5 working days past it;
+        # clock-time orders at once and within hours
+        PolicyRow("urge", "urgent", None, minutes(0)),
+        PolicyRow("urge", "utilities", None, minutes(0)),
+        PolicyRow("urge", "general", None, wd(1)),
+        PolicyRow("escalate", "urgent", None, hours(1)),
+        PolicyRow("escalate", "utilities", None, hours(4)),
+        PolicyRow("escalate", "general", None, wd(5)),
     ]
 
 

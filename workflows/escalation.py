@@ -5,10 +5,11 @@ Pure rules on plain data. The caller describes each open deadline of an order as
 the steps already recorded; `owed` answers what must be recorded now and `next_threshold`
 when to look again, so a sweep only reads orders whose next threshold has passed.
 
-The defaults are DOMAIN.md's: a reminder to the handler at yellow (75% of the allowed time),
-an urge the day after the deadline, escalation to supervision with the department head told
-5 working days past it. Clock-time orders (urgent, utilities) are urged at once when overdue
-and escalated within hours. Sign-for deadlines are reminded and urged, not escalated.
+DOMAIN.md's defaults: a reminder to the handler at yellow (75% of the allowed time), an urge
+the day after the deadline, escalation to supervision with the department head told 5 working
+days past it (the SLA policy table holds the delays, per urgency: clock-time orders are urged
+the moment they are overdue and escalated within hours). Sign-for deadlines are reminded and
+urged, not escalated.
 """
 from __future__ import annotations
 
@@ -59,41 +60,25 @@ class Watch:
 
 
 @dataclass(frozen=True)
-class StepRule:
-    """When one step falls due for one deadline kind and urgency.
+class Policy:
+    """How one order is chased: the urge and escalation delays after its reply deadline.
 
-    REMIND: at `ratio` of the allowed time; URGE and ESCALATE: `after` the deadline.
+    They come from the SLA policy table (steps "urge" and "escalate"), so an administrator
+    edits them beside the deadlines. None: never done automatically. A sign-for deadline is
+    reminded at the same ratio and urged the moment it passes.
     """
 
-    step: Step
-    kind: str
-    urgency: str | None            # None: any urgency
-    ratio: float | None = None
-    after: Rule | None = None
+    urge_after: Rule | None
+    escalate_after: Rule | None
+    remind_ratio: float = 0.75
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "step", Step(self.step))
-        if (self.ratio is None) == (self.after is None):
-            raise ValueError("a step rule has either a ratio of the allowed time or a delay after the deadline")
-        if self.ratio is not None and not 0.0 < self.ratio < 1.0:
-            raise ValueError(f"ratio must be within (0, 1), got {self.ratio}")
-
-    def matches(self, kind: str, urgency: str) -> bool:
-        return self.kind == kind and self.urgency in (None, urgency)
+        if not 0.0 < self.remind_ratio < 1.0:
+            raise ValueError(f"remind_ratio must be within (0, 1), got {self.remind_ratio}")
 
 
-#: DOMAIN.md's defaults, as rows an administrator may change.
-DEFAULT_RULES: tuple[StepRule, ...] = (
-    StepRule(Step.REMIND, "reply", None, ratio=0.75),
-    StepRule(Step.URGE, "reply", "general", after=Rule.working_days(1)),
-    StepRule(Step.URGE, "reply", "utilities", after=Rule.minutes(0)),
-    StepRule(Step.URGE, "reply", "urgent", after=Rule.minutes(0)),
-    StepRule(Step.ESCALATE, "reply", "general", after=Rule.working_days(5)),
-    StepRule(Step.ESCALATE, "reply", "utilities", after=Rule.hours(4)),
-    StepRule(Step.ESCALATE, "reply", "urgent", after=Rule.hours(1)),
-    StepRule(Step.REMIND, "sign", None, ratio=0.75),
-    StepRule(Step.URGE, "sign", None, after=Rule.minutes(0)),
-)
+#: DOMAIN.md's general case: urged the working day after the deadline, escalated 5 working days past it.
+GENERAL = Policy(urge_after=Rule.working_days(1), escalate_after=Rule.working_days(5))
 
 
 @dataclass(frozen=True)
@@ -116,32 +101,21 @@ def step_key(step: Step, watch: Watch) -> str:
     return f"{step.value}:{watch.kind}:{subject}:{watch.due_at.astimezone(DEFAULT_TZ).isoformat()}"
 
 
-def _rules_for(rules: tuple[StepRule, ...], kind: str, urgency: str) -> dict[Step, StepRule]:
-    """Per step, the most specific matching rule (an urgency beats any urgency; among equals, the later row)."""
-    chosen: dict[Step, StepRule] = {}
-    for rule in rules:
-        if rule.matches(kind, urgency):
-            current = chosen.get(rule.step)
-            if current is None or current.urgency is None or rule.urgency is not None:
-                chosen[rule.step] = rule
-    return chosen
-
-
-def thresholds(watch: Watch, urgency: str, cal: WorkCalendar, *, rules: tuple[StepRule, ...] = DEFAULT_RULES,
-               tz: ZoneInfo = DEFAULT_TZ) -> dict[Step, datetime]:
+def thresholds(watch: Watch, policy: Policy, cal: WorkCalendar, tz: ZoneInfo = DEFAULT_TZ) -> dict[Step, datetime]:
     """The instant each step falls due for this deadline (in UTC)."""
-    out: dict[Step, datetime] = {}
-    for step, rule in _rules_for(rules, watch.kind, urgency).items():
-        if rule.ratio is not None:
-            out[step] = watch.started_at + (watch.due_at - watch.started_at) * rule.ratio
-        else:
-            assert rule.after is not None
-            out[step] = due_at(watch.due_at, rule.after, cal, tz)
+    out = {Step.REMIND: watch.started_at + (watch.due_at - watch.started_at) * policy.remind_ratio}
+    if watch.kind == "sign":
+        out[Step.URGE] = watch.due_at
+        return out
+    if policy.urge_after is not None:
+        out[Step.URGE] = due_at(watch.due_at, policy.urge_after, cal, tz)
+    if policy.escalate_after is not None:
+        out[Step.ESCALATE] = due_at(watch.due_at, policy.escalate_after, cal, tz)
     return out
 
 
-def owed(watches: list[Watch], urgency: str, now: datetime, recorded: set[str], cal: WorkCalendar, *,
-         rules: tuple[StepRule, ...] = DEFAULT_RULES, tz: ZoneInfo = DEFAULT_TZ) -> list[Owed]:
+def owed(watches: list[Watch], policy: Policy, now: datetime, recorded: set[str], cal: WorkCalendar,
+         tz: ZoneInfo = DEFAULT_TZ) -> list[Owed]:
     """The steps owed at `now` and not yet `recorded` (by key), at most one per deadline.
 
     Where several steps of one deadline have passed unrecorded (the order was late before the
@@ -150,7 +124,7 @@ def owed(watches: list[Watch], urgency: str, now: datetime, recorded: set[str], 
     """
     found = []
     for watch in watches:
-        passed = [(step, at) for step, at in thresholds(watch, urgency, cal, rules=rules, tz=tz).items() if at <= now]
+        passed = [(step, at) for step, at in thresholds(watch, policy, cal, tz).items() if at <= now]
         if not passed:
             continue
         step, at = max(passed, key=lambda item: list(Step).index(item[0]))
@@ -160,9 +134,9 @@ def owed(watches: list[Watch], urgency: str, now: datetime, recorded: set[str], 
     return found
 
 
-def next_threshold(watches: list[Watch], urgency: str, now: datetime, cal: WorkCalendar, *,
-                   rules: tuple[StepRule, ...] = DEFAULT_RULES, tz: ZoneInfo = DEFAULT_TZ) -> datetime | None:
+def next_threshold(watches: list[Watch], policy: Policy, now: datetime, cal: WorkCalendar,
+                   tz: ZoneInfo = DEFAULT_TZ) -> datetime | None:
     """The first instant after `now` at which a step falls due; None when nothing more ever will."""
     upcoming = [at for watch in watches
-                for at in thresholds(watch, urgency, cal, rules=rules, tz=tz).values() if at > now]
+                for at in thresholds(watch, policy, cal, tz).values() if at > now]
     return min(upcoming, default=None)

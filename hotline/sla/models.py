@@ -20,7 +20,8 @@ class SlaPolicy(db.Model):
     __table_args__ = (
         UniqueConstraint("step", "urgency", "ticket_type", name="step_urgency_type"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        CheckConstraint("step IN ('sign','reply','return_window','extension_max','visit')", name="step_known"),
+        CheckConstraint("step IN ('sign','reply','return_window','extension_max','visit','urge','escalate')",
+                        name="step_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

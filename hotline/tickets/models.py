@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.auth.models import User
@@ -106,6 +106,9 @@ class Assignment(db.Model):
         # a department's open work in deadline order: its overdue list reads this index and stops at a page
         Index("ix_assignments_open_dept_due", "department_id", "reply_due_at",
               postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),
+        # the escalation sweep's work list: what is due for a look, nothing else
+        Index("ix_assignments_next_check_at", "next_check_at",
+              postgresql_where=text("next_check_at IS NOT NULL"), sqlite_where=text("next_check_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,10 +136,25 @@ class Assignment(db.Model):
     withdrawn_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     urge_count: Mapped[int] = mapped_column(default=0)
+    #: When the escalation sweep looks at this assignment next (its next reminder, urge or
+    #: escalation); None once nothing more can fall due. Any change to its deadlines or state
+    #: sets it to now, so the sweep reads only what crossed a threshold or changed.
+    next_check_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="assignments")
     department: Mapped[Department] = relationship(lazy="joined")
     parent: Mapped["Assignment | None"] = relationship(remote_side=[id])
+
+
+def _look_again(target: Assignment, value, oldvalue, initiator) -> None:
+    """A deadline or state of an assignment changed: the escalation sweep looks at it next time."""
+    if value is not oldvalue and value != oldvalue:
+        target.next_check_at = utcnow()
+
+
+for _watched in (Assignment.status, Assignment.sign_due_at, Assignment.signed_at, Assignment.reply_due_at,
+                 Assignment.replied_at):
+    event.listen(_watched, "set", _look_again)
 
 
 class TicketEvent(db.Model):

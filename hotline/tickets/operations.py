@@ -135,3 +135,21 @@ def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> 
     if ticket is None or not permissions.can_view(user, ticket):
         raise NotFound(_("No work order %(number)s.", number=number))
     return ticket
+
+
+#: What the system's chasing of a deadline is called in the order's trail (workflows/escalation.Step).
+CHASE_EVENTS = {"remind": "remind", "urge": Action.URGE.value, "escalate": Action.SUPERVISE.value}
+
+
+def record_chase(ticket: Ticket, assignment: Assignment, step: str, *, at: datetime, data: dict) -> TicketEvent:
+    """The system reminded, urged or escalated a deadline of `assignment`: counters and the trail.
+
+    The actor is nobody (the system); an urge counts like a person's (urges are a measure),
+    an escalation raises the order to supervision (督办) if no one has yet.
+    """
+    if step == "urge":
+        ticket.urge_count += 1
+        assignment.urge_count += 1
+    elif step == "escalate":
+        ticket.supervision_level = max(ticket.supervision_level, 1)
+    return record_event(ticket, None, CHASE_EVENTS[step], at=at, assignment=assignment, data=data)

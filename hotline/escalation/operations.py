@@ -1,0 +1,180 @@
+"""The escalation sweep: record, once each, the reminders, urges and escalations open deadlines owe.
+
+It reads only assignments whose next threshold has passed (or whose deadlines changed), in
+batches; for each it asks workflows/escalation what is owed, records it on the order as the
+system (tickets.operations.record_chase), queues the notices in the same transaction, and
+stores the next instant to look again.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager
+
+from hotline.auth.models import User
+from hotline.core.base import utcnow
+from hotline.escalation.models import PeriodicLock
+from hotline.extensions import db
+from hotline.messaging import operations as messages
+from hotline.messaging.models import MessageChannel
+from hotline.sla import service as sla
+from hotline.tickets import operations as tickets
+from hotline.tickets.models import Assignment, Ticket, TicketEvent
+from workflows import deadlines as dl
+from workflows import escalation
+from workflows.states import ASSIGNMENT_ACTIVE, FINAL, REVIEW, AssignmentStatus, Role
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+#: The template of the notice each step sends.
+TEMPLATES = {escalation.Step.REMIND: "reminder", escalation.Step.URGE: "urge",
+             escalation.Step.ESCALATE: "escalation"}
+#: Who each audience of workflows/escalation.AUDIENCE is, as roles of the assignment's department or the centre.
+DEPARTMENT_ROLES = {"handler": {Role.DEPARTMENT_HANDLER}, "department_admin": {Role.DEPARTMENT_ADMIN},
+                    "department_head": {Role.DEPARTMENT_ADMIN}}
+CENTRE_ROLES = REVIEW
+
+
+@dataclass
+class SweepResult:
+    looked_at: int = 0
+    recorded: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in escalation.Step})
+    notices: int = 0
+    last_id: int | None = None
+
+    def add(self, other: SweepResult) -> None:
+        self.looked_at += other.looked_at
+        self.notices += other.notices
+        for step, n in other.recorded.items():
+            self.recorded[step] += n
+
+
+def watches_of(a: Assignment) -> list[escalation.Watch]:
+    """The deadlines of one assignment that can still be neglected."""
+    if a.status not in ASSIGNMENT_ACTIVE or a.ticket.status in FINAL:
+        return []
+    found = []
+    if a.status is AssignmentStatus.AWAITING_SIGN and a.sign_due_at and a.signed_at is None:
+        found.append(escalation.Watch("sign", a.dispatched_at, a.sign_due_at, a.id, a.department_id))
+    if a.reply_due_at and a.replied_at is None:
+        found.append(escalation.Watch("reply", a.dispatched_at, a.reply_due_at, a.id, a.department_id))
+    return found
+
+
+class _Sweep:
+    """One batch's caches: policies per kind of order, recipients per department."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.cal = sla.calendar()
+        self.tz = sla.local_tz()
+        self.policies: dict[tuple[str, str], escalation.Policy] = {}
+        self.people: dict[tuple[int | None, frozenset], list[User]] = {}
+
+    def policy(self, ticket: Ticket) -> escalation.Policy:
+        kind = (ticket.urgency.value, ticket.type.value)
+        if kind not in self.policies:
+            self.policies[kind] = escalation.Policy(urge_after=sla.rule_or_none("urge", *kind),
+                                                    escalate_after=sla.rule_or_none("escalate", *kind))
+        return self.policies[kind]
+
+    def recipients(self, department_id: int, audience: tuple[str, ...]) -> list[User]:
+        dept_roles = frozenset(r for a in audience for r in DEPARTMENT_ROLES.get(a, ()))
+        found: dict[int, User] = {}
+        for dept, roles in ((department_id, dept_roles), (None, frozenset(CENTRE_ROLES) if "centre" in audience
+                                                           else frozenset())):
+            if not roles:
+                continue
+            key = (dept, roles)
+            if key not in self.people:
+                query = sa.select(User).where(User.is_active.is_(True), User.role.in_(roles))
+                query = query.where(User.department_id == dept) if dept else query
+                self.people[key] = list(db.session.scalars(query.order_by(User.id)))
+            found.update((u.id, u) for u in self.people[key])
+        return list(found.values())
+
+
+def _recorded(ids: list[int]) -> dict[int, set[str]]:
+    """The keys of the steps already recorded on these assignments."""
+    rows = db.session.execute(sa.select(TicketEvent.assignment_id, TicketEvent.data).where(
+        TicketEvent.assignment_id.in_(ids), TicketEvent.actor_id.is_(None),
+        TicketEvent.action.in_(set(tickets.CHASE_EVENTS.values()))))
+    found: dict[int, set[str]] = {}
+    for assignment_id, data in rows:
+        if data and data.get("key"):
+            found.setdefault(assignment_id, set()).add(data["key"])
+    return found
+
+
+def _notify(run: _Sweep, item: escalation.Owed, a: Assignment) -> int:
+    ticket = a.ticket
+    params = {"number": ticket.number, "title": ticket.subject, "department": a.department.name,
+              "due": sla.format_local(item.watch.due_at)}
+    sent = 0
+    for user in run.recipients(a.department_id, item.audience):
+        queued = messages.queue_message(
+            intent=f"{item.key}:u{user.id}:inapp", channel=MessageChannel.INAPP, template=TEMPLATES[item.step],
+            params=params, recipient=user, ticket_id=ticket.id, urgent=ticket.urgency.value == "urgent",
+            now=run.now)
+        sent += queued is not None
+    return sent
+
+
+def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = BATCH) -> SweepResult:
+    """Look at up to `limit` assignments due for a look (ids after `after_id`); the caller commits."""
+    now = now or utcnow()
+    run = _Sweep(now)
+    result = SweepResult()
+    batch = list(db.session.scalars(
+        sa.select(Assignment).join(Assignment.ticket).options(contains_eager(Assignment.ticket))
+        .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit)))
+    if not batch:
+        return result
+    recorded = _recorded([a.id for a in batch])
+    for a in batch:
+        result.looked_at += 1
+        result.last_id = a.id
+        watches = watches_of(a)
+        if not watches:
+            a.next_check_at = None
+            continue
+        policy = run.policy(a.ticket)
+        try:
+            owed = escalation.owed(watches, policy, now, recorded.get(a.id, set()), run.cal, run.tz)
+            a.next_check_at = escalation.next_threshold(watches, policy, now, run.cal, run.tz)
+        except dl.CalendarMissing as err:
+            log.error("assignment %s of order %s: %s; looked at again in an hour", a.id, a.ticket.number, err)
+            a.next_check_at = now + timedelta(hours=1)
+            continue
+        for item in owed:
+            tickets.record_chase(a.ticket, a, item.step.value, at=now, data={
+                "key": item.key, "step": item.step.value, "deadline": item.watch.kind,
+                "due_at": item.watch.due_at.isoformat(), "automatic": True})
+            result.recorded[item.step.value] += 1
+            result.notices += _notify(run, item, a)
+    db.session.flush()
+    return result
+
+
+def acquire_lock(name: str, ttl: timedelta) -> str | None:
+    """Take the lease `name` for `ttl` if nobody holds it; the holder's id, or None."""
+    now = utcnow()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{id(now)}"
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(PeriodicLock).values(name=name, holder="", held_until=now - timedelta(seconds=1))
+                       .on_conflict_do_nothing(index_elements=["name"]))
+    won = db.session.execute(sa.update(PeriodicLock).where(PeriodicLock.name == name, PeriodicLock.held_until < now)
+                             .values(holder=holder, held_until=now + ttl)).rowcount
+    return holder if won else None
+
+
+def release_lock(name: str, holder: str) -> None:
+    db.session.execute(sa.update(PeriodicLock).where(PeriodicLock.name == name, PeriodicLock.holder == holder)
+                       .values(held_until=utcnow() - timedelta(seconds=1)))

@@ -1,0 +1,147 @@
+"""The escalation sweep on a frozen clock: each reminder, urge and escalation recorded once, as the
+system, with its notices; only what crossed a threshold is read; two sweeps never overlap."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from hotline.escalation import operations
+from hotline.escalation.tasks import LOCK, LOCK_TTL, SweepBusy, run_sweep
+from hotline.extensions import db
+from hotline.messaging.models import Message, MessageChannel
+from hotline.tickets.models import Assignment, Ticket, TicketEvent
+from tests.conftest import TZ
+from tests.hotline.tickets_pages.conftest import dispatched  # noqa: F401  (an order dispatched to cgj)
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=TZ)
+
+
+def order(number: str) -> Ticket:
+    return db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+
+
+def chases(number: str) -> list[tuple[str, str, str]]:
+    """(local time, action, deadline) of the system's entries on the order's trail."""
+    rows = db.session.scalars(sa.select(TicketEvent).join(Ticket).where(
+        Ticket.number == number, TicketEvent.actor_id.is_(None), TicketEvent.data.is_not(None)).order_by(
+        TicketEvent.id))
+    return [(e.at.astimezone(TZ).strftime("%m-%d %H:%M"), e.action, e.data["deadline"]) for e in rows
+            if (e.data or {}).get("automatic")]
+
+
+def notices(number: str) -> dict[str, list[str]]:
+    """template -> usernames told, for the order's in-app notices."""
+    found: dict[str, list[str]] = {}
+    for m in db.session.scalars(sa.select(Message).join(Ticket, Ticket.id == Message.ticket_id)
+                                .where(Ticket.number == number).order_by(Message.id)):
+        assert m.channel is MessageChannel.INAPP
+        found.setdefault(m.template, []).append(m.recipient.username)
+    return found
+
+
+@pytest.fixture
+def complaint_before_national_day(clock, dispatched):
+    """A general complaint dispatched on the eve of National Day 2026 (Oct 1–7 off, Sat Oct 10 worked)."""
+    clock.set(local(2026, 9, 30, 9, 0))
+    return dispatched(type="complaint")
+
+
+def test_a_complaint_is_reminded_urged_and_escalated_across_national_day(
+        world, clock, complaint_before_national_day):
+    number = complaint_before_national_day
+    a = order(number).lead
+    assert (a.sign_due_at, a.reply_due_at) == (local(2026, 10, 8, 9, 0), local(2026, 10, 13, 9, 0))
+    hours = [local(2026, 9, 30, 10, 0) + timedelta(hours=h) for h in range(0, 24 * 22, 1)]
+    for at in hours:                                    # a sweep every hour for three weeks
+        clock.set(at)
+        run_sweep(at)
+    assert chases(number) == [
+        ("10-06 09:00", "remind", "sign"),
+        ("10-08 09:00", "urge", "sign"),
+        ("10-10 03:00", "remind", "reply"),                  # the make-up Saturday counts
+        ("10-14 09:00", "urge", "reply"),
+        ("10-20 09:00", "supervise", "reply"),
+    ]
+    ticket = order(number)
+    assert ticket.urge_count == 2 and ticket.lead.urge_count == 2 and ticket.supervision_level == 1
+    told = notices(number)
+    assert sorted(told) == ["escalation", "reminder", "urge"]
+    assert told["reminder"] == ["handler", "handler"]                      # the sign-for and the reply reminder
+    assert sorted(told["urge"]) == ["cgj_admin", "cgj_admin", "handler", "handler"]
+    assert sorted(told["escalation"]) == ["cgj_admin", "reviewer", "supervisor"]
+    body = db.session.scalar(sa.select(Message.body).where(Message.template == "urge").limit(1))
+    assert number in body and "催办" in body
+
+
+def test_a_second_sweep_records_nothing_and_reads_nothing(world, clock, complaint_before_national_day):
+    at = local(2026, 10, 21, 10, 0)
+    first = run_sweep(at)
+    # first seen long overdue: only the most severe step of each deadline
+    assert first.recorded == {"remind": 0, "urge": 1, "escalate": 1}
+    again = run_sweep(at)
+    assert again.looked_at == 0 and again.recorded == {"remind": 0, "urge": 0, "escalate": 0}
+    assert db.session.scalar(sa.select(Assignment.next_check_at)) is None   # nothing more can fall due
+
+
+def test_signing_and_replying_stop_the_chasing(api, world, clock, complaint_before_national_day):
+    number = complaint_before_national_day
+    assert api("handler").action(number, "sign").status_code == 200
+    assert api("handler").action(number, "reply", {"content": "已处理", "contacted_citizen": True}).status_code == 200
+    result = run_sweep(local(2026, 10, 30, 9, 0))
+    assert result.looked_at == 1 and sum(result.recorded.values()) == 0
+    assert chases(number) == [] and notices(number) == {}
+
+
+def test_an_extension_moves_the_urge(api, world, clock, complaint_before_national_day):
+    number = complaint_before_national_day
+    assert api("handler").action(number, "sign").status_code == 200
+    clock.set(local(2026, 10, 12, 10, 0))
+    assert api("handler").action(number, "request-extension", {"days": 3, "reason": "需协调"}).status_code == 200
+    assert api("reviewer").action(number, "review-extension", {"approve": True}).status_code == 200
+    assert order(number).lead.reply_due_at == local(2026, 10, 16, 9, 0)
+    run_sweep(local(2026, 10, 14, 9, 30))                                 # the old urge time: nothing owed
+    assert [c[1] for c in chases(number)] == ["remind"]
+    run_sweep(local(2026, 10, 19, 9, 0))                                  # the working day after the new deadline
+    assert chases(number)[-1] == ("10-19 09:00", "urge", "reply")
+
+
+def test_an_urgent_order_is_chased_on_clock_time_at_night(world, clock, dispatched):
+    clock.set(local(2026, 10, 2, 23, 0))                                  # a holiday night
+    number = dispatched(urgency="urgent")
+    for minute in range(0, 200, 1):
+        at = local(2026, 10, 2, 23, 0) + timedelta(minutes=minute)
+        clock.set(at)
+        run_sweep(at)
+    assert chases(number) == [
+        ("10-02 23:12", "remind", "sign"),
+        ("10-02 23:15", "urge", "sign"),
+        ("10-03 00:30", "remind", "reply"),
+        ("10-03 01:00", "urge", "reply"),
+        ("10-03 02:00", "supervise", "reply"),
+    ]
+    assert db.session.scalars(sa.select(Message.is_urgent).where(Message.template == "urge")).all() == [True] * 4
+
+
+def test_two_sweeps_never_overlap(world, clock, complaint_before_national_day):
+    holder = operations.acquire_lock(LOCK, LOCK_TTL)
+    db.session.commit()
+    assert holder is not None
+    with pytest.raises(SweepBusy):
+        run_sweep(local(2026, 10, 21, 10, 0))
+    assert chases(complaint_before_national_day) == []
+    clock.advance(minutes=11)                                             # a sweeper that died frees it in time
+    assert sum(run_sweep(local(2026, 10, 21, 10, 0)).recorded.values()) == 2
+
+
+def test_the_command_runs_one_pass_as_if_at_an_instant(app, world, clock, complaint_before_national_day):
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["sla", "sweep", "--at", "2026-10-14T09:00"])
+    assert out.exit_code == 0, out.output
+    assert "recorded 0 remind, 2 urge, 0 escalate; queued 4 notices" in out.output
+    assert chases(complaint_before_national_day) == [("10-14 09:00", "urge", "sign"), ("10-14 09:00", "urge", "reply")]
+    bad = runner.invoke(args=["sla", "sweep", "--at", "next tuesday"])
+    assert bad.exit_code != 0 and "is not a time like" in bad.output
