@@ -1,9 +1,9 @@
 """The escalation sweep: record, once each, the reminders, urges and escalations open deadlines owe.
 
 It reads only assignments whose next threshold has passed (or whose deadlines changed), in
-batches; for each it asks workflows/escalation what is owed, records it on the order as the
-system (tickets.operations.record_chase), queues the notices in the same transaction, and
-stores the next instant to look again.
+batches of plain rows; for each it asks workflows/escalation what is owed, records it on the
+order as the system (tickets.operations.record_chases), queues the notices in the same
+transaction, and stores the next instant to look again: a few statements per batch.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import contains_eager
 
 from hotline.auth.models import User
+from hotline.departments.models import Department
 from hotline.core.base import utcnow
 from hotline.escalation.models import PeriodicLock
 from hotline.extensions import db
@@ -28,7 +28,7 @@ from hotline.tickets import operations as tickets
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
 from workflows import deadlines as dl
 from workflows import escalation
-from workflows.states import ASSIGNMENT_ACTIVE, FINAL, REVIEW, AssignmentStatus, Role
+from workflows.states import ASSIGNMENT_ACTIVE, FINAL, REVIEW, AssignmentStatus, Role, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,35 @@ class SweepResult:
             self.recorded[step] += n
 
 
-def watches_of(a: Assignment) -> list[escalation.Watch]:
+@dataclass(frozen=True)
+class Looked:
+    """What the sweep reads of one assignment and its order (plain columns, no ORM objects)."""
+
+    id: int
+    ticket_id: int
+    department_id: int
+    department: str
+    status: AssignmentStatus
+    dispatched_at: datetime
+    sign_due_at: datetime | None
+    signed_at: datetime | None
+    reply_due_at: datetime | None
+    replied_at: datetime | None
+    ticket_status: TicketStatus
+    number: str
+    subject: str
+    urgency: str
+    type: str
+
+
+COLUMNS = (Assignment.id, Assignment.ticket_id, Assignment.department_id, Department.name, Assignment.status,
+           Assignment.dispatched_at, Assignment.sign_due_at, Assignment.signed_at, Assignment.reply_due_at,
+           Assignment.replied_at, Ticket.status, Ticket.number, Ticket.subject, Ticket.urgency, Ticket.type)
+
+
+def watches_of(a: Looked) -> list[escalation.Watch]:
     """The deadlines of one assignment that can still be neglected."""
-    if a.status not in ASSIGNMENT_ACTIVE or a.ticket.status in FINAL:
+    if a.status not in ASSIGNMENT_ACTIVE or a.ticket_status in FINAL:
         return []
     found = []
     if a.status is AssignmentStatus.AWAITING_SIGN and a.sign_due_at and a.signed_at is None:
@@ -77,15 +103,22 @@ class _Sweep:
         self.tz = sla.local_tz()
         self.policies: dict[tuple[str, str], escalation.Policy] = {}
         self.people: dict[tuple[int | None, frozenset], list[User]] = {}
+        self.told: dict[tuple[int, tuple[str, ...]], list[User]] = {}
 
-    def policy(self, ticket: Ticket) -> escalation.Policy:
-        kind = (ticket.urgency.value, ticket.type.value)
+    def policy(self, a: Looked) -> escalation.Policy:
+        kind = (a.urgency, a.type)
         if kind not in self.policies:
             self.policies[kind] = escalation.Policy(urge_after=sla.rule_or_none("urge", *kind),
                                                     escalate_after=sla.rule_or_none("escalate", *kind))
         return self.policies[kind]
 
     def recipients(self, department_id: int, audience: tuple[str, ...]) -> list[User]:
+        key = (department_id, audience)
+        if key not in self.told:
+            self.told[key] = self._recipients(department_id, audience)
+        return self.told[key]
+
+    def _recipients(self, department_id: int, audience: tuple[str, ...]) -> list[User]:
         dept_roles = frozenset(r for a in audience for r in DEPARTMENT_ROLES.get(a, ()))
         found: dict[int, User] = {}
         for dept, roles in ((department_id, dept_roles), (None, frozenset(CENTRE_ROLES) if "centre" in audience
@@ -113,18 +146,14 @@ def _recorded(ids: list[int]) -> dict[int, set[str]]:
     return found
 
 
-def _notify(run: _Sweep, item: escalation.Owed, a: Assignment) -> int:
-    ticket = a.ticket
-    params = {"number": ticket.number, "title": ticket.subject, "department": a.department.name,
+def _notices(run: _Sweep, item: escalation.Owed, a: Looked) -> list[dict]:
+    """The in-app notices one owed step sends (rows for messaging.queue_messages)."""
+    params = {"number": a.number, "title": a.subject, "department": a.department,
               "due": sla.format_local(item.watch.due_at)}
-    sent = 0
-    for user in run.recipients(a.department_id, item.audience):
-        queued = messages.queue_message(
-            intent=f"{item.key}:u{user.id}:inapp", channel=MessageChannel.INAPP, template=TEMPLATES[item.step],
-            params=params, recipient=user, ticket_id=ticket.id, urgent=ticket.urgency.value == "urgent",
-            now=run.now)
-        sent += queued is not None
-    return sent
+    return [messages.message_values(
+        intent=f"{item.key}:u{user.id}:inapp", channel=MessageChannel.INAPP, template=TEMPLATES[item.step],
+        params=params, recipient=user, ticket_id=a.ticket_id, urgent=a.urgency == "urgent", now=run.now)
+        for user in run.recipients(a.department_id, item.audience)]
 
 
 def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = BATCH) -> SweepResult:
@@ -132,34 +161,40 @@ def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = 
     now = now or utcnow()
     run = _Sweep(now)
     result = SweepResult()
-    batch = list(db.session.scalars(
-        sa.select(Assignment).join(Assignment.ticket).options(contains_eager(Assignment.ticket))
-        .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit)))
+    batch = [Looked(*row[:13], row[13].value, row[14].value) for row in db.session.execute(
+        sa.select(*COLUMNS).join(Ticket, Ticket.id == Assignment.ticket_id)
+        .join(Department, Department.id == Assignment.department_id)
+        .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit))]
     if not batch:
         return result
     recorded = _recorded([a.id for a in batch])
+    chases: list[dict] = []
+    notices: list[dict] = []
+    next_checks: list[dict] = []
     for a in batch:
         result.looked_at += 1
         result.last_id = a.id
         watches = watches_of(a)
-        if not watches:
-            a.next_check_at = None
-            continue
-        policy = run.policy(a.ticket)
+        policy = run.policy(a)
         try:
             owed = escalation.owed(watches, policy, now, recorded.get(a.id, set()), run.cal, run.tz)
-            a.next_check_at = escalation.next_threshold(watches, policy, now, run.cal, run.tz)
+            next_check = escalation.next_threshold(watches, policy, now, run.cal, run.tz)
         except dl.CalendarMissing as err:
-            log.error("assignment %s of order %s: %s; looked at again in an hour", a.id, a.ticket.number, err)
-            a.next_check_at = now + timedelta(hours=1)
-            continue
+            log.error("assignment %s of order %s: %s; looked at again in an hour", a.id, a.number, err)
+            owed, next_check = [], now + timedelta(hours=1)
+        next_checks.append({"b_id": a.id, "b_next": next_check})
         for item in owed:
-            tickets.record_chase(a.ticket, a, item.step.value, at=now, data={
+            chases.append({"ticket_id": a.ticket_id, "assignment_id": a.id, "step": item.step.value, "data": {
                 "key": item.key, "step": item.step.value, "deadline": item.watch.kind,
-                "due_at": item.watch.due_at.isoformat(), "automatic": True})
+                "due_at": item.watch.due_at.isoformat(), "automatic": True}})
             result.recorded[item.step.value] += 1
-            result.notices += _notify(run, item, a)
-    db.session.flush()
+            notices.extend(_notices(run, item, a))
+    assignments = Assignment.__table__
+    db.session.execute(sa.update(assignments).where(assignments.c.id == sa.bindparam("b_id"))
+                       .values(next_check_at=sa.bindparam("b_next", type_=assignments.c.next_check_at.type)),
+                       next_checks)
+    tickets.record_chases(chases, at=now)
+    result.notices = messages.queue_messages(notices)
     return result
 
 

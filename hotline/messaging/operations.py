@@ -32,25 +32,44 @@ LEASE = timedelta(minutes=2)
 WAKE = "messaging.wake"
 
 
-def queue_message(*, intent: str, channel: MessageChannel | str, template: str, params: dict,
-                  recipient: User | None = None, address: str = "", ticket_id: int | None = None,
-                  urgent: bool = False, now: datetime | None = None) -> Message | None:
-    """Queue one notice in the caller's transaction; None when this intent was queued before."""
-    channel = MessageChannel(channel)
+def message_values(*, intent: str, channel: MessageChannel | str, template: str, params: dict,
+                   recipient: User | None = None, address: str = "", ticket_id: int | None = None,
+                   urgent: bool = False, now: datetime | None = None) -> dict:
+    """The row of one notice, its text rendered in the recipient's language."""
     now = now or utcnow()
     subject, body = texts.render(template, params, recipient.locale if recipient else None)
-    values = dict(intent_key=intent[:200], channel=channel, template=template, address=address,
-                  recipient_user_id=recipient.id if recipient else None, ticket_id=ticket_id,
-                  subject=subject[:200], body=body, is_urgent=urgent, state=MessageState.QUEUED,
-                  attempts=0, next_attempt_at=now, created_at=now)
+    return dict(intent_key=intent[:200], channel=MessageChannel(channel), template=template, address=address,
+                recipient_user_id=recipient.id if recipient else None, ticket_id=ticket_id,
+                subject=subject[:200], body=body, is_urgent=urgent, state=MessageState.QUEUED,
+                attempts=0, next_attempt_at=now, created_at=now)
+
+
+def _insert_new():
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    new_id = db.session.execute(insert(Message).values(**values)
-                                .on_conflict_do_nothing(index_elements=["intent_key"])
-                                .returning(Message.id)).scalar()
+    return insert(Message.__table__).on_conflict_do_nothing(index_elements=["intent_key"]).returning(
+        Message.__table__.c.id)
+
+
+def queue_message(**notice) -> Message | None:
+    """Queue one notice in the caller's transaction; None when this intent was queued before.
+
+    Takes the arguments of `message_values`.
+    """
+    new_id = db.session.execute(_insert_new(), [message_values(**notice)]).scalar()
     if new_id is None:
         return None
     db.session.info[WAKE] = True
     return db.session.get(Message, new_id)
+
+
+def queue_messages(rows: list[dict]) -> int:
+    """Queue many notices (rows from `message_values`) in few statements; returns how many were new."""
+    if not rows:
+        return 0
+    added = len(db.session.execute(_insert_new(), rows).all())
+    if added:
+        db.session.info[WAKE] = True
+    return added
 
 
 def fail_interrupted(now: datetime | None = None) -> int:

@@ -5,6 +5,8 @@ order's number, so a handler can find it from the message alone.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -39,6 +41,13 @@ TEXTS = {
 
 def render(template: str, params: dict, locale: str | None) -> tuple[str, str]:
     """(subject, text) of `template` in `locale` (Chinese when the recipient has not chosen)."""
+    subject, text = _formats(template, locale or "zh")
+    return subject % params, text % params
+
+
+@lru_cache(maxsize=256)
+def _formats(template: str, locale: str) -> tuple[str, str]:
+    """The translated format strings, looked up once per process (a sweep renders thousands)."""
     subject, text = TEXTS[template]
-    with force_locale(locale or "zh"):
-        return str(subject) % params, str(text) % params
+    with force_locale(locale):
+        return str(subject), str(text)

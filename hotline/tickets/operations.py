@@ -141,15 +141,39 @@ def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> 
 CHASE_EVENTS = {"remind": "remind", "urge": Action.URGE.value, "escalate": Action.SUPERVISE.value}
 
 
-def record_chase(ticket: Ticket, assignment: Assignment, step: str, *, at: datetime, data: dict) -> TicketEvent:
-    """The system reminded, urged or escalated a deadline of `assignment`: counters and the trail.
+def record_chases(chases: list[dict], *, at: datetime) -> None:
+    """The system reminded, urged or escalated deadlines: the trail and the counters, in bulk.
 
-    The actor is nobody (the system); an urge counts like a person's (urges are a measure),
-    an escalation raises the order to supervision (督办) if no one has yet.
+    Each chase is {"ticket_id", "assignment_id", "step" ("remind" | "urge" | "escalate"), "data"}.
+    The actor is nobody (the system); an urge counts like a person's (urges are a measure); an
+    escalation raises the order to supervision (督办) if no one has yet. A few statements for any
+    number of chases: a sweep may record a hundred thousand at once.
     """
-    if step == "urge":
-        ticket.urge_count += 1
-        assignment.urge_count += 1
-    elif step == "escalate":
-        ticket.supervision_level = max(ticket.supervision_level, 1)
-    return record_event(ticket, None, CHASE_EVENTS[step], at=at, assignment=assignment, data=data)
+    if not chases:
+        return
+    db.session.execute(sa.insert(TicketEvent.__table__), [
+        {"ticket_id": c["ticket_id"], "assignment_id": c["assignment_id"], "at": at, "actor_id": None,
+         "action": CHASE_EVENTS[c["step"]], "data": c["data"], "is_internal": False} for c in chases])
+    per_ticket: dict[int, dict] = {}
+    per_assignment: dict[int, int] = {}
+    for c in chases:
+        row = per_ticket.setdefault(c["ticket_id"], {"b_id": c["ticket_id"], "b_urges": 0, "b_level": 0})
+        if c["step"] == "urge":
+            row["b_urges"] += 1
+            per_assignment[c["assignment_id"]] = per_assignment.get(c["assignment_id"], 0) + 1
+        elif c["step"] == "escalate":
+            row["b_level"] = 1
+    tickets = Ticket.__table__
+    db.session.execute(
+        sa.update(tickets).where(tickets.c.id == sa.bindparam("b_id")).values(
+            urge_count=tickets.c.urge_count + sa.bindparam("b_urges"),
+            supervision_level=sa.case((tickets.c.supervision_level < sa.bindparam("b_level"), sa.bindparam("b_level")),
+                                      else_=tickets.c.supervision_level),
+            updated_at=at),
+        list(per_ticket.values()))
+    if per_assignment:
+        assignments = Assignment.__table__
+        db.session.execute(
+            sa.update(assignments).where(assignments.c.id == sa.bindparam("b_id"))
+            .values(urge_count=assignments.c.urge_count + sa.bindparam("b_urges")),
+            [{"b_id": k, "b_urges": n} for k, n in per_assignment.items()])
