@@ -10,10 +10,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.inbox import operations, queries
+from hotline.inbox.permissions import can_use_inbox
 from hotline.tickets.actions import perform
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import run_operation
-from workflows.states import DEPARTMENT, Action
+from workflows.states import Action
 
 bp = Blueprint("inbox", __name__, url_prefix="/m")
 
@@ -30,7 +31,7 @@ FORM_FIELDS = {
 @bp.before_request
 @login_required
 def _department_staff_only():
-    if current_user.role not in DEPARTMENT or current_user.department_id is None:
+    if not can_use_inbox(current_user):
         abort(403)
 
 
@@ -107,8 +108,7 @@ def act(number: str, action: str):
 def _too_large(_err):
     """Photos over the size limit: say so next to the photo field instead of a bare 413."""
     number = (request.view_args or {}).get("number")
-    staff = current_user.is_authenticated and current_user.role in DEPARTMENT and current_user.department_id
-    if request.endpoint != "inbox.act" or not number or not staff:
+    if request.endpoint != "inbox.act" or not number or not can_use_inbox(current_user):
         return _("The upload is too large."), 413
     err = Invalid(_("The photos are too large together; send fewer or smaller photos."),
                   fields={"photos": _("Too large: send fewer or smaller photos.")})

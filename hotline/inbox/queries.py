@@ -12,11 +12,12 @@ from flask_babel import ngettext
 from hotline.auth.models import User
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.inbox.permissions import sees_sub_units
 from hotline.sla import service as sla
 from hotline.tickets import permissions, schemas
 from hotline.tickets.models import (Assignment, Attachment, ExtensionRequest, Reply, Ticket,
                                     TicketEvent)
-from workflows.states import (ASSIGNMENT_LIVE, Action, AssignmentRole, AssignmentStatus, Role,
+from workflows.states import (ASSIGNMENT_LIVE, Action, AssignmentRole, AssignmentStatus,
                               allowed_actions)
 from workflows.vocabulary import ExtensionStatus, ReplyStatus
 
@@ -126,7 +127,7 @@ def inbox(user: User, now: datetime) -> Inbox:
         c.waiting = (_("Return under the centre's review") if a.status == AssignmentStatus.RETURNED
                      else _("Reply under the centre's review"))
         out.waiting.append(c)
-    if user.role == Role.DEPARTMENT_ADMIN:
+    if sees_sub_units(user):
         below = sa.and_(Assignment.department_id.in_(permissions.subtree_ids(dept_id)),
                         Assignment.department_id != dept_id)
         rows, out.totals["sub_units"] = _assignments(
@@ -195,7 +196,7 @@ def current_assignment(user: User, ticket: Ticket) -> Assignment | None:
 
 def sub_unit_options(user: User, locale: str) -> list[tuple[int, str]]:
     """The department admin's own active sub-units, as (id, label) for a select."""
-    if user.role != Role.DEPARTMENT_ADMIN or user.department is None:
+    if not sees_sub_units(user) or user.department is None:
         return []
     base = user.department
     rows = db.session.scalars(sa.select(Department).where(
