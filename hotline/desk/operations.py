@@ -15,8 +15,8 @@ from hotline.desk.permissions import can_use_desk
 from hotline.tickets.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
-from workflows import states
-from workflows.states import Action, TicketStatus, TransitionError
+from hotline.tickets.rules import why_not
+from workflows.states import Action, TicketStatus
 
 #: How a registration may be finished from the desk, and the action each one performs.
 FINISHES = {"answer": Action.ANSWER, "dispatch": Action.DISPATCH}
@@ -51,11 +51,7 @@ def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
 
 def may_urge(actor: User, ticket: Ticket) -> bool:
     """Whether the desk may offer `actor` to urge `ticket` along with a repeat call."""
-    try:
-        states.check(Action.URGE, ticket.status, actor.role)
-    except TransitionError:
-        return False
-    return True
+    return why_not(ticket, actor, Action.URGE) is None
 
 
 def record_repeat_call(actor: User, number: str, *, note: str | None = None, urge: bool = False) -> Ticket:
