@@ -74,14 +74,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(open311_bp)
     from hotline.admin.blueprint import bp as admin_bp
     from hotline.board.blueprint import bp as board_bp
-    from hotline.department.blueprint import bp as department_bp
     from hotline.desk.blueprint import bp as desk_bp
+    from hotline.inbox.blueprint import bp as inbox_bp
     from hotline.messaging.blueprint import bp as messaging_bp
     from hotline.portal.blueprint import bp as portal_bp
     from hotline.telephony.admin import bp as telephony_admin_bp
     from hotline.telephony.blueprint import bp as telephony_bp
     from hotline.tickets.blueprint import bp as tickets_bp
-    for page_bp in (desk_bp, tickets_bp, board_bp, department_bp, portal_bp, admin_bp, telephony_bp,
+    for page_bp in (desk_bp, tickets_bp, board_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
                     telephony_admin_bp, messaging_bp):
         app.register_blueprint(page_bp)
 

@@ -6,22 +6,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hotline.board import queries
+from hotline.board.permissions import can_urge_from_board, can_view_board
 from hotline.core.base import utcnow
 from hotline.core.errors import NotFound
 from hotline.tickets import schemas
 from hotline.tickets.actions import perform
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import run_operation
-from workflows.states import REVIEW, Role
 
 bp = Blueprint("board", __name__, url_prefix="/board")
-VIEWERS = REVIEW | {Role.MANAGER}
 #: How often the counts refresh in the page, in seconds.
 REFRESH = 30
 
 
 def _require_viewer() -> None:
-    if current_user.role not in VIEWERS:
+    if not can_view_board(current_user):
         abort(403)
 
 
@@ -37,7 +36,7 @@ def index():
     totals = {k: v[1] for k, v in lists.items()}
     return render_template("board/index.html", rows=rows, totals=totals, extensions=extensions, refresh=REFRESH,
                            counts={**totals, "extensions": extensions[1]},
-                           can_urge=current_user.role in REVIEW)
+                           can_urge=can_urge_from_board(current_user))
 
 
 @bp.get("/counts")
@@ -52,7 +51,7 @@ def counts():
 @login_required
 def urge():
     """Urge several orders at once; each is its own unit of work, so one refusal stops no other."""
-    if current_user.role not in REVIEW:
+    if not can_urge_from_board(current_user):
         abort(403)
     numbers = request.form.getlist("number")
     note = (request.form.get("note") or "").strip() or None

@@ -14,11 +14,12 @@ from werkzeug.datastructures import MultiDict
 from hotline.categories.models import Category
 from hotline.citizens.operations import find_citizen, normalize_phone
 from hotline.departments.models import Department
+from hotline.desk.permissions import can_use_desk
 from hotline.desk.operations import may_urge, record_repeat_call, register_and_finish
 from hotline.extensions import db
 from hotline.tickets import permissions, queries
 from hotline.web.pages import department_options, enum_options, run_operation
-from workflows.states import DESK, OPEN
+from workflows.states import OPEN
 from workflows.vocabulary import Channel, TicketType, Urgency
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -48,7 +49,7 @@ def desk_required(view):
     @wraps(view)
     @login_required
     def wrapper(*args, **kwargs):
-        if current_user.role not in DESK:
+        if not can_use_desk(current_user):
             abort(403)
         return view(*args, **kwargs)
     return wrapper

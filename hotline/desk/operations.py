@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from hotline.auth.models import User
 from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
+from hotline.desk.permissions import can_use_desk
 from hotline.tickets.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
-from workflows import states
-from workflows.states import DESK, Action, TicketStatus, TransitionError
+from hotline.tickets.rules import why_not
+from workflows.states import Action, TicketStatus
 
 #: How a registration may be finished from the desk, and the action each one performs.
 FINISHES = {"answer": Action.ANSWER, "dispatch": Action.DISPATCH}
@@ -35,7 +36,7 @@ def _finish_errors(finish: str, finish_data: dict) -> dict[str, str]:
 def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
                         *, call_id: str | None = None) -> Ticket:
     """Register a case and at once answer it or dispatch it: both, or neither."""
-    if actor.role not in DESK:
+    if not can_use_desk(actor):
         raise Forbidden(_("Only the centre's desk registers and finishes calls here."))
     if finish not in FINISHES:
         raise Invalid(_("Some fields need fixing."),
@@ -50,17 +51,13 @@ def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
 
 def may_urge(actor: User, ticket: Ticket) -> bool:
     """Whether the desk may offer `actor` to urge `ticket` along with a repeat call."""
-    try:
-        states.check(Action.URGE, ticket.status, actor.role)
-    except TransitionError:
-        return False
-    return True
+    return why_not(ticket, actor, Action.URGE) is None
 
 
 def record_repeat_call(actor: User, number: str, *, note: str | None = None, urge: bool = False) -> Ticket:
     """A caller rings again about an order they already have: record the call on that order
     (a comment the department can read) instead of registering a duplicate; optionally urge."""
-    if actor.role not in DESK:
+    if not can_use_desk(actor):
         raise Forbidden(_("Only the centre's desk records repeat calls."))
     ticket = get_visible_ticket(actor, number, for_update=True)
     if ticket.status in (TicketStatus.MERGED, TicketStatus.CANCELLED):

@@ -12,7 +12,7 @@ bp = Blueprint("home", __name__)
 HOME = {
     Role.CALL_TAKER: "desk.index", Role.EXPERT: "desk.index",
     Role.SUPERVISOR: "board.index", Role.CENTRE_REVIEWER: "board.index", Role.MANAGER: "board.index",
-    Role.DEPARTMENT_HANDLER: "department.inbox", Role.DEPARTMENT_ADMIN: "department.inbox",
+    Role.DEPARTMENT_HANDLER: "inbox.inbox", Role.DEPARTMENT_ADMIN: "inbox.inbox",
     Role.ADMIN: "admin.index",
 }
 

@@ -1,28 +1,26 @@
-"""The lifecycle steps of API.md's action table, each checked against workflows.states first."""
+"""The lifecycle steps of API.md's action table; each is let through by `rules.why_not` first."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable
 
 import sqlalchemy as sa
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from hotline.auth.models import User
 from hotline.core.base import utcnow
-from hotline.core.errors import Conflict, Forbidden, NotFound
+from hotline.core.errors import Conflict, NotFound
 from hotline.core.fields import Fields
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.tickets import permissions
+from hotline.tickets import permissions, rules
 from hotline.tickets.models import (Assignment, Comment, ExtensionRequest, IdentityGrant, Reply,
                                     ReturnVisit, Ticket)
 from hotline.tickets.operations import get_visible_ticket, record_event
 from workflows import states
 from workflows.states import (ASSIGNMENT_ACTIVE, ASSIGNMENT_LIVE, DEPARTMENT, FOLLOW_LEAD, Action,
-                              AssignmentRole, AssignmentStatus, TicketStatus, Transition,
-                              TransitionError)
+                              AssignmentRole, AssignmentStatus, TicketStatus, Transition)
 from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction
 
 Handler = Callable[[Ticket, User, Fields, datetime], None]
@@ -31,9 +29,7 @@ SUB_UNIT_BUSY = frozenset({AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_P
 HANDLERS: dict[Action, Handler] = {}
 
 
-def title(member) -> str:
-    """A status / action / role title in the user's language."""
-    return member.title_for(str(get_locale() or "zh"))
+title = rules.title
 
 
 def perform(ticket: Ticket, action_name: str, actor: User, data: dict | None,
@@ -42,7 +38,11 @@ def perform(ticket: Ticket, action_name: str, actor: User, data: dict | None,
     action = Action.parse(action_name)
     if action is None or action not in HANDLERS:
         raise NotFound(_("There is no action called %(name)s.", name=action_name))
-    HANDLERS[action](ticket, actor, Fields(data if data is not None else {}), at or utcnow())
+    at = at or utcnow()
+    refused = rules.why_not(ticket, actor, action, at)
+    if refused is not None:
+        raise refused.error
+    HANDLERS[action](ticket, actor, Fields(data if data is not None else {}), at)
     db.session.flush()
     return ticket
 
@@ -55,41 +55,16 @@ def handles(action: Action):
 
 
 # -- checks ----------------------------------------------------------------------------
+# `perform` has asked `rules.why_not` before any step runs: a step reads its transition from
+# the table (for its target) and checks only what depends on the fields it was sent.
 
-def _forbidden(action: Action, actor: User) -> Forbidden:
-    return Forbidden(_("Your role (%(role)s) may not do “%(action)s”.", role=title(actor.role), action=title(action)))
-
-
-def _check(action: Action, source: str, actor: User, outcome: str | None = None) -> Transition:
-    try:
-        return states.check(action, source, actor.role, outcome)
-    except TransitionError as err:
-        if err.status == 403:
-            raise _forbidden(action, actor) from None
-        status = TicketStatus.parse(source) or AssignmentStatus.parse(source)
-        raise Conflict(_("“%(action)s” is not possible while the order is “%(status)s”.",
-                         action=title(action), status=title(status))) from None
+def _transition(action: Action, ticket: Ticket, actor: User, outcome: str | None = None) -> Transition:
+    return states.check(action, ticket.status, actor.role, outcome)
 
 
-def _check_ticket(action: Action, ticket: Ticket, actor: User, outcome: str | None = None) -> Transition:
-    return _check(action, ticket.status, actor, outcome)
-
-
-def _own_assignment(action: Action, ticket: Ticket, actor: User) -> tuple[Assignment, Transition]:
-    """The actor's department's live assignment on which `action` is allowed."""
-    if actor.role not in DEPARTMENT:
-        raise _forbidden(action, actor)
-    mine = [a for a in ticket.assignments
-            if a.department_id == actor.department_id and a.status in ASSIGNMENT_LIVE]
-    if not mine:
-        raise Conflict(_("Your department has no open assignment on this order."))
-    last_error: Exception | None = None
-    for assignment in mine:
-        try:
-            return assignment, _check(action, assignment.status, actor)
-        except (Conflict, Forbidden) as err:
-            last_error = err
-    raise last_error  # type: ignore[misc]
+def _own_assignment(action: Action, ticket: Ticket, actor: User, at: datetime) -> Assignment:
+    """The actor's department's live assignment the step acts on."""
+    return rules.acting_assignment(ticket, actor, action, at)
 
 
 def _department(f: Fields, name: str, *, required: bool) -> Department | None:
@@ -175,7 +150,7 @@ def _event(ticket, actor, action, at, change=None, **kw):
 
 @handles(Action.ANSWER)
 def answer(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    tr = _check_ticket(Action.ANSWER, ticket, actor)
+    tr = _transition(Action.ANSWER, ticket, actor)
     reply = f.text("reply", required=True, max_len=20000)
     f.done()
     ticket.answer, ticket.replied_at = reply, at
@@ -185,7 +160,7 @@ def answer(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.DISPATCH)
 def dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    tr = _check_ticket(Action.DISPATCH, ticket, actor)
+    tr = _transition(Action.DISPATCH, ticket, actor)
     lead_dept = _department(f, "department", required=True)
     assist_ids = f.id_list("assist")
     note = f.text("note", max_len=2000)
@@ -209,7 +184,6 @@ def dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.REVIEW_RETURN)
 def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.REVIEW_RETURN, ticket, actor)
     approve = f.boolean("approve", required=True)
     new_dept = _department(f, "department", required=False)
     note = f.text("note", max_len=2000)
@@ -220,7 +194,7 @@ def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
         f.error("department", _("Choose another department: this one returned the order."))
     f.done()
     outcome = "refuse" if not approve else ("redispatch" if new_dept else "withdraw")
-    tr = _check_ticket(Action.REVIEW_RETURN, ticket, actor, outcome)
+    tr = _transition(Action.REVIEW_RETURN, ticket, actor, outcome)
     if outcome == "refuse":
         lead.status = AssignmentStatus.AWAITING_SIGN if lead.signed_at is None else AssignmentStatus.IN_PROGRESS
     else:
@@ -236,7 +210,6 @@ def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.REVIEW_EXTENSION)
 def review_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.REVIEW_EXTENSION, ticket, actor)
     approve = f.boolean("approve", required=True)
     note = f.text("note", max_len=2000)
     wanted = f.integer("assignment")
@@ -271,13 +244,12 @@ def review_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> No
 
 @handles(Action.REVIEW_REPLY)
 def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.REVIEW_REPLY, ticket, actor)
     approve = f.boolean("approve", required=True)
     note = f.text("note", max_len=2000)
     if approve is False and not note:
         f.error("note", _("Say what is missing from the reply; the department will read it."))
     f.done()
-    tr = _check_ticket(Action.REVIEW_REPLY, ticket, actor, "approve" if approve else "reject")
+    tr = _transition(Action.REVIEW_REPLY, ticket, actor, "approve" if approve else "reject")
     lead = ticket.lead
     pending = db.session.scalars(sa.select(Reply).where(
         Reply.ticket_id == ticket.id, Reply.status == ReplyStatus.PENDING)).all()
@@ -303,7 +275,7 @@ def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.VISIT)
 def visit(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    tr = _check_ticket(Action.VISIT, ticket, actor)
+    tr = _transition(Action.VISIT, ticket, actor)
     satisfaction = f.choice("satisfaction", Satisfaction, required=True)
     resolved = f.boolean("resolved", required=satisfaction not in (None, Satisfaction.UNREACHABLE))
     note = f.text("note", max_len=4000)
@@ -318,7 +290,6 @@ def visit(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.REOPEN)
 def reopen(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.REOPEN, ticket, actor)
     reason = f.text("reason", required=True, max_len=4000)
     dept = _department(f, "department", required=False)
     f.done()
@@ -327,7 +298,7 @@ def reopen(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     answered_by = previous[-1].department_id if previous else None  # the reopen counts against them
     if dept is None:
         dept = previous[-1].department if previous else None
-    tr = _check_ticket(Action.REOPEN, ticket, actor, "redispatch" if dept else "register")
+    tr = _transition(Action.REOPEN, ticket, actor, "redispatch" if dept else "register")
     ticket.reopen_count += 1
     ticket.closed_at = ticket.satisfaction = ticket.is_resolved = ticket.replied_at = None
     if dept:
@@ -340,7 +311,6 @@ def reopen(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.URGE)
 def urge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.URGE, ticket, actor)
     note = f.text("note", max_len=2000)
     f.done()
     ticket.urge_count += 1
@@ -352,7 +322,6 @@ def urge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.SUPERVISE)
 def supervise(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.SUPERVISE, ticket, actor)
     note = f.text("note", max_len=2000)
     f.done()
     ticket.supervision_level += 1
@@ -361,7 +330,7 @@ def supervise(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.MERGE)
 def merge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    tr = _check_ticket(Action.MERGE, ticket, actor)
+    tr = _transition(Action.MERGE, ticket, actor)
     number = f.text("into", required=True, max_len=20)
     master = None
     if number:
@@ -385,7 +354,7 @@ def merge(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.CANCEL)
 def cancel(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    tr = _check_ticket(Action.CANCEL, ticket, actor)
+    tr = _transition(Action.CANCEL, ticket, actor)
     reason = f.text("reason", required=True, max_len=4000)
     f.done()
     _withdraw_all(ticket, at)
@@ -396,7 +365,6 @@ def cancel(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.COMMENT)
 def comment(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.COMMENT, ticket, actor)
     content = f.text("content", required=True, max_len=10000)
     internal = f.boolean("internal", default=True)
     if internal is False and actor.role in DEPARTMENT:
@@ -410,14 +378,11 @@ def comment(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.GRANT_IDENTITY)
 def grant_identity(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    _check_ticket(Action.GRANT_IDENTITY, ticket, actor)
     dept = _department(f, "department", required=True)
     reason = f.text("reason", required=True, max_len=2000)
     if dept is not None and not any(a.department_id == dept.id for a in ticket.assignments):
         f.error("department", _("That department has no assignment on this order."))
     f.done()
-    if not permissions.is_confidential(ticket):
-        raise Conflict(_("This order is not confidential: its departments already see the caller."))
     exists = db.session.scalar(sa.select(IdentityGrant).where(
         IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == dept.id))
     if exists is None:
@@ -431,7 +396,7 @@ def grant_identity(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None
 
 @handles(Action.SIGN)
 def sign(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    a, _tr = _own_assignment(Action.SIGN, ticket, actor)
+    a = _own_assignment(Action.SIGN, ticket, actor, at)
     f.done()
     a.status, a.signed_at, a.signed_by_id = AssignmentStatus.IN_PROGRESS, at, actor.id
     _event(ticket, actor, Action.SIGN, at, _follow_lead(ticket, a), assignment=a)
@@ -439,14 +404,9 @@ def sign(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.RETURN)
 def return_(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    a, _tr = _own_assignment(Action.RETURN, ticket, actor)
+    a = _own_assignment(Action.RETURN, ticket, actor, at)
     reason = f.text("reason", required=True, max_len=4000)
     f.done()
-    if a.parent_id is None and a.role != AssignmentRole.LEAD:
-        raise Conflict(_("Only the lead department returns an order; an assisting department adds a comment."))
-    if a.return_due_at is not None and at > a.return_due_at:
-        raise Conflict(_("Returns were accepted until %(due)s; reply or ask for an extension instead.",
-                         due=sla.format_local(a.return_due_at)))
     a.status, a.return_reason = AssignmentStatus.RETURNED, reason
     _event(ticket, actor, Action.RETURN, at, _follow_lead(ticket, a), note=reason, assignment=a,
            data={"to": "parent" if a.parent_id else "centre"})
@@ -454,7 +414,7 @@ def return_(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.SUB_DISPATCH)
 def sub_dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    a, _tr = _own_assignment(Action.SUB_DISPATCH, ticket, actor)
+    a = _own_assignment(Action.SUB_DISPATCH, ticket, actor, at)
     dept = _department(f, "department", required=True)
     note = f.text("note", max_len=2000)
     if dept is not None:
@@ -472,26 +432,15 @@ def sub_dispatch(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
 
 @handles(Action.REQUEST_EXTENSION)
 def request_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    a, _tr = _own_assignment(Action.REQUEST_EXTENSION, ticket, actor)
-    rule = sla.rule_or_none("extension_max", ticket.urgency, ticket.type)
-    if rule is None:
-        raise Conflict(_("Orders of this urgency cannot be extended; reply or ask the centre to re-dispatch."))
-    limit = rule.amount
+    a = _own_assignment(Action.REQUEST_EXTENSION, ticket, actor, at)
+    limit = sla.rule_or_none("extension_max", ticket.urgency, ticket.type).amount  # rules: there is one
     left = max(0, limit - a.extended_days)
     days = f.integer("days", required=True, low=1)
     reason = f.text("reason", required=True, max_len=4000)
-    if left == 0:
-        f.error("days", _("This assignment already has the most extension allowed (%(n)d working days).", n=limit))
-    elif days is not None and days > left:
+    if days is not None and days > left:
         f.error("days", _("Extensions may add at most %(n)d working days in total; %(left)d are left.",
                           n=limit, left=left))
     f.done()
-    if a.parent_id is not None:
-        raise Conflict(_("A sub-unit asks its parent department, which asks the centre."))
-    pending = db.session.scalar(sa.select(ExtensionRequest.id).where(
-        ExtensionRequest.assignment_id == a.id, ExtensionRequest.status == ExtensionStatus.PENDING))
-    if pending is not None:
-        raise Conflict(_("An extension request is already waiting for the centre's review."))
     db.session.add(ExtensionRequest(ticket_id=ticket.id, assignment=a, days=days, reason=reason,
                                     status=ExtensionStatus.PENDING, requested_by_id=actor.id,
                                     requested_at=at, old_due_at=a.reply_due_at))
@@ -500,7 +449,7 @@ def request_extension(ticket: Ticket, actor: User, f: Fields, at: datetime) -> N
 
 @handles(Action.REPLY)
 def reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
-    a, _tr = _own_assignment(Action.REPLY, ticket, actor)
+    a = _own_assignment(Action.REPLY, ticket, actor, at)
     content = f.text("content", required=True, max_len=20000)
     contacted = f.boolean("contacted_citizen", default=False)
     f.done()

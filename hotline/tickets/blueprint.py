@@ -16,14 +16,13 @@ from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.telephony.blueprint import order_calls_context
-from hotline.tickets import forms, permissions, queries, schemas
+from hotline.tickets import forms, permissions, queries, rules, schemas
 from hotline.tickets.actions import perform
 from hotline.tickets.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import department_options, enum_options, run_operation
-from workflows.states import (ASSIGNMENT_LIVE, CENTRE, DEPARTMENT, FINAL, Action, AssignmentRole,
-                              AssignmentStatus, TicketStatus, allowed_actions)
+from workflows.states import CENTRE, FINAL, Action, AssignmentRole, AssignmentStatus, TicketStatus
 from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction, TicketType
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -114,35 +113,10 @@ def index():
 
 # -- one order ----------------------------------------------------------------------------
 
-def _own_live(ticket: Ticket, user) -> list:
-    """The user's department's assignments on this order that may still act."""
-    if user.role not in DEPARTMENT:
-        return []
-    return [a for a in ticket.assignments if a.department_id == user.department_id and a.status in ASSIGNMENT_LIVE]
-
-
 def available_actions(ticket: Ticket, user) -> list[Action]:
-    """The action forms to draw: the transition table for the role and state, less what cannot succeed now."""
-    mine = _own_live(ticket, user)
-    found: list[Action] = []
-    for status in ([a.status for a in mine] or [None]):
-        for action in allowed_actions(ticket.status, user.role, status):
-            if action not in found:
-                found.append(action)
-    pending = _pending_extensions(ticket) if Action.REVIEW_EXTENSION in found else []
-    out = []
-    for action in found:
-        if action == Action.REVIEW_EXTENSION and not pending:
-            continue
-        if action == Action.GRANT_IDENTITY and not (permissions.is_confidential(ticket) and ticket.assignments):
-            continue
-        if action == Action.RETURN and not any(a.parent_id is not None or a.role == AssignmentRole.LEAD
-                                                for a in mine):
-            continue
-        if action == Action.REQUEST_EXTENSION and not any(a.parent_id is None for a in mine):
-            continue
-        out.append(action)
-    return sorted(out, key=lambda a: FORM_ORDER.index(a) if a in FORM_ORDER else len(FORM_ORDER))
+    """The action forms to draw: what `rules.why_not` lets `user` do now, in the page's order."""
+    return sorted(rules.available_actions(ticket, user),
+                  key=lambda a: FORM_ORDER.index(a) if a in FORM_ORDER else len(FORM_ORDER))
 
 
 def _pending_extensions(ticket: Ticket) -> list[ExtensionRequest]:

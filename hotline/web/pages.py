@@ -25,7 +25,7 @@ NAV = [
     ("telephony.wallboard", _l("Wallboard"), {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
     ("telephony.callbacks", _l("Callbacks"), DESK),
     ("telephony.calls", _l("Calls"), CENTRE),
-    ("department.inbox", _l("My department"), DEPARTMENT),
+    ("inbox.inbox", _l("My department"), DEPARTMENT),
     ("reports.index", _l("Reports"), CENTRE),
     ("messaging.index", _l("Outbox"), REVIEW | {Role.ADMIN}),
     ("admin.index", _l("Administration"), {Role.ADMIN}),

@@ -12,12 +12,12 @@ from flask_babel import ngettext
 from hotline.auth.models import User
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.inbox.permissions import sees_sub_units
 from hotline.sla import service as sla
-from hotline.tickets import permissions, schemas
+from hotline.tickets import permissions, rules, schemas
 from hotline.tickets.models import (Assignment, Attachment, ExtensionRequest, Reply, Ticket,
                                     TicketEvent)
-from workflows.states import (ASSIGNMENT_LIVE, Action, AssignmentRole, AssignmentStatus, Role,
-                              allowed_actions)
+from workflows.states import ASSIGNMENT_LIVE, Action, AssignmentStatus
 from workflows.vocabulary import ExtensionStatus, ReplyStatus
 
 #: How many cards one group shows at most: the most urgent first (a phone page stays small).
@@ -126,7 +126,7 @@ def inbox(user: User, now: datetime) -> Inbox:
         c.waiting = (_("Return under the centre's review") if a.status == AssignmentStatus.RETURNED
                      else _("Reply under the centre's review"))
         out.waiting.append(c)
-    if user.role == Role.DEPARTMENT_ADMIN:
+    if sees_sub_units(user):
         below = sa.and_(Assignment.department_id.in_(permissions.subtree_ids(dept_id)),
                         Assignment.department_id != dept_id)
         rows, out.totals["sub_units"] = _assignments(
@@ -195,7 +195,7 @@ def current_assignment(user: User, ticket: Ticket) -> Assignment | None:
 
 def sub_unit_options(user: User, locale: str) -> list[tuple[int, str]]:
     """The department admin's own active sub-units, as (id, label) for a select."""
-    if user.role != Role.DEPARTMENT_ADMIN or user.department is None:
+    if not sees_sub_units(user) or user.department is None:
         return []
     base = user.department
     rows = db.session.scalars(sa.select(Department).where(
@@ -216,33 +216,12 @@ def _extension_left(ticket: Ticket, a: Assignment) -> int | None:
     return None if rule is None else max(0, rule.amount - a.extended_days)
 
 
-def available_actions(user: User, ticket: Ticket, a: Assignment | None, now: datetime,
-                      extensions: list[ExtensionRequest], has_sub_units: bool) -> tuple[list[Action], list[str]]:
-    """The steps worth offering now, and short notes on steps that are closed (the server checks again)."""
-    if a is None or a.status not in ASSIGNMENT_LIVE:
-        return [], []
-    allowed = set(allowed_actions(ticket.status, user.role, a.status))
-    notes = []
-    if Action.RETURN in allowed:
-        if a.parent_id is None and a.role != AssignmentRole.LEAD:
-            allowed.discard(Action.RETURN)
-        elif a.return_due_at is not None and now > a.return_due_at:
-            allowed.discard(Action.RETURN)
-            notes.append(_("Returns were accepted until %(due)s; reply or ask for an extension instead.",
-                           due=sla.format_local(a.return_due_at)))
-    if Action.REQUEST_EXTENSION in allowed:
-        left = _extension_left(ticket, a)
-        if a.parent_id is not None or left is None:
-            allowed.discard(Action.REQUEST_EXTENSION)
-        elif any(e.assignment_id == a.id and e.status == ExtensionStatus.PENDING for e in extensions):
-            allowed.discard(Action.REQUEST_EXTENSION)
-            notes.append(_("An extension request is waiting for the centre's review."))
-        elif left == 0:
-            allowed.discard(Action.REQUEST_EXTENSION)
-            notes.append(_("This assignment already has the most extension allowed."))
-    if Action.SUB_DISPATCH in allowed and not has_sub_units:
-        allowed.discard(Action.SUB_DISPATCH)
-    return [x for x in DEPARTMENT_ACTIONS if x in allowed], notes
+def available_actions(user: User, ticket: Ticket, now: datetime) -> tuple[list[Action], list[str]]:
+    """The steps this workspace offers now, and why those closed for now are closed (`rules.why_not`)."""
+    refused = rules.refusals(ticket, user, DEPARTMENT_ACTIONS, now)
+    explained = sorted((a for a, r in refused.items() if r is not None and r.explained),
+                       key=lambda a: a != Action.RETURN)  # the return window first, as the page always said
+    return [a for a in DEPARTMENT_ACTIONS if refused[a] is None], [refused[a].reason for a in explained]
 
 
 def _sent_back(ticket: Ticket, mine: list[Assignment], replies: list[Reply],
@@ -285,7 +264,7 @@ def detail(user: User, ticket: Ticket, now: datetime, locale: str) -> Detail:
         sa.select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id))
         if secret_files or not f.is_confidential]
     subs = sub_unit_options(user, locale)
-    actions, notices = available_actions(user, ticket, a, now, extensions, bool(subs))
+    actions, notices = available_actions(user, ticket, now)
     return Detail(
         ticket=ticket, citizen=schemas.citizen_json(ticket, user), mine=a,
         card=card(a, now) if a is not None and a.status in OPEN else None,

@@ -9,13 +9,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
-from hotline.department import operations, queries
+from hotline.inbox import operations, queries
+from hotline.inbox.permissions import can_use_inbox
 from hotline.tickets.actions import perform
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import run_operation
-from workflows.states import DEPARTMENT, Action
+from workflows.states import Action
 
-bp = Blueprint("department", __name__, url_prefix="/m")
+bp = Blueprint("inbox", __name__, url_prefix="/m")
 
 #: The fields each step's form sends (anything else in the form is ignored).
 FORM_FIELDS = {
@@ -30,7 +31,7 @@ FORM_FIELDS = {
 @bp.before_request
 @login_required
 def _department_staff_only():
-    if current_user.role not in DEPARTMENT or current_user.department_id is None:
+    if not can_use_inbox(current_user):
         abort(403)
 
 
@@ -58,14 +59,14 @@ def _ticket_or_404(number: str, *, for_update: bool = False):
 @bp.get("")
 def inbox():
     now = utcnow()
-    return render_template("department/inbox.html", inbox=queries.inbox(_user(), now), now=now)
+    return render_template("inbox/inbox.html", inbox=queries.inbox(_user(), now), now=now)
 
 
 def _render_detail(ticket, *, error: OperationError | None = None, failed: str | None = None,
                    values: dict | None = None, status: int = 200):
     now = utcnow()
     view = queries.detail(_user(), ticket, now, _locale())
-    return render_template("department/detail.html", view=view, t=ticket, now=now, error=error,
+    return render_template("inbox/detail.html", view=view, t=ticket, now=now, error=error,
                            errors=error.fields if error else {}, failed=failed, values=values or {}), status
 
 
@@ -107,8 +108,7 @@ def act(number: str, action: str):
 def _too_large(_err):
     """Photos over the size limit: say so next to the photo field instead of a bare 413."""
     number = (request.view_args or {}).get("number")
-    staff = current_user.is_authenticated and current_user.role in DEPARTMENT and current_user.department_id
-    if request.endpoint != "department.act" or not number or not staff:
+    if request.endpoint != "inbox.act" or not number or not can_use_inbox(current_user):
         return _("The upload is too large."), 413
     err = Invalid(_("The photos are too large together; send fewer or smaller photos."),
                   fields={"photos": _("Too large: send fewer or smaller photos.")})

@@ -1,7 +1,7 @@
 """The department inbox on a phone: its own orders, grouped, with the time left in words."""
 from datetime import datetime, timedelta, timezone
 
-from tests.hotline.department.conftest import section
+from tests.hotline.inbox.conftest import section
 
 
 def test_inbox_lists_exactly_the_departments_orders_to_sign_and_to_handle(browser, dispatched):
@@ -57,7 +57,7 @@ def test_department_admin_sees_its_sub_units_orders_separately(browser, dispatch
 
 
 def test_time_left_in_words(app, world):
-    from hotline.department.queries import time_left
+    from hotline.inbox.queries import time_left
     now = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)
     with app.test_request_context("/?lang=en"):
         assert time_left(now + timedelta(hours=3, minutes=5), now) == "3 hours left"

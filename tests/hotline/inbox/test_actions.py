@@ -2,7 +2,7 @@
 import io
 
 from tests.hotline.api.test_api_misc import tiny_png
-from tests.hotline.department.conftest import post_action, section
+from tests.hotline.inbox.conftest import post_action, section
 
 
 def _order(api, number, who="reviewer"):
