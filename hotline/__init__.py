@@ -84,6 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
     for page_bp in (desk_bp, tickets_bp, board_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
                     telephony_admin_bp, messaging_bp):
         app.register_blueprint(page_bp)
+    from hotline.messaging.notices import install as install_notices
+    install_notices()
 
     from hotline.cli import register_commands
     register_commands(app)

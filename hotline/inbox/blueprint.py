@@ -11,6 +11,7 @@ from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.inbox import operations, queries
 from hotline.inbox.permissions import can_use_inbox
+from hotline.tickets import rules
 from hotline.tickets.actions import perform
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import run_operation
@@ -38,7 +39,7 @@ def _department_staff_only():
 @bp.context_processor
 def _helpers():
     locale = _locale()
-    return {"dept_name": lambda d: queries.dept_name(d, locale), "Action": Action}
+    return {"dept_name": lambda d: queries.dept_name(d, locale), "Action": Action, "event_title": rules.event_title}
 
 
 def _locale() -> str:

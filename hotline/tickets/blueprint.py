@@ -36,7 +36,6 @@ FORM_ORDER = [Action.SIGN, Action.REPLY, Action.DISPATCH, Action.ANSWER, Action.
               Action.RETURN, Action.URGE, Action.SUPERVISE, Action.GRANT_IDENTITY, Action.MERGE, Action.CANCEL,
               Action.COMMENT]
 #: Timeline entries that are not lifecycle actions.
-EXTRA_EVENTS = {"attach": _l("File added"), "merged-in": _l("Another order merged into this one")}
 
 
 def _title(enum_cls, value) -> str:
@@ -48,9 +47,7 @@ def _title(enum_cls, value) -> str:
 
 
 def _event_title(action: str) -> str:
-    if action in EXTRA_EVENTS:
-        return str(EXTRA_EVENTS[action])
-    return _title(Action, action)
+    return rules.event_title(action)
 
 
 @bp.context_processor

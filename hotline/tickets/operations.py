@@ -6,6 +6,7 @@ request, a CLI command, a task) commits once at the end of its unit of work.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -30,6 +31,18 @@ from workflows.vocabulary import Channel, TicketType, Urgency
 NUMBER_SHAPE = re.compile(r"[0-9A-Za-z-]{1,20}")
 
 
+#: Called with (event, ticket, assignment) for every entry on an order's trail, in the same
+#: transaction: how other features react to a change without tickets importing them
+#: (messaging queues the notices a change causes). Register with `on_event`.
+_event_listeners: list[Callable[[TicketEvent, Ticket, Assignment | None], None]] = []
+
+
+def on_event(listener: Callable[[TicketEvent, Ticket, Assignment | None], None]) -> None:
+    """Have `listener` called for every event recorded from now on (once, however often registered)."""
+    if listener not in _event_listeners:
+        _event_listeners.append(listener)
+
+
 def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetime,
                  from_status: str | None = None, to_status: str | None = None,
                  note: str | None = None, data: dict | None = None,
@@ -43,6 +56,8 @@ def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetim
         is_internal=internal)
     db.session.add(event)
     ticket.updated_at = at
+    for listener in _event_listeners:
+        listener(event, ticket, assignment)
     return event
 
 

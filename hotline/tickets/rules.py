@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from hotline.auth.models import User
 from hotline.core.base import utcnow
@@ -41,6 +42,19 @@ class Refused:
 def title(member) -> str:
     """A status / action / role title in the user's language."""
     return member.title_for(str(get_locale() or "zh"))
+
+
+#: Entries of an order's trail that are not lifecycle actions.
+EXTRA_EVENTS = {"attach": _l("File added"), "merged-in": _l("Another order merged into this one"),
+                "remind": _l("Reminder (sent by the system)")}
+
+
+def event_title(action: str) -> str:
+    """What one entry of the trail is called, in the user's language; unknown names as they are."""
+    if action in EXTRA_EVENTS:
+        return str(EXTRA_EVENTS[action])
+    member = Action.parse(action)
+    return title(member) if member else action
 
 
 def _words(r: pre.Refusal, action: Action, user: User) -> str:

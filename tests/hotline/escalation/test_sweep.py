@@ -34,11 +34,13 @@ def chases(number: str) -> list[tuple[str, str, str]]:
 
 
 def notices(number: str) -> dict[str, list[str]]:
-    """template -> usernames told, for the order's in-app notices."""
+    """template -> usernames told by the sweep, for the order's in-app notices (the dispatch's own left out)."""
     found: dict[str, list[str]] = {}
     for m in db.session.scalars(sa.select(Message).join(Ticket, Ticket.id == Message.ticket_id)
                                 .where(Ticket.number == number).order_by(Message.id)):
         assert m.channel is MessageChannel.INAPP
+        if m.template == "dispatched":
+            continue
         found.setdefault(m.template, []).append(m.recipient.username)
     return found
 

@@ -1,0 +1,87 @@
+"""Which notices a change to an order causes, and to whom: queued with the change, in its transaction.
+
+Registered with the order's trail (tickets.operations.on_event) when the application is made,
+so the tickets feature does not know messaging exists. The escalation sweep queues its own
+reminders, urges and escalations; this module covers what people do.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hotline.auth.models import User
+from hotline.extensions import db
+from hotline.messaging import operations
+from hotline.messaging.models import MessageChannel
+from hotline.sla.service import format_local
+from hotline.tickets import operations as tickets
+from hotline.tickets.models import Assignment, Ticket, TicketEvent
+from workflows.states import REVIEW, Action, AssignmentStatus, Role
+
+DEPARTMENT_STAFF = frozenset({Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_ADMIN})
+
+
+def install() -> None:
+    """Queue notices for every change recorded on an order from now on."""
+    tickets.on_event(notices_for)
+
+
+def _staff(a: Assignment) -> list[User]:
+    """The active handlers and admins of the assignment's department (a new assignment has no id yet)."""
+    return list(db.session.scalars(sa.select(User).where(
+        User.department_id == a.department.id, User.is_active.is_(True), User.role.in_(DEPARTMENT_STAFF))
+        .order_by(User.id)))
+
+
+def _centre_reviewers() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.is_active.is_(True), User.role.in_(REVIEW))
+                                   .order_by(User.id)))
+
+
+def _new_assignments(ticket: Ticket, event: TicketEvent) -> list[Assignment]:
+    """The assignments this event created (a dispatch, a re-dispatch, a reopen)."""
+    return [a for a in ticket.assignments if a.dispatched_at == event.at and a.status is AssignmentStatus.AWAITING_SIGN]
+
+
+def _plan(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> list[tuple[str, Assignment | None, list[User]]]:
+    """(template, the assignment it is about, recipients) for one event; empty for most events."""
+    action, data = event.action, event.data or {}
+    if action in (Action.DISPATCH.value, Action.REOPEN.value) or (
+            action == Action.REVIEW_RETURN.value and data.get("outcome") == "redispatch"):
+        return [("dispatched", a, _staff(a)) for a in _new_assignments(ticket, event)]
+    if action == Action.SUB_DISPATCH.value and assignment is not None:
+        return [("dispatched", assignment, _staff(assignment))]
+    if action == Action.RETURN.value and assignment is not None:
+        return [("returned", assignment, _centre_reviewers())]
+    if action == Action.REVIEW_RETURN.value and data.get("outcome") == "refuse" and ticket.lead is not None:
+        return [("return_refused", ticket.lead, _staff(ticket.lead))]
+    if action == Action.REVIEW_EXTENSION.value and assignment is not None:
+        template = "extension_approved" if data.get("approve") else "extension_denied"
+        return [(template, assignment, _staff(assignment))]
+    if action == Action.REVIEW_REPLY.value and assignment is not None:
+        template = "reply_approved" if data.get("approve") else "reply_rejected"
+        return [(template, assignment, _staff(assignment))]
+    if action == Action.URGE.value and event.actor_id is not None and ticket.lead is not None:
+        return [("urge", ticket.lead, _staff(ticket.lead))]
+    if action == Action.SUPERVISE.value and event.actor_id is not None and ticket.lead is not None:
+        admins = [u for u in _staff(ticket.lead) if u.role is Role.DEPARTMENT_ADMIN]
+        return [("escalation", ticket.lead, admins)]
+    return []
+
+
+def notices_for(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> None:
+    """Queue the in-app notices `event` causes (nobody hears of their own action)."""
+    rows = []
+    for template, about, recipients in _plan(event, ticket, assignment):
+        due = (about.sign_due_at if template == "dispatched" else about.reply_due_at) if about else ticket.due_at
+        params = {"number": ticket.number, "title": ticket.subject,
+                  "department": about.department.name if about else "",
+                  "due": format_local(due) if due else "—"}
+        subject = f"d{about.department.id}" if about is not None else "order"
+        for user in recipients:
+            if user.id == event.actor_id:
+                continue
+            rows.append(operations.message_values(
+                intent=f"{ticket.number}:{event.action}:{event.at.isoformat()}:{subject}:{template}:u{user.id}:inapp",
+                channel=MessageChannel.INAPP, template=template, params=params, recipient=user,
+                ticket_id=ticket.id, urgent=ticket.urgency.value == "urgent", now=event.at))
+    operations.queue_messages(rows)

@@ -1,0 +1,55 @@
+"""The notices people's actions cause: queued with the change, to the people it concerns, never to the actor."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hotline.extensions import db
+from hotline.messaging.models import Message, MessageChannel
+from hotline.tickets.models import Ticket
+from tests.hotline.tickets_pages.conftest import dispatched  # noqa: F401  (an order dispatched to cgj)
+
+
+def told(number: str) -> list[tuple[str, str]]:
+    """(template, username) of every notice about the order, in the order queued."""
+    rows = db.session.execute(sa.select(Message.template, Message).join(Ticket, Ticket.id == Message.ticket_id)
+                              .where(Ticket.number == number).order_by(Message.id)).all()
+    assert all(m.channel is MessageChannel.INAPP for _t, m in rows)
+    return [(template, m.recipient.username) for template, m in rows]
+
+
+def test_a_dispatch_tells_the_departments_staff_in_their_language(world, dispatched):
+    number = dispatched()
+    assert told(number) == [("dispatched", "handler"), ("dispatched", "cgj_admin")]
+    body = db.session.scalar(sa.select(Message.body).limit(1))
+    assert body.startswith(f"城市管理局有新工单{number}：") and "请于" in body
+
+
+def test_a_return_tells_the_centre_and_a_refusal_tells_the_department(api, world, dispatched):
+    number = dispatched()
+    assert api("handler").action(number, "return", {"reason": "不属于本单位职责"}).status_code == 200
+    assert [t for t in told(number) if t[0] == "returned"] == [("returned", "supervisor"), ("returned", "reviewer")]
+    assert api("reviewer").action(number, "review-return", {"approve": False, "note": "属于你单位"}).status_code == 200
+    assert [t for t in told(number) if t[0] == "return_refused"] == [
+        ("return_refused", "handler"), ("return_refused", "cgj_admin")]
+
+
+def test_reply_review_and_manual_urges_reach_the_department_but_not_the_actor(api, world, dispatched):
+    number = dispatched()
+    assert api("handler").action(number, "sign").status_code == 200
+    assert api("reviewer").action(number, "urge", {"note": "请尽快"}).status_code == 200
+    assert api("handler").action(number, "reply", {"content": "已处理", "contacted_citizen": True}).status_code == 200
+    assert api("reviewer").action(number, "review-reply", {"approve": False, "note": "未说明处理结果"}).status_code == 200
+    assert api("cgj_admin").action(number, "reply", {"content": "已处理完毕", "contacted_citizen": True}).status_code == 200
+    assert api("reviewer").action(number, "review-reply", {"approve": True}).status_code == 200
+    templates = [t for t in told(number) if t[0] != "dispatched"]
+    assert templates == [("urge", "handler"), ("urge", "cgj_admin"),
+                         ("reply_rejected", "handler"), ("reply_rejected", "cgj_admin"),
+                         ("reply_approved", "handler"), ("reply_approved", "cgj_admin")]
+
+
+def test_an_action_that_fails_tells_nobody(api, world, dispatched):
+    number = dispatched()
+    before = told(number)
+    assert api("handler").action(number, "return", {"reason": ""}).status_code == 422
+    assert api("handler").action(number, "review-return", {"approve": True}).status_code == 403
+    assert told(number) == before
