@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from hotline.auth.models import User
 from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
+from hotline.telephony.operations import calls
 from hotline.tickets.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
@@ -41,9 +42,10 @@ def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
         raise Invalid(_("Some fields need fixing."),
                       fields={"finish": _("Choose “Register and dispatch” or “Register and answer”.")})
     try:
-        ticket = register_ticket(actor, data, call_id=call_id)
+        ticket = register_ticket(actor, data)
     except Invalid as err:
         raise Invalid(err.message, fields={**_finish_errors(finish, finish_data), **err.fields}) from None
+    calls.link_order(ticket.id, call_id)  # taken on this call (telephony's screen-pop)
     perform(ticket, FINISHES[finish].value, actor, finish_data)
     return ticket
 
