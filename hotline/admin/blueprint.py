@@ -21,7 +21,7 @@ from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import operations as sla_operations
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
-from hotline.telephony import operations as telephony_ops
+from hotline.telephony.operations import agents as telephony_agents
 from hotline.telephony.models import CallQueue, IvrFlow, Prompt
 from hotline.tickets import permissions
 from hotline.web.pages import run_operation
@@ -76,10 +76,10 @@ def _create_user(actor: User, form: dict) -> User:
             can_view_phones=form.get("can_view_phones") == "on")
     except Invalid as err:
         extension = (form.get("extension") or "").strip()
-        if extension and not telephony_ops.EXTENSION.fullmatch(extension):
+        if extension and not telephony_agents.EXTENSION.fullmatch(extension):
             err.fields.setdefault("extension", _("An extension is 2 to 20 digits, e.g. 8001."))
         raise
-    telephony_ops.set_extension(actor, user, form.get("extension"))
+    telephony_agents.set_extension(actor, user, form.get("extension"))
     return user
 
 
@@ -104,7 +104,7 @@ def user_update(user_id: int):
     if "active" in request.form:
         _r, error = run_operation(_set_active, current_user._get_current_object(), user, request.form["active"] == "1")
     elif "extension" in request.form:
-        _r, error = run_operation(telephony_ops.set_extension, current_user._get_current_object(), user,
+        _r, error = run_operation(telephony_agents.set_extension, current_user._get_current_object(), user,
                                   request.form["extension"])
     else:
         _r, error = run_operation(users_ops.set_password, current_user, user, request.form.get("password", ""))
@@ -114,7 +114,7 @@ def user_update(user_id: int):
 
 def _set_active(actor: User, user: User, active: bool) -> None:
     if active:
-        telephony_ops.ensure_extension_free(user)  # it may have gone to someone else meanwhile
+        telephony_agents.ensure_extension_free(user)  # it may have gone to someone else meanwhile
     users_ops.set_user_active(actor, user, active)
 
 

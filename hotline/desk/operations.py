@@ -12,6 +12,7 @@ from hotline.auth.models import User
 from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
 from hotline.desk.permissions import can_use_desk
+from hotline.telephony.operations import calls
 from hotline.tickets.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
@@ -42,9 +43,10 @@ def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
         raise Invalid(_("Some fields need fixing."),
                       fields={"finish": _("Choose “Register and dispatch” or “Register and answer”.")})
     try:
-        ticket = register_ticket(actor, data, call_id=call_id)
+        ticket = register_ticket(actor, data)
     except Invalid as err:
         raise Invalid(err.message, fields={**_finish_errors(finish, finish_data), **err.fields}) from None
+    calls.link_order(ticket.id, call_id)  # taken on this call (telephony's screen-pop)
     perform(ticket, FINISHES[finish].value, actor, finish_data)
     return ticket
 

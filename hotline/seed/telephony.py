@@ -15,7 +15,7 @@ from hotline.auth.models import User
 from hotline.citizens.models import Citizen
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.telephony.defaults import SERVICE_NUMBER, install_defaults
+from hotline.telephony.operations.configuration import SERVICE_NUMBER, install_defaults
 from hotline.telephony.models import (Agent, Call, Callback, CallbackReason, CallbackStatus, CallDisposition,
                                       CallLeg, CallQueue, QueueEvent, QueueLogEntry, QueueMember, Recording)
 from hotline.tickets.models import Ticket

@@ -12,9 +12,8 @@ from flask_login import current_user, login_required
 
 from hotline.auth.models import User
 from hotline.extensions import db
-from hotline.telephony import configuration as setup
+from hotline.telephony.operations import configuration as setup
 from hotline.telephony import permissions
-from hotline.telephony.defaults import FLOW
 from hotline.telephony.models import CallQueue, IvrFlow, Prompt, QueueMember
 from hotline.web.pages import enum_options, run_operation
 from integrations.telephony import prompts as audio
@@ -62,7 +61,7 @@ def _flow_page(flow: IvrFlow | None, form: dict, error=None):
 @bp.route("/flows/new", methods=["GET", "POST"])
 def flow_new():
     if request.method == "GET":
-        return _flow_page(None, {"definition": json.dumps(FLOW, ensure_ascii=False, indent=2)})
+        return _flow_page(None, {"definition": json.dumps(setup.FLOW, ensure_ascii=False, indent=2)})
     flow, error = run_operation(setup.save_flow, _actor(), None, request.form.to_dict())
     if error is not None:
         return _flow_page(None, request.form.to_dict(), error)

@@ -1,8 +1,10 @@
 """The application side of the telephony worker: each method one unit of work.
 
-The worker (integrations/telephony/worker.py) calls these from its call threads; every
-call pushes its own application context, commits at the end or rolls back, so a failing
-write never leaves a session half-used for the next call.
+A translator from the worker's contract (integrations/telephony/contract.py) to the telephony
+operations, which do every write; this module only reads (flows, prompts, an order's progress)
+and calls them. The worker calls these from its call threads; every call pushes its own
+application context, commits at the end or rolls back, so a failing write never leaves a
+session half-used for the next call.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import os
 import socket
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 
@@ -22,16 +24,15 @@ from flask import Flask
 
 from hotline.auth.models import User
 from hotline.auth.operations import service_user
-from hotline.citizens.models import Citizen
 from hotline.citizens.operations import normalize_phone
 from hotline.core.base import utcnow
 from hotline.core.errors import OperationError
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.telephony import acd
-from hotline.telephony.models import (Call, CallbackReason, CallbackStatus, CallDisposition, CallLeg, CallQueue, Callback, IvrFlow,
-                                      MonitorRequest, OutboundKind, OutboundRequest, OutboundStatus, Prompt,
-                                      QueueEntry, QueueEvent, Recording)
+from hotline.telephony.models import (Call, CallbackReason, CallQueue, IvrFlow, MonitorRequest, OutboundRequest,
+                                      Prompt, QueueEntry, QueueEvent)
+from hotline.telephony.operations import agents, callbacks, calls, monitoring, outbound, recordings, workers
+from hotline.telephony.operations import queue as queues
 from hotline.tickets.actions import perform
 from hotline.tickets.attachments import add_attachment
 from hotline.tickets.models import Ticket
@@ -39,7 +40,7 @@ from hotline.tickets.operations import NUMBER_SHAPE, register_ticket
 from integrations.telephony import prompts as audio
 from integrations.telephony.contract import AgentOffer, CallRecord, MonitorJob, OutboundJob, QueueSettings
 from workflows import ivr
-from workflows.acd import AgentState, CallerPriority
+from workflows.acd import AgentState
 
 log = logging.getLogger("hotline.telephony")
 
@@ -49,8 +50,6 @@ TELEPHONY_DISPLAY_NAME = "电话系统 (telephony)"
 FLOW_TTL = 10.0
 #: Survey keys -> the visit recorded.
 SURVEY_ANSWERS = {"1": ("satisfied", True), "2": ("basically_satisfied", True), "3": ("dissatisfied", False)}
-#: An outbound request that failed is tried again after this long.
-RETRY_AFTER = timedelta(minutes=5)
 
 
 def unit(fn):
@@ -166,45 +165,19 @@ class AppBackend:
     def call_started(self, *, sip_call_id: str, leg: str, caller: str, callee: str, worker: str,
                      parent_pk: int | None = None, agent_user_id: int | None = None,
                      ticket_id: int | None = None) -> CallRecord:
-        phone = normalize_phone(caller) if leg == "inbound" else normalize_phone(callee)
-        citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone)) if phone else None
-        priority = CallerPriority.NORMAL
-        if citizen is not None and citizen.is_vip:
-            priority = CallerPriority.VIP
-        elif citizen is not None and citizen.is_important:
-            priority = CallerPriority.IMPORTANT
-        call = Call(sip_call_id=sip_call_id[:128], leg=CallLeg(leg), parent_id=parent_pk, caller=caller[:40],
-                    callee=callee[:40], worker=worker, citizen_id=citizen.id if citizen else None,
-                    agent_user_id=agent_user_id, ticket_id=ticket_id, priority=priority,
-                    answered_at=utcnow() if leg == "inbound" else None)
-        db.session.add(call)
-        db.session.flush()
-        return CallRecord(call.id, priority.value, citizen.id if citizen else None)
+        call = calls.start_call(sip_call_id=sip_call_id, leg=leg, caller=caller, callee=callee, worker=worker,
+                                parent_pk=parent_pk, agent_user_id=agent_user_id, ticket_id=ticket_id)
+        return CallRecord(call.id, call.priority.value, call.citizen_id)
 
     @unit
     def call_answered(self, call_pk: int) -> None:
-        call = db.session.get(Call, call_pk)
-        call.answered_at = call.answered_at or utcnow()
+        calls.answer_call(db.session.get(Call, call_pk))
 
     @unit
     def call_ended(self, call_pk: int, *, disposition: str, end_reason: str | None, sip_status: int | None,
                    ivr_path: str | None = None) -> None:
-        call = db.session.get(Call, call_pk)
-        call.ended_at = utcnow()
-        call.disposition = CallDisposition(disposition)
-        call.end_reason, call.sip_status = end_reason, sip_status
-        if ivr_path:
-            call.ivr_path = ivr_path
-        if call.leg is CallLeg.INBOUND and disposition == "abandoned":
-            self._owe_callback(call, CallbackReason.ABANDONED)
-
-    @staticmethod
-    def _owe_callback(call: Call, reason: CallbackReason, ticket_id: int | None = None) -> None:
-        phone = normalize_phone(call.caller)
-        if not phone:
-            return  # an anonymous caller cannot be called back
-        db.session.add(Callback(phone=phone, citizen_id=call.citizen_id, reason=reason, call_id=call.id,
-                                queue_id=call.queue_id, ticket_id=ticket_id))
+        calls.end_call(db.session.get(Call, call_pk), disposition=disposition, end_reason=end_reason,
+                       sip_status=sip_status, ivr_path=ivr_path)
 
     # -- the queue
 
@@ -215,72 +188,63 @@ class AppBackend:
     def enqueue(self, call_pk: int, queue: str, worker: str) -> QueueSettings:
         row = db.session.scalar(sa.select(CallQueue).where(CallQueue.code == queue))
         call = db.session.get(Call, call_pk)
-        acd.enqueue(call, row, call.priority, worker)
+        queues.enqueue(call, row, call.priority, worker)
         return QueueSettings(row.code, row.ring_seconds, row.max_wait_seconds, row.announce_seconds, row.hold_prompt)
 
     @unit
     def queue_position(self, call_pk: int) -> int:
         entry = self._entry(call_pk)
-        return acd.position(entry) if entry else 1
+        return queues.position(entry) if entry else 1
 
     @unit
     def claim_agents(self, call_pk: int) -> list[AgentOffer]:
         entry = self._entry(call_pk)
         if entry is None:
             return []
-        offers = acd.claim_agents(entry, db.session.get(Call, call_pk))
+        offers = agents.claim_agents(entry, db.session.get(Call, call_pk))
         return [AgentOffer(o.user_id, o.extension) for o in offers]
 
     @unit
     def release_agent(self, call_pk: int, user_id: int, *, missed: bool) -> None:
         call = db.session.get(Call, call_pk)
-        acd.release_agent(user_id, call.sip_call_id, missed=missed)
+        agents.release_agent(user_id, call.sip_call_id, missed=missed)
         entry = self._entry(call_pk)
         if entry is not None and entry.offered_user_id == user_id:
-            acd.unoffer(entry)
+            queues.unoffer(entry)
 
     @unit
     def agent_answered(self, call_pk: int, user_id: int, agent_call_pk: int) -> None:
-        acd.agent_answered(self._entry(call_pk), db.session.get(Call, call_pk), user_id)
+        agents.agent_answered(self._entry(call_pk), db.session.get(Call, call_pk), user_id)
 
     @unit
     def leave_queue(self, call_pk: int, *, overflow: bool) -> None:
         entry = self._entry(call_pk)
         if entry is not None:
-            acd.leave_queue(entry, QueueEvent.OVERFLOW if overflow else QueueEvent.ABANDONED)
+            queues.leave_queue(entry, QueueEvent.OVERFLOW if overflow else QueueEvent.ABANDONED)
 
     @unit
     def call_completed(self, call_pk: int, user_id: int, talk_seconds: float) -> None:
-        acd.call_completed(db.session.get(Call, call_pk), user_id, talk_seconds)
+        agents.call_completed(db.session.get(Call, call_pk), user_id, talk_seconds)
 
     @unit
     def agent_places_call(self, user_id: int, sip_call_id: str) -> tuple[str, str | None] | None:
-        held = acd.hold_for_outbound(user_id, sip_call_id)
+        held = agents.hold_for_outbound(user_id, sip_call_id)
         return None if held is None else (held[0].value, held[1])
 
     @unit
     def agent_placed_call(self, user_id: int, sip_call_id: str, state: str, reason: str | None) -> None:
-        acd.release_after_outbound(user_id, sip_call_id, AgentState(state), reason)
+        agents.release_after_outbound(user_id, sip_call_id, AgentState(state), reason)
 
     # -- recordings and voicemail
 
-    def _recording_dir(self) -> Path:
-        return Path(self.app.config.get("RECORDING_DIR") or Path(self.app.instance_path) / "recordings")
-
     def recording_path(self, sip_call_id: str) -> str:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in sip_call_id)[:100]
         with self.app.app_context():
-            day = sla.local_date(utcnow()).strftime("%Y%m%d")
-        directory = self._recording_dir() / day
-        directory.mkdir(parents=True, exist_ok=True)
-        return str(directory / f"{safe}.wav")
+            return recordings.new_recording_path(sip_call_id)
 
     @unit
     def recording_saved(self, call_pk: int, agent_user_id: int | None, *, path: str, seconds: float,
                         size: int, sha256: str) -> None:
-        relative = str(Path(path).resolve().relative_to(self._recording_dir().resolve()))
-        db.session.add(Recording(call_id=call_pk, agent_user_id=agent_user_id, path=relative, seconds=seconds,
-                                 size=size, sha256=sha256))
+        recordings.save_recording(call_pk, agent_user_id, path=path, seconds=seconds, size=size, sha256=sha256)
 
     @unit
     def voicemail(self, call_pk: int, caller: str, wav: bytes) -> None:
@@ -295,52 +259,25 @@ class AppBackend:
                 "content": f"来电 {caller} 于 {when} 留言，录音见附件，请收听后处理。"}
         if phone:
             data["citizen"] = {"phone": phone}
-        ticket = register_ticket(actor, data, call_id=call.sip_call_id)
+        ticket = register_ticket(actor, data)
+        calls.link_order(ticket.id, call.sip_call_id)
         add_attachment(ticket, actor, f"voicemail-{ticket.number}.wav", io.BytesIO(wav))
-        call.ticket_id = ticket.id
-        self._owe_callback(call, CallbackReason.VOICEMAIL, ticket.id)
+        callbacks.owe_callback(call, CallbackReason.VOICEMAIL, ticket.id)
 
     # -- outbound
 
     @unit
     def next_outbound(self, worker: str) -> OutboundJob | None:
-        now = utcnow()
-        candidate = db.session.scalar(
-            sa.select(OutboundRequest.id).where(OutboundRequest.status == OutboundStatus.QUEUED,
-                                                OutboundRequest.not_before <= now)
-            .order_by(OutboundRequest.not_before, OutboundRequest.id).limit(1))
-        if candidate is None:
+        req = outbound.claim_next(worker)
+        if req is None:
             return None
-        claimed = db.session.execute(
-            sa.update(OutboundRequest).where(OutboundRequest.id == candidate,
-                                             OutboundRequest.status == OutboundStatus.QUEUED)
-            .values(status=OutboundStatus.DIALLING, claimed_by=worker, attempts=OutboundRequest.attempts + 1)
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            return None  # another worker took it first
-        req = db.session.get(OutboundRequest, candidate)
         agent = db.session.get(User, req.agent_user_id) if req.agent_user_id else None
         return OutboundJob(req.id, req.kind.value, req.phone, req.agent_user_id,
                            agent.extension if agent else None, req.message, req.ticket_id)
 
     @unit
     def outbound_finished(self, job_id: int, *, ok: bool, result: str | None, call_pk: int | None) -> None:
-        req = db.session.get(OutboundRequest, job_id)
-        req.result, req.call_id = result, call_pk or req.call_id
-        retry = not ok and req.kind in (OutboundKind.SURVEY, OutboundKind.NOTIFICATION, OutboundKind.CALLBACK) \
-            and req.attempts < req.max_attempts and result in ("busy", "no_answer", "failed", "no_digit")
-        if retry:
-            req.status, req.not_before = OutboundStatus.QUEUED, utcnow() + RETRY_AFTER
-            return
-        req.status = OutboundStatus.DONE if ok else OutboundStatus.FAILED
-        req.finished_at = utcnow()
-        if req.callback_id:
-            callback = db.session.get(Callback, req.callback_id)
-            callback.attempts += 1
-            if ok:
-                callback.status, callback.done_at, callback.done_by_id = CallbackStatus.DONE, utcnow(), req.agent_user_id
-            else:
-                callback.status = CallbackStatus.PENDING
+        outbound.finish(job_id, ok=ok, result=result, call_pk=call_pk)
 
     @unit
     def survey_answered(self, job_id: int, digit: str) -> None:
@@ -355,7 +292,7 @@ class AppBackend:
                                              "note": f"电话自动回访：市民按键 {digit}"})
         except OperationError as err:  # the order moved on meanwhile; the answer is kept on the request
             log.warning("survey answer for %s not recorded: %s", ticket.number, err.message)
-            req.result = f"{digit}: {err.code or 'refused'}"[:80]
+            outbound.note_result(req, f"{digit}: {err.code or 'refused'}")
 
     # -- monitoring
 
@@ -368,38 +305,28 @@ class AppBackend:
 
     @unit
     def monitor_request(self, call_pk: int) -> MonitorJob | None:
-        agent_leg = sa.select(Call.id).where(Call.parent_id == call_pk, Call.leg == CallLeg.AGENT)
-        req = db.session.scalar(
-            sa.select(MonitorRequest).where(MonitorRequest.ended_at.is_(None),
-                                            sa.or_(MonitorRequest.call_id == call_pk,
-                                                   MonitorRequest.call_id.in_(agent_leg)))
-            .order_by(MonitorRequest.id.desc()).limit(1))
+        req = monitoring.open_request_for(call_pk)
         if req is None:
             return None
         supervisor = db.session.get(User, req.supervisor_id)
-        if not supervisor or not supervisor.extension:
-            req.ended_at = utcnow()
-            return None
-        req.started_at = req.started_at or utcnow()
         return MonitorJob(req.id, supervisor.id, supervisor.extension, req.mode)
 
     @unit
     def monitor_finished(self, request_id: int) -> None:
-        req = db.session.get(MonitorRequest, request_id)
-        req.ended_at = req.ended_at or utcnow()
+        monitoring.monitor_finished(request_id)
 
     # -- the worker itself
 
     @unit
     def heartbeat(self, worker: str, active_calls: int) -> None:
-        acd.heartbeat(worker, socket.gethostname(), os.getpid(), active_calls)
+        workers.heartbeat(worker, socket.gethostname(), os.getpid(), active_calls)
 
     @unit
     def housekeeping(self, worker: str) -> None:
-        acd.end_after_call_work()
-        acd.reap()
+        agents.end_after_call_work()
+        workers.reap()
 
     @unit
     def starting(self, worker: str) -> None:
         """A worker (re)starts under its name: what it held before is gone."""
-        acd.reap(worker)
+        workers.reap(worker)

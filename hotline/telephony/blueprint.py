@@ -18,11 +18,13 @@ from hotline.core.base import utcnow
 from hotline.core.errors import NotFound, OperationError
 from hotline.core.fields import MAX_INT
 from hotline.extensions import db
-from hotline.telephony import operations as ops
 from hotline.telephony import permissions, queries
 from hotline.telephony.models import Call, Callback, CallbackStatus, CallDisposition, OutboundKind, Recording
+from hotline.telephony.operations import agents, monitoring, outbound, recordings
+from hotline.telephony.operations import callbacks as callback_ops
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket
+from hotline.tickets.panels import register_panel
 from hotline.web.pages import run_operation
 from workflows.acd import NOT_READY_REASONS, AgentState
 
@@ -77,7 +79,7 @@ def _back(default: str) -> str:
 
 def _recording_present(recording: Recording) -> bool:
     try:
-        return ops.recording_file(recording).is_file()
+        return recordings.recording_file(recording).is_file()
     except NotFound:
         return False
 
@@ -106,17 +108,17 @@ def _locale() -> str:
 @bp.context_processor
 def _helpers():
     def reason_title(reason):
-        title = ops.NOT_READY_TITLES.get(reason or "")
+        title = agents.NOT_READY_TITLES.get(reason or "")
         return str(title) if title else (reason or "")
     return {"AgentState": AgentState, "reason_title": reason_title,
-            "monitor_modes": ops.MONITOR_MODES, "now": utcnow()}
+            "monitor_modes": monitoring.MONITOR_MODES, "now": utcnow()}
 
 
 # -- the agent's page -------------------------------------------------------------------------
 
 def _agent_page(error: OperationError | None = None, form=None, status: int = 200):
     user = current_user._get_current_object()
-    reasons = [(code, str(ops.NOT_READY_TITLES[code])) for code in NOT_READY_REASONS]
+    reasons = [(code, str(agents.NOT_READY_TITLES[code])) for code in NOT_READY_REASONS]
     return render_template(
         "telephony/agent.html", panel=queries.agent_panel(user), refresh=AGENT_REFRESH,
         calls=queries.agent_calls_today(user, utcnow()), reasons=reasons, error=error,
@@ -147,7 +149,7 @@ def agent_state():
     reason = form.get("reason", "")
     if reason in ("", "other"):
         reason = form.get("reason_text", "")
-    agent, error = run_operation(ops.set_agent_state, current_user._get_current_object(), form.get("state", ""),
+    agent, error = run_operation(agents.set_agent_state, current_user._get_current_object(), form.get("state", ""),
                                  reason)
     if error is not None:
         return _agent_page(error, form, error.status)
@@ -182,7 +184,7 @@ def wallboard_panel():
 def monitor():
     user = current_user._get_current_object()
     if request.form.get("mode") == "stop":
-        _n, error = run_operation(ops.stop_monitor, user)
+        _n, error = run_operation(monitoring.stop_monitor, user)
         flash(error.message if error else _("Monitoring stopped."))
         return redirect(url_for("telephony.wallboard"))
     call_id = request.form.get("call", "")
@@ -190,12 +192,12 @@ def monitor():
     if call is None:
         flash(_("This call has ended or is not an agent's call."))
         return redirect(url_for("telephony.wallboard"))
-    row, error = run_operation(ops.request_monitor, call, user, request.form.get("mode", ""))
+    row, error = run_operation(monitoring.request_monitor, call, user, request.form.get("mode", ""))
     if error is not None:
         flash(error.fields.get("mode", error.message) if error.fields else error.message)
     else:
         flash(_("Your phone (%(ext)s) rings to join the call: %(mode)s.", ext=user.extension,
-                mode=str(ops.MONITOR_MODES[row.mode])))
+                mode=str(monitoring.MONITOR_MODES[row.mode])))
     return redirect(url_for("telephony.wallboard"))
 
 
@@ -233,7 +235,7 @@ def callback_call(callback_id: int):
     callback = _callback(callback_id)
     user = current_user._get_current_object()
     ticket = db.session.get(Ticket, callback.ticket_id) if callback.ticket_id else None
-    _r, error = run_operation(ops.request_outbound, OutboundKind.CALLBACK, callback.phone, requested_by=user,
+    _r, error = run_operation(outbound.request_outbound, OutboundKind.CALLBACK, callback.phone, requested_by=user,
                               agent=user, callback=callback, ticket=ticket)
     if error is not None:
         return _callbacks_page(error, callback_id, error.status)
@@ -245,7 +247,7 @@ def callback_call(callback_id: int):
 @centre_only
 def callback_done(callback_id: int):
     callback = _callback(callback_id)
-    _r, error = run_operation(ops.mark_callback_done, callback, current_user._get_current_object())
+    _r, error = run_operation(callback_ops.mark_callback_done, callback, current_user._get_current_object())
     if error is not None:
         return _callbacks_page(error, callback_id, error.status)
     flash(_("Callback to %(phone)s marked done.", phone=callback.phone))
@@ -292,7 +294,7 @@ def recording(recording_id: int):
     if rec.deleted_at is not None:
         return render_template("telephony/denied.html", message=_("This recording was deleted.")), 410
     try:
-        path = ops.recording_file(rec)
+        path = recordings.recording_file(rec)
     except NotFound:
         path = None
     if path is None or not path.is_file():
@@ -307,7 +309,7 @@ def recording_delete(recording_id: int):
     rec = db.session.get(Recording, recording_id) or abort(404)
     if not permissions.can_manage_telephony(current_user):
         return _denied(_("Only administrators delete recordings."))
-    _r, error = run_operation(ops.delete_recording, rec, current_user._get_current_object())
+    _r, error = run_operation(recordings.delete_recording, rec, current_user._get_current_object())
     flash(error.message if error else _("Recording deleted; the call record keeps who deleted it and when."))
     return redirect(_back(url_for("telephony.call_detail", call_id=rec.call_id)))
 
@@ -320,7 +322,7 @@ def _order_call(number: str, kind: OutboundKind):
     phone = ticket.citizen.phone if ticket.citizen else None
     if not phone:
         raise NotFound(_("This order has no phone number to call."))
-    return ops.request_outbound(kind, phone, requested_by=user, ticket=ticket)
+    return outbound.request_outbound(kind, phone, requested_by=user, ticket=ticket)
 
 
 @bp.post("/telephony/orders/<number>/dial")
@@ -350,3 +352,10 @@ def order_calls_context(ticket, user) -> dict:
     return {**data, "may_dial": phone and permissions.can_dial(user),
             "may_survey": phone and permissions.can_request_survey(user, ticket),
             "has_extension": permissions.has_extension(user)}
+
+
+@bp.record_once
+def _add_order_panel(state) -> None:
+    """The order page shows the order's calls: contributed here, so tickets never imports telephony."""
+    register_panel(state.app, "calls", "telephony/_order_calls.html", order_calls_context,
+                   head="telephony/_order_calls_head.html")

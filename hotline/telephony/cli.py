@@ -101,7 +101,7 @@ def run_command(name, proxy, username, password, local_ip, sip_port, rtp_ports, 
 def defaults_command() -> None:
     """Add the default prompts, queues and the 12345 IVR flow where missing."""
     from hotline.extensions import db
-    from hotline.telephony.defaults import install_defaults
+    from hotline.telephony.operations.configuration import install_defaults
     install_defaults()
     db.session.commit()
     click.echo("default prompts, queues and IVR flow are in place")
@@ -112,7 +112,7 @@ def defaults_command() -> None:
 def purge_command() -> None:
     """Delete recordings older than RECORDING_RETENTION_DAYS."""
     from hotline.extensions import db
-    from hotline.telephony.operations import purge_recordings
+    from hotline.telephony.operations.recordings import purge_recordings
     count = purge_recordings()
     db.session.commit()
     click.echo(f"purged {count} recordings")

@@ -277,12 +277,11 @@ def legs_of(root: Call) -> list[Call]:
 
 
 def ticket_of(legs: list[Call]) -> Ticket | None:
-    """The order a conversation is about: named on a leg, or registered with its SIP call id."""
+    """The order a conversation is about: the first one a leg names."""
     for leg in legs:
         if leg.ticket_id:
             return db.session.get(Ticket, leg.ticket_id)
-    return db.session.scalar(sa.select(Ticket).where(Ticket.call_id.in_([leg.sip_call_id for leg in legs]))
-                             .order_by(Ticket.id).limit(1))
+    return None
 
 
 def recording_views(legs: list[Call], viewer: User, file_exists) -> list[dict]:
@@ -342,10 +341,8 @@ def pending_callbacks() -> int:
 
 def order_calls(ticket: Ticket, viewer: User, file_exists) -> dict:
     """The conversations linked to an order, their recordings, and the latest call placed from it."""
-    linked = sa.or_(Call.ticket_id == ticket.id, Call.sip_call_id == ticket.call_id) if ticket.call_id \
-        else Call.ticket_id == ticket.id
     roots = {}
-    for call in db.session.scalars(sa.select(Call).where(linked).order_by(Call.started_at)):
+    for call in db.session.scalars(sa.select(Call).where(Call.ticket_id == ticket.id).order_by(Call.started_at)):
         root = root_of(call)
         roots.setdefault(root.id, root)
     conversations = []

@@ -15,8 +15,8 @@ from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.telephony.blueprint import order_calls_context
 from hotline.tickets import forms, permissions, queries, rules, schemas
+from hotline.tickets.panels import order_panels
 from hotline.tickets.actions import perform
 from hotline.tickets.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
@@ -156,7 +156,7 @@ def _render_detail(ticket: Ticket, *, failed: str | None = None, error: Operatio
         failed=failed, error=error, errors=(error.fields if error else {}), form=form or {},
         is_centre=user.role in CENTRE, may_upload=ticket.status not in FINAL,
         assignment_names={a["id"]: a["department"]["name"] for a in detail["assignments"]},
-        calls=order_calls_context(ticket, user),
+        panels=order_panels(ticket, user),
     ), status
 
 

@@ -64,8 +64,6 @@ class Ticket(db.Model):
     urge_count: Mapped[int] = mapped_column(default=0)
     #: 督办 level: 0 none, 1 supervised, 2+ escalated further.
     supervision_level: Mapped[int] = mapped_column(default=0)
-    #: Telephony call this order was taken on, if any.
-    call_id: Mapped[str | None] = mapped_column(String(128))
 
     citizen: Mapped[Citizen | None] = relationship(lazy="joined")
     category: Mapped[Category | None] = relationship(lazy="joined")

@@ -21,7 +21,6 @@ from hotline.core.errors import Forbidden, NotFound
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.telephony.models import Call
 from hotline.tickets import permissions
 from hotline.tickets.models import Assignment, Ticket, TicketEvent, TicketSequence
 from workflows.states import REGISTRARS, Action, TicketStatus
@@ -78,8 +77,7 @@ def next_number(at: datetime) -> str:
     return f"{day}{last:06d}"
 
 
-def register_ticket(actor: User, data: dict, *, at: datetime | None = None,
-                    call_id: str | None = None) -> Ticket:
+def register_ticket(actor: User, data: dict, *, at: datetime | None = None) -> Ticket:
     """Register a case (受理) from the fields of API.md's POST /tickets."""
     if actor.role not in REGISTRARS:
         raise Forbidden(_("Your role may not register cases."))
@@ -125,17 +123,13 @@ def register_ticket(actor: User, data: dict, *, at: datetime | None = None,
         urgency=urgency, subject=subject, content=content, citizen=citizen, category=category,
         address=address, lat=lat, lon=lon,
         is_confidential=bool(is_confidential) or ticket_type == TicketType.REPORT,
-        created_at=at, updated_at=at, created_by_id=actor.id, call_id=call_id)
+        created_at=at, updated_at=at, created_by_id=actor.id)
     # Numbered last: the day's counter row stays locked from here until the commit.
     ticket.number = next_number(at)
     db.session.add(ticket)
     record_event(ticket, actor, Action.REGISTER, at=at, to_status=TicketStatus.REGISTERED,
                  data={"channel": channel.value, "type": ticket_type.value})
     db.session.flush()
-    if call_id:
-        # the call record names the order taken on it (the first one, if several are)
-        db.session.execute(sa.update(Call).where(Call.sip_call_id == call_id, Call.ticket_id.is_(None))
-                           .values(ticket_id=ticket.id))
     return ticket
 
 

@@ -42,7 +42,7 @@ def telephone_line(world, number: str) -> dict:
     from hotline.auth.models import User
     from hotline.core.base import utcnow
     from hotline.extensions import db
-    from hotline.telephony.defaults import install_defaults
+    from hotline.telephony.operations.configuration import install_defaults
     from hotline.telephony.models import (Agent, Call, Callback, CallbackReason, CallDisposition, CallLeg, CallQueue,
                                           IvrFlow, QueueEvent, QueueLogEntry, Recording)
     from hotline.tickets.models import Ticket

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.telephony.backend import AppBackend
-from hotline.telephony.defaults import install_defaults
+from hotline.telephony.operations.configuration import install_defaults
 from hotline.telephony.models import Agent, Call, CallQueue, IvrFlow, Prompt, QueueMember
 from integrations.telephony.phone import Phone
 from integrations.telephony.prompts import audio_key, tone, wav_bytes

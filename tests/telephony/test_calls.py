@@ -16,6 +16,7 @@ from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.telephony.models import (Agent, Call, Callback, CallbackReason, CallDisposition, CallLeg, OutboundKind,
                                       OutboundRequest, OutboundStatus, QueueEvent, QueueLogEntry, Recording)
+from hotline.telephony.operations import calls
 from hotline.tickets.models import Attachment, ReturnVisit, Ticket
 from hotline.tickets.operations import register_ticket
 from tests.telephony.caller import Citizen
@@ -49,7 +50,8 @@ def test_a_citizen_walks_the_menu_reaches_an_agent_and_both_hear_each_other(work
         actor = db.session.get(User, centre.users["call_taker"].id)
         ticket = register_ticket(actor, {"type": "consultation", "subject": "咨询公积金提取",
                                          "content": "市民来电咨询公积金提取条件。",
-                                         "citizen": {"phone": "13812345678"}}, call_id=call.sip_call_id)
+                                         "citizen": {"phone": "13812345678"}})
+        calls.link_order(ticket.id, call.sip_call_id)  # as the desk does after registering from the screen-pop
         db.session.commit()
         assert citizen.wait_ended(30) == 0, citizen.diagnostics()
     finally:

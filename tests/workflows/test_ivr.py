@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.telephony.defaults import FLOW as DEFAULT_FLOW
-from hotline.telephony.defaults import PROMPTS as DEFAULT_PROMPTS
-from hotline.telephony.defaults import QUEUES as DEFAULT_QUEUES
+from hotline.telephony.operations.configuration import FLOW as DEFAULT_FLOW
+from hotline.telephony.operations.configuration import PROMPTS as DEFAULT_PROMPTS
+from hotline.telephony.operations.configuration import QUEUES as DEFAULT_QUEUES
 from workflows import ivr
 from workflows.ivr import (
     MAX_STEPS,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hotline.auth.models import User
 from hotline.core.base import utcnow
 from hotline.extensions import db, limiter
-from hotline.telephony.defaults import install_defaults
+from hotline.telephony.operations.configuration import install_defaults
 from hotline.telephony.models import (Agent, Call, CallDisposition, CallLeg, CallQueue, QueueEvent, QueueLogEntry,
                                       Recording)
 from workflows.acd import AgentState

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from hotline.auth.models import User
 from hotline.extensions import db
-from hotline.telephony.defaults import FLOW
+from hotline.telephony.operations.configuration import FLOW
 from hotline.telephony.models import Agent, CallQueue, IvrFlow, Prompt, QueueMember
 from integrations.telephony.prompts import audio_key, text_key
 from workflows.acd import AgentState, Strategy

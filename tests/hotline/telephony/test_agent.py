@@ -152,7 +152,7 @@ def test_registering_from_the_screen_pop_links_the_call_to_the_order(browser, ca
     db.session.expire_all()
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
     ticket_id = ticket.id
-    assert ticket.call_id == "desk-link-1@10.0.0.1:5060"
+    # the one link: the call names the order (tickets keep no call id of their own)
     assert db.session.get(Call, call_id).ticket_id == ticket_id
     # a second order taken on the same call leaves the call naming the first
     again = client.post("/desk", {**data, "subject": "另一件事"})

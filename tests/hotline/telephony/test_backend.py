@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from hotline.extensions import db
 from hotline.telephony.backend import AppBackend
-from hotline.telephony.defaults import install_defaults
+from hotline.telephony.operations.configuration import install_defaults
 from hotline.telephony.models import (Call, Callback, CallbackReason, CallbackStatus, OutboundKind, OutboundRequest,
                                       OutboundStatus)
 from hotline.tickets.models import Attachment, ReturnVisit, Ticket
@@ -39,7 +39,7 @@ def test_a_voicemail_becomes_a_phone_order_with_its_audio_and_a_callback(backend
     message = wav_bytes(tone(440, 2.0))
     backend.voicemail(record.call_pk, "13912345678", message)
     backend.call_ended(record.call_pk, disposition="voicemail", end_reason="remote_hangup", sip_status=None)
-    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.call_id == "vm-1"))
+    ticket = db.session.scalar(sa.select(Ticket).join(Call, Call.ticket_id == Ticket.id).where(Call.sip_call_id == "vm-1"))
     assert ticket.channel is Channel.PHONE and ticket.status is TicketStatus.REGISTERED
     assert ticket.citizen.phone == "13912345678"
     attachment = db.session.scalar(sa.select(Attachment).where(Attachment.ticket_id == ticket.id))
@@ -142,9 +142,10 @@ def test_a_voicemail_that_could_not_become_an_order_waits_in_the_spool_and_is_de
     kept = worker._spool_voicemail(record.call_pk, "13912345670", message)
     assert worker.deliver_spooled() == 1  # one still waiting
     assert lost.exists() and not kept.exists()
-    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.call_id == "vm-spool"))
+    ticket = db.session.scalar(sa.select(Ticket).join(Call, Call.ticket_id == Ticket.id)
+                            .where(Call.sip_call_id == "vm-spool"))
     assert ticket is not None
     # a second delivery of the same message (say the first answer was lost) adds nothing
     again = worker._spool_voicemail(record.call_pk, "13912345670", message)
     assert worker._deliver_voicemail(again) and not again.exists()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.call_id == "vm-spool")) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 1  # the lost one made none

@@ -11,7 +11,7 @@ from hotline.config import ConfigError
 from hotline.core.base import utcnow
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.telephony import operations as ops
+from hotline.telephony.operations import recordings
 from hotline.telephony.models import CallDisposition, CallLeg, QueueEvent, Recording
 from hotline.tickets.models import Ticket
 
@@ -103,7 +103,7 @@ def test_admin_deletes_a_recording_and_the_file_goes(browser, calls, phones, rec
     rec = calls.recording(leg, recording_dir, data=b"RIFF-to-delete")
     rec_id, root_id, file = rec.id, root.id, recording_dir / rec.path
     db.session.commit()
-    assert file.exists() and ops.verify_recording(db.session.get(Recording, rec_id))
+    assert file.exists() and recordings.verify_recording(db.session.get(Recording, rec_id))
     reviewer = browser("reviewer")
     reviewer.get(f"/telephony/calls/{root_id}")
     assert reviewer.post(f"/telephony/recordings/{rec_id}/delete").status_code == 403
@@ -117,7 +117,7 @@ def test_admin_deletes_a_recording_and_the_file_goes(browser, calls, phones, rec
     db.session.expire_all()
     rec = db.session.get(Recording, rec_id)
     assert rec.deleted_at is not None and rec.deleted_by_id == phones.users["admin"].id
-    assert not ops.verify_recording(rec)
+    assert not recordings.verify_recording(rec)
     assert reviewer.get(f"/telephony/recordings/{rec_id}.wav").status_code == 410
     assert "Deleted" in reviewer.get(f"/telephony/calls/{root_id}").get_data(as_text=True)
     again = admin.post(f"/telephony/recordings/{rec_id}/delete", follow_redirects=True)
@@ -130,7 +130,7 @@ def test_a_failed_deletion_keeps_the_file(app, calls, phones, recording_dir):
     file = recording_dir / rec.path
     db.session.commit()
     admin = db.session.get(type(phones.users["admin"]), phones.users["admin"].id)
-    ops.delete_recording(rec, admin)
+    recordings.delete_recording(rec, admin)
     db.session.rollback()  # the unit of work failed after the operation
     assert file.exists()
     db.session.commit()  # a later commit of the same session does not remove it either
@@ -143,15 +143,15 @@ def test_purge_deletes_what_is_older_than_the_retention(app, calls, phones, reco
     young = calls.recording(root, recording_dir, created=utcnow() - timedelta(days=179))
     old_id, young_id, old_file, young_file = old.id, young.id, recording_dir / old.path, recording_dir / young.path
     db.session.commit()
-    assert ops.purge_recordings() == 1
+    assert recordings.purge_recordings() == 1
     db.session.commit()
     assert not old_file.exists() and young_file.exists()
     db.session.expire_all()
     purged = db.session.get(Recording, old_id)
     assert purged.deleted_at == clock.now and purged.deleted_by_id is None
     assert db.session.get(Recording, young_id).deleted_at is None
-    assert ops.purge_recordings() == 0
-    assert ops.purge_recordings(utcnow() + timedelta(days=2)) == 1
+    assert recordings.purge_recordings() == 0
+    assert recordings.purge_recordings(utcnow() + timedelta(days=2)) == 1
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many"])

@@ -1,7 +1,5 @@
-"""The administrators' telephony set-up: IVR flows, prompts and queues (operations: flush, never commit).
-
-Kept apart from `operations` (the calls side) only for size; the same rules hold: every write
-is checked here, a bad flow is never saved, and each change is logged.
+"""The telephony set-up: IVR flows, prompts, queues and their members, and the defaults a new
+installation starts with. Every write is checked here, a bad flow is never saved, each change is logged.
 """
 from __future__ import annotations
 
@@ -213,4 +211,66 @@ def remove_queue_member(actor: User, member: QueueMember) -> None:
     _require_admin(actor)
     log.info("queue member %s removed from queue %s by %s", member.user_id, member.queue_id, actor.username)
     db.session.delete(member)
+    db.session.flush()
+
+
+# -- the defaults: administrators change all of it in /admin; install_defaults only fills what is missing
+
+SERVICE_NUMBER = "12345"
+
+#: code -> (name, spoken text); Mandarin, spoken by espeak-ng until audio is uploaded.
+PROMPTS: dict[str, tuple[str, str]] = {
+    "welcome": ("欢迎语", "您好，欢迎致电12345政务服务便民热线。"),
+    "policy_notice": ("政策提示", "温馨提示：本次通话将被录音。"),
+    "main_menu": ("主菜单", "咨询投诉请按1，查询工单办理进度请按2，企业服务请按3，人工服务请按0。"),
+    "consult_menu": ("咨询菜单", "住房和城建请按1，市场监管请按2，其他问题请按0转人工。"),
+    "invalid_choice": ("按键无效", "您的输入有误。"),
+    "enter_order": ("输入工单号", "请输入十四位工单编号，以井号键结束。"),
+    "please_hold": ("请稍候", "正在为您转接人工服务，请稍候。"),
+    "queue_hold": ("排队等待", "坐席正忙，请您耐心等待。"),
+    "closed": ("非工作时间", "现在是非工作时间。"),
+    "leave_message": ("留言提示", "请在提示音后留言，说完后挂机即可，我们会尽快回复您。"),
+    "goodbye": ("结束语", "感谢您的来电，再见。"),
+    "survey": ("回访调查", "您好，这里是12345热线回访。对办理结果满意请按1，基本满意请按2，不满意请按3。"),
+    "survey_thanks": ("回访致谢", "感谢您的评价，再见。"),
+}
+
+#: code -> (name, strategy)
+QUEUES: dict[str, tuple[str, Strategy]] = {
+    "general": ("综合服务", Strategy.LONGEST_IDLE),
+    "enterprise": ("企业服务", Strategy.LONGEST_IDLE),
+}
+
+FLOW: dict = {
+    "start": "welcome",
+    "nodes": {
+        "welcome": {"type": "play", "prompts": ["welcome", "policy_notice"], "next": "main"},
+        "main": {"type": "menu", "prompts": ["main_menu"],
+                 "options": {"1": "consult", "2": "progress", "3": "enterprise", "0": "agent"},
+                 "timeout": 6, "retries": 2, "invalid": ["invalid_choice"], "fail": "agent"},
+        "consult": {"type": "menu", "prompts": ["consult_menu"],
+                    "options": {"1": "agent", "2": "agent", "0": "agent"},
+                    "timeout": 6, "retries": 1, "invalid": ["invalid_choice"], "fail": "agent"},
+        "progress": {"type": "input", "prompts": ["enter_order"], "min_digits": 14, "max_digits": 14,
+                     "timeout": 10, "retries": 2, "invalid": ["invalid_choice"], "next": "lookup", "fail": "main"},
+        "lookup": {"type": "lookup", "next": "main"},
+        "agent": {"type": "queue", "queue": "general", "prompts": ["please_hold"]},
+        "enterprise": {"type": "queue", "queue": "enterprise", "prompts": ["please_hold"]},
+    },
+}
+
+
+def install_defaults() -> None:
+    """Add the default prompts, queues and 12345 flow where they are missing."""
+    have = set(db.session.scalars(sa.select(Prompt.code)))
+    for code, (name, text) in PROMPTS.items():
+        if code not in have:
+            db.session.add(Prompt(code=code, name=name, text=text, voice="cmn", sha256=audio.text_key(text, "cmn")))
+    have = set(db.session.scalars(sa.select(CallQueue.code)))
+    for code, (name, strategy) in QUEUES.items():
+        if code not in have:
+            db.session.add(CallQueue(code=code, name=name, strategy=strategy, hold_prompt="queue_hold"))
+    if db.session.scalar(sa.select(IvrFlow).where(IvrFlow.number == SERVICE_NUMBER)) is None:
+        db.session.add(IvrFlow(number=SERVICE_NUMBER, name="12345 主流程",
+                               definition=json.dumps(FLOW, ensure_ascii=False, indent=2)))
     db.session.flush()
