@@ -23,7 +23,7 @@ setup(
         "celery>=5.3,<6",
         "redis>=5,<6",
         "gunicorn>=22",
-        "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/pyvoip_fixes.py
+        "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/sip/
     ],
     extras_require={
         "postgresql": ["psycopg[binary]>=3.1,<4"],

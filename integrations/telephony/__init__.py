@@ -2,8 +2,9 @@
 
 Layers, bottom up (see ../shared/design/TELEPHONY.md):
 
-- ``pyvoip_fixes``  the one module that changes pyVoIP 1.6.8: every defect the design
-                    records is fixed here, each with a SIPp regression test in
+- ``sip``           the one package that changes pyVoIP 1.6.8: SIP messages, digest
+                    auth, SDP, transactions, registration, calls (legs), and every defect
+                    the design records fixed by name, each with a SIPp regression test in
                     tests/telephony/pyvoip/.
 - ``media``         the media engine: one thread per process owns every RTP socket,
                     paces 20 ms frames for all calls, decodes/encodes G.711 (PCMU and

@@ -6,7 +6,7 @@ answered, rejected or hung up, plays and captures audio, reads digits, and is br
 another call (optionally recorded, optionally monitored by a supervisor's call).
 
 Audio here is 8 kHz signed 16-bit little-endian mono PCM (20 ms = 320 bytes).  SIP goes
-through pyVoIP with this platform's fixes (:mod:`.pyvoip_fixes`); media through the
+through pyVoIP with this platform's fixes (:mod:`.sip`); media through the
 process's :class:`~.media.MediaEngine`.
 """
 from __future__ import annotations
@@ -19,8 +19,10 @@ from enum import Enum
 
 from pyVoIP.VoIP import VoIP as pv
 
-from . import media, pyvoip_fixes
+from . import media
 from .media import Bridge, Capture, MonitorMode, Playback, RecordingInfo
+from .sip import fixes
+from .sip.legs import Leg, LegPhone
 
 __all__ = ["Bridge", "Call", "CallGone", "CallState", "CallStats", "Capture", "MonitorMode", "Phone",
            "Playback", "RecordingInfo", "RegistrationError", "TelephonyError"]
@@ -70,7 +72,7 @@ def _spawn(name: str, target: Callable[[], None]) -> None:
 class Call:
     """One call; created by :class:`Phone` (incoming) or :meth:`Phone.dial`."""
 
-    def __init__(self, phone: "Phone", leg: pyvoip_fixes.Leg) -> None:
+    def __init__(self, phone: "Phone", leg: Leg) -> None:
         self._phone = phone
         self._leg = leg
         self._lock = leg.sip.lock
@@ -259,14 +261,14 @@ class Phone:
     def __init__(self, *, server: str, port: int, username: str, password: str, local_ip: str, sip_port: int,
                  rtp_ports: tuple[int, int], on_incoming: Callable[[Call], None],
                  engine: media.MediaEngine | None = None, user_agent: str = "hotline") -> None:
-        if pyvoip_fixes.installed() is None:
-            pyvoip_fixes.install()
+        if fixes.installed() is None:
+            fixes.install()
         self._engine = engine or media.default_engine()
         self._on_incoming = on_incoming
-        self._calls: dict[pyvoip_fixes.Leg, Call] = {}
-        self._core = pyvoip_fixes.LegPhone(server=server, port=port, username=username, password=password,
-                                           my_ip=local_ip, sip_port=sip_port, rtp_ports=rtp_ports,
-                                           engine=self._engine, user_agent=user_agent, on_incoming=self._incoming)
+        self._calls: dict[Leg, Call] = {}
+        self._core = LegPhone(server=server, port=port, username=username, password=password,
+                              my_ip=local_ip, sip_port=sip_port, rtp_ports=rtp_ports,
+                              engine=self._engine, user_agent=user_agent, on_incoming=self._incoming)
         self._lock = self._core.sip.lock
         self.username = username
 
@@ -306,7 +308,7 @@ class Phone:
             self._calls[leg] = call
             return call
 
-    def _incoming(self, leg: pyvoip_fixes.Leg) -> None:
+    def _incoming(self, leg: Leg) -> None:
         with self._lock:  # not held when pyVoIP's own one-second timer delivers the call
             call = Call(self, leg)
             if leg.state == pv.CallState.ENDED:

@@ -18,8 +18,8 @@ import threading
 import time
 from dataclasses import asdict
 
-from integrations.telephony import pyvoip_fixes
 from integrations.telephony.phone import Call, CallGone, Phone, RegistrationError, TelephonyError
+from integrations.telephony.sip import fixes
 
 
 _output = threading.Lock()
@@ -124,8 +124,8 @@ def main() -> int:
     args = parser.parse_args()
     args.answer_delay = getattr(args, "answer_delay", 0.0)
 
-    pyvoip_fixes.install(without=args.without)
-    emit("fixes", installed=sorted(pyvoip_fixes.installed() or ()))
+    fixes.install(without=args.without)
+    emit("fixes", installed=sorted(fixes.installed() or ()))
     host, port = args.server.rsplit(":", 1)
     low, high = (int(p) for p in args.rtp_ports.split("-"))
     script = Script(args)

@@ -1,7 +1,7 @@
 """Regression tests of the pyVoIP 1.6.8 defects recorded in shared/design/TELEPHONY.md.
 
 Each test plays a SIPp scenario against the phone under test (a subprocess) twice, at
-the same time: with every fix of integrations/telephony/pyvoip_fixes.py, where the call
+the same time: with every fix of integrations/telephony/sip/fixes.py, where the call
 must go right, and with that test's own fix left out, where the defect must show.
 """
 from __future__ import annotations
