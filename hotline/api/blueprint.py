@@ -19,8 +19,9 @@ from hotline.departments.models import Department
 from hotline.extensions import csrf, db
 from hotline.reports import queries as reports
 from hotline.tickets import permissions, queries, schemas
-from hotline.tickets.actions import perform
-from hotline.tickets.attachments import add_attachment, can_download, storage_path
+from hotline.tickets.operations.actions import perform
+from hotline.tickets.operations.attachments import add_attachment, storage_path
+from hotline.tickets.permissions import can_download
 from hotline.tickets.models import Attachment, Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
 

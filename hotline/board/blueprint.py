@@ -10,7 +10,7 @@ from hotline.board.permissions import can_urge_from_board, can_view_board
 from hotline.core.base import utcnow
 from hotline.core.errors import NotFound
 from hotline.tickets import schemas
-from hotline.tickets.actions import perform
+from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import run_operation
 

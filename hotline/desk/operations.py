@@ -13,7 +13,7 @@ from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
 from hotline.desk.permissions import can_use_desk
 from hotline.telephony.operations import calls
-from hotline.tickets.actions import perform
+from hotline.tickets.operations.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
 from hotline.tickets.rules import why_not

@@ -12,7 +12,7 @@ from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.inbox import operations, queries
 from hotline.inbox.permissions import can_use_inbox
 from hotline.tickets import rules
-from hotline.tickets.actions import perform
+from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import run_operation
 from workflows.states import Action

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from hotline.auth.models import User
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid
-from hotline.tickets.actions import perform
-from hotline.tickets.attachments import add_attachment
+from hotline.tickets.operations.actions import perform
+from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import Attachment, Ticket
 from workflows.states import Action
 

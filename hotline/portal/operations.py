@@ -20,8 +20,8 @@ from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Invalid, NotFound
 from hotline.core.fields import Fields
 from hotline.extensions import db
-from hotline.tickets.actions import perform
-from hotline.tickets.attachments import add_attachment, sniff
+from hotline.tickets.operations.actions import perform
+from hotline.tickets.operations.attachments import add_attachment, sniff
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.operations import NUMBER_SHAPE, record_event, register_ticket
 from workflows.states import Action, TicketStatus

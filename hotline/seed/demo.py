@@ -20,7 +20,7 @@ from hotline.extensions import db
 from hotline.seed.telephony import seed_telephony
 from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
-from hotline.tickets.actions import perform
+from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations import register_ticket
 from workflows.deadlines import CalendarMissing
 from workflows.states import Role

@@ -33,8 +33,8 @@ from hotline.telephony.models import (Call, CallbackReason, CallQueue, IvrFlow, 
                                       Prompt, QueueEntry, QueueEvent)
 from hotline.telephony.operations import agents, callbacks, calls, monitoring, outbound, recordings, workers
 from hotline.telephony.operations import queue as queues
-from hotline.tickets.actions import perform
-from hotline.tickets.attachments import add_attachment
+from hotline.tickets.operations.actions import perform
+from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import NUMBER_SHAPE, register_ticket
 from integrations.telephony import prompts as audio

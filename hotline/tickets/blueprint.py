@@ -17,8 +17,8 @@ from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.tickets import forms, permissions, queries, rules, schemas
 from hotline.tickets.panels import order_panels
-from hotline.tickets.actions import perform
-from hotline.tickets.attachments import add_attachment
+from hotline.tickets.operations.actions import perform
+from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import department_options, enum_options, run_operation

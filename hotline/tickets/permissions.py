@@ -9,7 +9,7 @@ from hotline.auth.models import User
 from hotline.citizens.models import mask_phone
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.tickets.models import Assignment, IdentityGrant, Ticket
+from hotline.tickets.models import Assignment, Attachment, IdentityGrant, Ticket
 from workflows.states import CENTRE, DEPARTMENT, AssignmentStatus, Role, TicketStatus
 
 #: Final states reached by withdrawing every assignment; the departments keep sight of them.
@@ -121,3 +121,10 @@ def can_read_reports(user: User) -> bool:
 def can_lookup_citizens(user: User) -> bool:
     """The screen-pop of a caller's history is a centre tool."""
     return user.role in CENTRE
+
+
+def can_download(user: User, ticket: Ticket, attachment: Attachment) -> bool:
+    """An attachment of an order: whoever sees the order, unless the file is confidential."""
+    if not can_view(user, ticket):
+        return False
+    return not attachment.is_confidential or can_see_confidential_files(user, ticket)

@@ -114,7 +114,7 @@ def dept_ids(world) -> dict[str, int]:
 
 def test_a_crash_during_registration_leaves_nothing_behind(api, world, new_ticket, clock, monkeypatch):
     from hotline.extensions import db
-    from hotline.tickets import operations
+    from hotline.tickets.operations import register as operations
 
     first = new_ticket()
     assert first == f"{DAY}000001"
@@ -155,7 +155,7 @@ def test_a_crash_during_registration_leaves_nothing_behind(api, world, new_ticke
 
 def test_a_crash_during_dispatch_leaves_the_order_as_it_was(api, dept_ids, new_ticket, clock, monkeypatch):
     from hotline.extensions import db
-    from hotline.tickets import actions
+    from hotline.tickets.operations import actions
     from hotline.tickets.models import Assignment
 
     number = new_ticket()

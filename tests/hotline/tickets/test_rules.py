@@ -13,7 +13,7 @@ from hotline.core.errors import NotFound, OperationError
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.tickets import rules
-from hotline.tickets.actions import HANDLERS, perform
+from hotline.tickets.operations.actions import HANDLERS, perform
 from hotline.tickets.operations import get_visible_ticket
 from tests.conftest import ROLE_USERS, SAMPLE_TICKET
 from tests.hotline.inbox.conftest import csrf_token, post_action

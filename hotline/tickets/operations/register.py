@@ -1,12 +1,7 @@
-"""Every write to a work order: registration here, lifecycle steps in `actions`.
-
-Operations mutate, flush and record an event; they never commit. The caller (a
-request, a CLI command, a task) commits once at the end of its unit of work.
-"""
+"""Registering a work order: its number, its citizen, its first event; and finding a visible one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,42 +17,13 @@ from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import permissions
-from hotline.tickets.models import Assignment, Ticket, TicketEvent, TicketSequence
+from hotline.tickets.models import Ticket, TicketSequence
+from hotline.tickets.operations.trail import record_event
 from workflows.states import REGISTRARS, Action, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
 
 #: What an order number can look like; anything else is not looked up at all.
 NUMBER_SHAPE = re.compile(r"[0-9A-Za-z-]{1,20}")
-
-
-#: Called with (event, ticket, assignment) for every entry on an order's trail, in the same
-#: transaction: how other features react to a change without tickets importing them
-#: (messaging queues the notices a change causes). Register with `on_event`.
-_event_listeners: list[Callable[[TicketEvent, Ticket, Assignment | None], None]] = []
-
-
-def on_event(listener: Callable[[TicketEvent, Ticket, Assignment | None], None]) -> None:
-    """Have `listener` called for every event recorded from now on (once, however often registered)."""
-    if listener not in _event_listeners:
-        _event_listeners.append(listener)
-
-
-def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetime,
-                 from_status: str | None = None, to_status: str | None = None,
-                 note: str | None = None, data: dict | None = None,
-                 assignment: Assignment | None = None, internal: bool = False) -> TicketEvent:
-    """Append one entry to the order's trail (never updated, never deleted)."""
-    event = TicketEvent(
-        ticket=ticket, at=at, actor_id=actor.id if actor else None, action=str(action),
-        from_status=str(from_status) if from_status else None,
-        to_status=str(to_status) if to_status else None,
-        note=note, data=data, assignment_id=assignment.id if assignment else None,
-        is_internal=internal)
-    db.session.add(event)
-    ticket.updated_at = at
-    for listener in _event_listeners:
-        listener(event, ticket, assignment)
-    return event
 
 
 def next_number(at: datetime) -> str:
@@ -144,45 +110,3 @@ def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> 
     if ticket is None or not permissions.can_view(user, ticket):
         raise NotFound(_("No work order %(number)s.", number=number))
     return ticket
-
-
-#: What the system's chasing of a deadline is called in the order's trail (workflows/escalation.Step).
-CHASE_EVENTS = {"remind": "remind", "urge": Action.URGE.value, "escalate": Action.SUPERVISE.value}
-
-
-def record_chases(chases: list[dict], *, at: datetime) -> None:
-    """The system reminded, urged or escalated deadlines: the trail and the counters, in bulk.
-
-    Each chase is {"ticket_id", "assignment_id", "step" ("remind" | "urge" | "escalate"), "data"}.
-    The actor is nobody (the system); an urge counts like a person's (urges are a measure); an
-    escalation raises the order to supervision (督办) if no one has yet. A few statements for any
-    number of chases: a sweep may record a hundred thousand at once.
-    """
-    if not chases:
-        return
-    db.session.execute(sa.insert(TicketEvent.__table__), [
-        {"ticket_id": c["ticket_id"], "assignment_id": c["assignment_id"], "at": at, "actor_id": None,
-         "action": CHASE_EVENTS[c["step"]], "data": c["data"], "is_internal": False} for c in chases])
-    per_ticket: dict[int, dict] = {}
-    per_assignment: dict[int, int] = {}
-    for c in chases:
-        row = per_ticket.setdefault(c["ticket_id"], {"b_id": c["ticket_id"], "b_urges": 0, "b_level": 0})
-        if c["step"] == "urge":
-            row["b_urges"] += 1
-            per_assignment[c["assignment_id"]] = per_assignment.get(c["assignment_id"], 0) + 1
-        elif c["step"] == "escalate":
-            row["b_level"] = 1
-    tickets = Ticket.__table__
-    db.session.execute(
-        sa.update(tickets).where(tickets.c.id == sa.bindparam("b_id")).values(
-            urge_count=tickets.c.urge_count + sa.bindparam("b_urges"),
-            supervision_level=sa.case((tickets.c.supervision_level < sa.bindparam("b_level"), sa.bindparam("b_level")),
-                                      else_=tickets.c.supervision_level),
-            updated_at=at),
-        list(per_ticket.values()))
-    if per_assignment:
-        assignments = Assignment.__table__
-        db.session.execute(
-            sa.update(assignments).where(assignments.c.id == sa.bindparam("b_id"))
-            .values(urge_count=assignments.c.urge_count + sa.bindparam("b_urges")),
-            [{"b_id": k, "b_urges": n} for k, n in per_assignment.items()])

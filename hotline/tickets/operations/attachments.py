@@ -98,9 +98,3 @@ def add_attachment(ticket: Ticket, actor: User, filename: str, stream, *, at: da
     db.session.flush()
     record_event(ticket, actor, "attach", at=at, note=name, data={"attachment": row.id, "size": size})
     return row
-
-
-def can_download(user: User, ticket: Ticket, attachment: Attachment) -> bool:
-    if not permissions.can_view(user, ticket):
-        return False
-    return not attachment.is_confidential or permissions.can_see_confidential_files(user, ticket)
