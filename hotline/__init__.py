@@ -85,7 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
                     telephony_admin_bp, messaging_bp):
         app.register_blueprint(page_bp)
     from hotline.messaging.notices import install as install_notices
-    install_notices()
+    install_notices(app)
 
     from hotline.cli import register_commands
     register_commands(app)

@@ -7,6 +7,7 @@ reminders, urges and escalations; this module covers what people do.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import Flask
 
 from hotline.auth.models import User
 from hotline.extensions import db
@@ -20,9 +21,9 @@ from workflows.states import REVIEW, Action, AssignmentStatus, Role
 DEPARTMENT_STAFF = frozenset({Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_ADMIN})
 
 
-def install() -> None:
-    """Queue notices for every change recorded on an order from now on."""
-    tickets.on_event(notices_for)
+def install(app: Flask) -> None:
+    """Queue notices for every change recorded on an order of `app`."""
+    tickets.on_event(app, notices_for)
 
 
 def _staff(a: Assignment) -> list[User]:

@@ -6,22 +6,25 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
 from workflows.states import Action
 
-#: Called with (event, ticket, assignment) for every entry on an order's trail, in the same
-#: transaction: how other features react to a change without tickets importing them
-#: (messaging queues the notices a change causes). Register with `on_event`.
-_event_listeners: list[Callable[[TicketEvent, Ticket, Assignment | None], None]] = []
+#: Where an application keeps the listeners of its orders' trails (like tickets.panels' panels).
+EXTENSION_KEY = "hotline.ticket_event_listeners"
+Listener = Callable[[TicketEvent, Ticket, Assignment | None], None]
 
 
-def on_event(listener: Callable[[TicketEvent, Ticket, Assignment | None], None]) -> None:
-    """Have `listener` called for every event recorded from now on (once, however often registered)."""
-    if listener not in _event_listeners:
-        _event_listeners.append(listener)
+def on_event(app: Flask, listener: Listener) -> None:
+    """Have `listener(event, ticket, assignment)` called for every entry recorded on an order's trail
+    in `app`, in the same transaction: how other features react to a change without tickets
+    importing them (messaging queues the notices a change causes). Registering twice is once."""
+    listeners = app.extensions.setdefault(EXTENSION_KEY, [])
+    if listener not in listeners:
+        listeners.append(listener)
 
 
 def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetime,
@@ -37,7 +40,7 @@ def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetim
         is_internal=internal)
     db.session.add(event)
     ticket.updated_at = at
-    for listener in _event_listeners:
+    for listener in current_app.extensions.get(EXTENSION_KEY, ()):
         listener(event, ticket, assignment)
     return event
 
