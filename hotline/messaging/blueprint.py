@@ -45,6 +45,34 @@ def _outbox_page(error: OperationError | None = None, status: int = 200):
         page_url=lambda n: url_for("messaging.index", state=tab, page=n)), status
 
 
+@bp.app_context_processor
+def _unread():
+    """`unread_notices()` for the header of every page (asked only where the header is drawn)."""
+    def unread_notices() -> int:
+        return queries.unread_notices(current_user.id) if current_user.is_authenticated else 0
+    return {"unread_notices": unread_notices}
+
+
+@bp.get("/notices")
+@login_required
+def notices():
+    """The user's own in-app notices: what was sent to them, unread ones marked."""
+    page = _page_number()
+    rows, total = queries.notices_of(current_user.id, page)
+    return render_template("messaging/notices.html", rows=rows, total=total, page=page,
+                           pages=max(1, math.ceil(total / queries.PER_PAGE)),
+                           page_url=lambda n: url_for("messaging.notices", page=n))
+
+
+@bp.post("/notices/read")
+@login_required
+def notices_read():
+    _n, error = run_operation(operations.mark_read, current_user._get_current_object())
+    if error is not None:
+        flash(error.message)
+    return redirect(url_for("messaging.notices"))
+
+
 @bp.get("/messages")
 @login_required
 def index():

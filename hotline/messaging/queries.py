@@ -65,6 +65,16 @@ def counts() -> dict[str, int]:
     return found
 
 
+def notices_of(user_id: int, page: int) -> tuple[list[dict], int]:
+    """A user's in-app notices, newest first, with how many there are."""
+    where = sa.and_(Message.recipient_user_id == user_id, Message.channel == MessageChannel.INAPP)
+    total = db.session.scalar(sa.select(sa.func.count(Message.id)).where(where)) or 0
+    rows = db.session.execute(
+        sa.select(Message, Ticket.number).outerjoin(Ticket, Ticket.id == Message.ticket_id).where(where)
+        .order_by(Message.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return [{**message_row(m, number), "is_unread": m.read_at is None} for m, number in rows], total
+
+
 def unread_notices(user_id: int) -> int:
     return db.session.scalar(sa.select(sa.func.count(Message.id)).where(
         Message.recipient_user_id == user_id, Message.channel == MessageChannel.INAPP,

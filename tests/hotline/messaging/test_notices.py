@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from hotline.extensions import db
 from hotline.messaging.models import Message, MessageChannel
 from hotline.tickets.models import Ticket
-from tests.hotline.tickets_pages.conftest import dispatched  # noqa: F401  (an order dispatched to cgj)
+from tests.hotline.tickets_pages.conftest import browser, dispatched  # noqa: F401  (page client; an order for cgj)
 
 
 def told(number: str) -> list[tuple[str, str]]:
@@ -53,3 +53,17 @@ def test_an_action_that_fails_tells_nobody(api, world, dispatched):
     assert api("handler").action(number, "return", {"reason": ""}).status_code == 422
     assert api("handler").action(number, "review-return", {"approve": True}).status_code == 403
     assert told(number) == before
+
+
+def test_a_handler_reads_their_notices_and_marks_them_read(world, dispatched, browser):
+    number = dispatched()
+    handler = browser("handler")
+    page = handler.get("/notices").get_data(as_text=True)
+    assert f"新工单 {number}" in page and 'class="unread"' in page
+    assert 'class="count" aria-label="1 unread">1</span>' in page          # the header says so on every page
+    assert "1 unread" in handler.get("/tickets").get_data(as_text=True)
+    assert f"新工单 {number}" not in browser("handler_b").get("/notices").get_data(as_text=True)
+    assert handler.post("/notices/read", csrf=False).status_code == 400
+    assert handler.post("/notices/read").status_code == 302
+    page = handler.get("/notices").get_data(as_text=True)
+    assert f"新工单 {number}" in page and 'class="unread"' not in page and "1 unread" not in page
