@@ -21,7 +21,7 @@ setup(
         "Flask-Limiter>=3.5,<4",
         "chinesecalendar>=1.11",
         "celery>=5.3,<6",
-        "redis>=5,<6",
+        "redis>=6.1,<9",  # kombu 5.7 (Celery's Redis transport) refuses redis-py before 6.1
         "gunicorn>=22",
         "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/sip/
     ],

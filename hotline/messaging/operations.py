@@ -2,8 +2,10 @@
 sending, record what the gateway said, fail what cannot go, send again on the centre's word.
 
 A message is sent at most once per intent: queuing the same intent twice is one row, a
-claim is a conditional update only one worker wins, and a claim that outlives its lease
-(the worker died while sending) is failed for a person to look at, never sent again blindly.
+claim of one message just before its send is a conditional update only one worker wins,
+its outcome is written only while the claim is still ours, and a claim that outlives its
+lease (the worker died while sending it) is failed for a person to look at, never sent again
+blindly.
 """
 from __future__ import annotations
 
@@ -85,21 +87,26 @@ def fail_interrupted(now: datetime | None = None) -> int:
     return result.rowcount
 
 
-def claim_due(now: datetime | None = None, limit: int = 100) -> list[int]:
-    """Take up to `limit` messages due for sending; only one worker wins each (urgent first)."""
+def due_ids(now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Messages waiting to be sent now, urgent first then oldest (a worker claims each in turn)."""
     now = now or utcnow()
-    candidates = db.session.scalars(
+    return list(db.session.scalars(
         sa.select(Message.id).where(Message.state == MessageState.QUEUED, Message.next_attempt_at <= now)
-        .order_by(Message.is_urgent.desc(), Message.next_attempt_at, Message.id).limit(limit)).all()
-    claimed = []
-    for message_id in candidates:
-        won = db.session.execute(
-            sa.update(Message).where(Message.id == message_id, Message.state == MessageState.QUEUED)
-            .values(state=MessageState.SENDING, attempts=Message.attempts + 1, lease_until=now + LEASE,
-                    next_attempt_at=None)).rowcount
-        if won:
-            claimed.append(message_id)
-    return claimed
+        .order_by(Message.is_urgent.desc(), Message.next_attempt_at, Message.id).limit(limit)))
+
+
+def claim(message_id: int, now: datetime | None = None) -> Message | None:
+    """Take one message for sending now, for one lease; None when another worker took it first."""
+    now = now or utcnow()
+    won = db.session.execute(
+        sa.update(Message).where(Message.id == message_id, Message.state == MessageState.QUEUED)
+        .values(state=MessageState.SENDING, attempts=Message.attempts + 1, lease_until=now + LEASE,
+                next_attempt_at=None).execution_options(synchronize_session=False)).rowcount
+    if not won:
+        return None
+    message = db.session.get(Message, message_id)
+    db.session.refresh(message)
+    return message
 
 
 def outgoing(message: Message) -> Outgoing:
@@ -108,35 +115,39 @@ def outgoing(message: Message) -> Outgoing:
                     urgent=message.is_urgent)
 
 
-def record_sent(message: Message, receipt: Receipt, now: datetime | None = None) -> Message:
+def _settle(message: Message, lease: datetime, **values) -> bool:
+    """Write the outcome of our attempt, if the message is still ours (our lease, still sending)."""
+    done = db.session.execute(
+        sa.update(Message).where(Message.id == message.id, Message.state == MessageState.SENDING,
+                                 Message.lease_until == lease)
+        .values(lease_until=None, **values).execution_options(synchronize_session=False)).rowcount
+    if not done:
+        log.warning("message %s was no longer ours when its attempt ended; its state is left as it is", message.id)
+    db.session.expire(message)
+    return bool(done)
+
+
+def record_sent(message: Message, receipt: Receipt, now: datetime | None = None) -> bool:
     """The gateway took it (and, for in-app notices and the log sink, that is delivery)."""
     now = now or utcnow()
-    message.state = MessageState.DELIVERED if receipt.delivered else MessageState.SENT
-    message.sent_at = now
-    message.delivered_at = now if receipt.delivered else None
-    message.provider_id = receipt.provider_id
-    message.lease_until = None
-    message.last_error = None
-    db.session.flush()
-    return message
+    return _settle(message, message.lease_until,
+                   state=MessageState.DELIVERED if receipt.delivered else MessageState.SENT, sent_at=now,
+                   delivered_at=now if receipt.delivered else None, provider_id=receipt.provider_id,
+                   last_error=None)
 
 
-def record_failure(message: Message, error: str, *, permanent: bool, now: datetime | None = None) -> Message:
+def record_failure(message: Message, error: str, *, permanent: bool, now: datetime | None = None) -> bool:
     """A failed attempt: queued again after a pause, or failed for good (shown to the centre)."""
     now = now or utcnow()
-    limit = current_app.config.get("MESSAGE_MAX_ATTEMPTS")
     retry_at = next_attempt(message.attempts, now, permanent=permanent,
-                            **({"max_attempts": limit} if limit else {}))
-    message.last_error = error[:2000]
-    message.lease_until = None
+                            max_attempts=current_app.config["MESSAGE_MAX_ATTEMPTS"])
     if retry_at is None:
-        message.state, message.failed_at, message.next_attempt_at = MessageState.FAILED, now, None
         log.warning("message %s to %s failed for good after %d attempt(s): %s", message.id,
                     message.address or message.recipient_user_id, message.attempts, error)
-    else:
-        message.state, message.next_attempt_at = MessageState.QUEUED, retry_at
-    db.session.flush()
-    return message
+        return _settle(message, message.lease_until, state=MessageState.FAILED, failed_at=now,
+                       next_attempt_at=None, last_error=error[:2000])
+    return _settle(message, message.lease_until, state=MessageState.QUEUED, next_attempt_at=retry_at,
+                   last_error=error[:2000])
 
 
 def record_delivery_report(provider_id: str, delivered: bool, detail: str = "",
@@ -164,6 +175,7 @@ def send_again(message: Message, actor: User, now: datetime | None = None) -> Me
         raise Conflict(_("Only a failed message can be sent again."), code="not_failed")
     now = now or utcnow()
     message.state, message.next_attempt_at, message.failed_at = MessageState.QUEUED, now, None
+    message.attempts = 0          # a full round of tries again, with the pauses
     log.info("message %s queued again by %s after: %s", message.id, actor.username, message.last_error)
     db.session.info[WAKE] = True
     db.session.flush()

@@ -11,7 +11,6 @@ from flask import Flask, current_app
 from hotline.extensions import db
 from hotline.messaging import operations
 from hotline.messaging.channels import channel_for
-from hotline.messaging.models import Message
 from integrations.messaging import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -24,12 +23,15 @@ def deliver_due_task(limit: int = 200) -> int:
 
 
 def deliver_due(limit: int = 200, now: datetime | None = None) -> int:
-    """One delivery pass as one worker runs it: each message is its own unit of work."""
+    """One delivery pass as one worker runs it: each message claimed, sent and settled on its own."""
     operations.fail_interrupted(now)
-    claimed = operations.claim_due(now, limit)
-    db.session.commit()               # the claims are ours before anything is sent
-    for message_id in claimed:
-        message = db.session.get(Message, message_id)
+    db.session.commit()
+    sent = 0
+    for message_id in operations.due_ids(now, limit):
+        message = operations.claim(message_id, now)
+        db.session.commit()               # ours before anything is sent
+        if message is None:
+            continue                      # another worker took it
         try:
             receipt = channel_for(message.channel).send(operations.outgoing(message))
         except DeliveryError as err:
@@ -40,7 +42,8 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> int:
         else:
             operations.record_sent(message, receipt, now=now)
         db.session.commit()
-    return len(claimed)
+        sent += 1
+    return sent
 
 
 def install_wake(app: Flask) -> None:

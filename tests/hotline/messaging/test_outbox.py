@@ -96,20 +96,35 @@ def test_a_gateway_that_fails_is_retried_with_pauses_then_the_message_fails_for_
     assert queries.counts()["failed"] == 1
 
 
-def test_a_sender_that_died_mid_send_does_not_send_again(world, clock, sms_log):
+def test_a_sender_that_died_mid_send_does_not_send_that_message_again_and_the_others_go(world, clock, sms_log):
+    ids = [urge_sms(world, intent=f"urge:{n}").id for n in range(3)]
+    db.session.commit()
+    assert operations.claim(ids[0]) is not None        # a worker took the first ...
+    db.session.commit()                                # ... and was killed while sending it
+    assert deliver_due() == 2                          # the others are not held up by it
+    assert [line["message_id"] for line in sent_lines(sms_log)] == ids[1:]
+    clock.advance(minutes=3)                           # its lease is over: it may have gone out
+    assert deliver_due() == 0
+    message = db.session.get(Message, ids[0])
+    assert message.state is MessageState.FAILED and "may have gone out" in message.last_error
+    assert len(sent_lines(sms_log)) == 2
+
+
+def test_an_attempt_that_ends_after_its_message_was_failed_does_not_overwrite_it(world, clock, sms_log):
     message_id = urge_sms(world).id
     db.session.commit()
-    assert operations.claim_due() == [message_id]      # a worker took it ...
-    db.session.commit()                                # ... and was killed before it said what happened
-    assert deliver_due() == 0                          # its lease is not over: nobody else sends it
+    slow = operations.claim(message_id)                 # a worker takes it and hangs in the gateway ...
+    db.session.commit()
     clock.advance(minutes=3)
-    assert deliver_due() == 0
-    message = db.session.get(Message, message_id)
-    assert message.state is MessageState.FAILED and "may have gone out" in message.last_error
-    assert sent_lines(sms_log) == []
+    operations.fail_interrupted()                      # ... long enough to be failed for review
+    db.session.commit()
+    from integrations.messaging import Receipt
+    assert operations.record_sent(slow, Receipt("late", delivered=True)) is False
+    db.session.commit()
+    assert db.session.get(Message, message_id).state is MessageState.FAILED
 
 
-def test_two_workers_claiming_at_once_never_take_the_same_message(app, world, sms_log):
+def test_two_workers_delivering_at_once_never_take_the_same_message(app, world, sms_log):
     for n in range(40):
         urge_sms(world, intent=f"urge:test:{n}")
     db.session.commit()
@@ -119,8 +134,12 @@ def test_two_workers_claiming_at_once_never_take_the_same_message(app, world, sm
     def worker():
         with app.app_context():
             start.wait()
-            claims.append(operations.claim_due(limit=40))
-            db.session.commit()
+            mine = []
+            for message_id in operations.due_ids(limit=40):
+                if operations.claim(message_id) is not None:
+                    mine.append(message_id)
+                db.session.commit()
+            claims.append(mine)
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -136,7 +155,7 @@ def test_urgent_messages_go_first(world, sms_log):
     urge_sms(world, intent="later")
     urgent = urge_sms(world, intent="urgent", urgent=True)
     db.session.commit()
-    assert operations.claim_due(limit=1) == [urgent.id]
+    assert operations.due_ids(limit=1) == [urgent.id]
 
 
 def test_in_app_notices_arrive_at_once_and_are_read(world, sms_log):
@@ -198,7 +217,8 @@ def test_the_centre_sees_failed_messages_and_sends_them_again(app, world, browse
     resp = reviewer.post(f"/messages/{message_id}/send-again")
     assert resp.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Message, message_id).state is MessageState.QUEUED
+    again_queued = db.session.get(Message, message_id)
+    assert again_queued.state is MessageState.QUEUED and again_queued.attempts == 0    # a full round of tries
     assert deliver_due() == 1 and len(sent_lines(sms_log)) == 1
     again = reviewer.post(f"/messages/{message_id}/send-again")      # delivered now: nothing to resend
     assert again.status_code == 409 and "Only a failed message" in again.get_data(as_text=True)
@@ -208,3 +228,54 @@ def test_an_unknown_sms_gateway_stops_the_start_with_its_name():
     from hotline import create_app
     with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of log"):
         create_app({"SMS_GATEWAY": "carrier-pigeon", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.fixture
+def broker(app, monkeypatch):
+    """Celery publishing to a real Redis (scripts/test's), on a database of its own, emptied; yields a
+    function that points the broker elsewhere (a closed port: the broker is down)."""
+    import os
+
+    import redis
+    url = os.environ.get("HOTLINE_TEST_REDIS_URL")
+    if not url:
+        pytest.fail("Redis is not available: HOTLINE_TEST_REDIS_URL is unset (run the suite through scripts/test)",
+                    pytrace=False)
+    url = url.rsplit("/", 1)[0] + "/7"
+    from hotline.celery import celery_init_app
+    monkeypatch.setitem(app.config, "MESSAGING_WAKE_AFTER_COMMIT", True)
+    original = app.config["CELERY_BROKER_URL"]
+
+    def point_at(broker_url: str) -> None:
+        """A Celery app of this application publishing to `broker_url` (as `hotline worker` would use)."""
+        app.config["CELERY_BROKER_URL"] = broker_url
+        celery_init_app(app)
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    point_at(url)
+    yield client, point_at
+    point_at(original)
+    client.flushdb()
+
+
+def test_a_commit_that_queued_messages_wakes_a_worker_and_a_rollback_does_not(world, broker, sms_log):
+    redis_db, _point_at = broker
+    urge_sms(world, intent="rolled-back")
+    db.session.rollback()
+    db.session.commit()
+    assert redis_db.llen("celery") == 0                 # nobody is told of a change that rolled back
+    urge_sms(world, intent="kept")
+    db.session.commit()
+    assert redis_db.llen("celery") == 1                 # one delivery task waits for a worker
+    db.session.commit()
+    assert redis_db.llen("celery") == 1                 # a commit that queued nothing wakes nobody
+
+
+def test_with_the_broker_down_the_change_commits_and_its_message_waits(world, broker, sms_log):
+    _redis_db, point_at = broker
+    point_at("redis://127.0.0.1:9/0")                   # nothing listens there
+    message_id = urge_sms(world).id
+    db.session.commit()                                 # no error reaches the person who made the change
+    assert db.session.get(Message, message_id).state is MessageState.QUEUED
+    assert deliver_due() == 1 and len(sent_lines(sms_log)) == 1    # the periodic pass sends it
