@@ -36,7 +36,7 @@ class Step(str, Enum):
 AUDIENCE = {
     Step.REMIND: ("handler",),
     Step.URGE: ("handler", "department_admin"),
-    Step.ESCALATE: ("department_head", "centre"),
+    Step.ESCALATE: ("department_head",),     # the centre sees escalated orders on its board
 }
 
 

@@ -15,9 +15,13 @@ def sla_group() -> None:
 @sla_group.command("sweep")
 @click.option("--at", "at_text", metavar="ISO-TIME",
               help="Run as if it were this instant, e.g. 2026-10-14T09:00+08:00 (a time without a zone is local).")
+@click.option("--allow-future", is_flag=True,
+              help="Accept an instant after now: a drill on a copy of the database (the trail then holds "
+                   "entries dated in the future).")
 @with_appcontext
-def sweep_command(at_text: str | None) -> None:
+def sweep_command(at_text: str | None, allow_future: bool) -> None:
     """Record the reminders, urges and escalations owed now (each only once, however often it runs)."""
+    from hotline.core.base import utcnow
     from hotline.escalation.tasks import SweepBusy, run_sweep
     from hotline.sla.service import local_tz
     at = None
@@ -28,6 +32,9 @@ def sweep_command(at_text: str | None) -> None:
             raise click.ClickException(f"{at_text!r} is not a time like 2026-10-14T09:00+08:00") from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=local_tz())
+        if at > utcnow() and not allow_future:
+            raise click.ClickException(f"{at_text} is in the future: the order's legal trail would record steps "
+                                       "that have not happened; use --allow-future only on a copy for drills")
 
     def progress(total):
         click.echo(f"  … {total.looked_at} assignments looked at", err=True)

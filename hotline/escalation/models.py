@@ -17,3 +17,5 @@ class PeriodicLock(db.Model):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     held_until: Mapped[datetime]
+    #: What the job last ran under (the escalation sweep: a fingerprint of the calendar and policies).
+    rules: Mapped[str | None] = mapped_column(String(64))

@@ -7,6 +7,7 @@ transaction, and stores the next instant to look again: a few statements per bat
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -24,6 +25,7 @@ from hotline.extensions import db
 from hotline.messaging import operations as messages
 from hotline.messaging.models import MessageChannel
 from hotline.sla import service as sla
+from hotline.sla.models import CalendarYear, SlaPolicy
 from hotline.tickets import operations as tickets
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
 from workflows import deadlines as dl
@@ -34,12 +36,13 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 #: The template of the notice each step sends.
-TEMPLATES = {escalation.Step.REMIND: "reminder", escalation.Step.URGE: "urge",
-             escalation.Step.ESCALATE: "escalation"}
+TEMPLATES = {(escalation.Step.REMIND, "reply"): "reminder", (escalation.Step.URGE, "reply"): "urge",
+             (escalation.Step.ESCALATE, "reply"): "escalation", (escalation.Step.REMIND, "sign"): "sign_reminder",
+             (escalation.Step.URGE, "sign"): "sign_urge"}
 #: Who each audience of workflows/escalation.AUDIENCE is, as roles of the assignment's department or the centre.
 DEPARTMENT_ROLES = {"handler": {Role.DEPARTMENT_HANDLER}, "department_admin": {Role.DEPARTMENT_ADMIN},
                     "department_head": {Role.DEPARTMENT_ADMIN}}
-CENTRE_ROLES = REVIEW
+CENTRE_ROLES = REVIEW      # the centre sees escalated orders on the board; it is told only where an audience says so
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Looked:
     id: int
     ticket_id: int
     department_id: int
+    parent_id: int | None
     department: str
     status: AssignmentStatus
     dispatched_at: datetime
@@ -77,7 +81,8 @@ class Looked:
     type: str
 
 
-COLUMNS = (Assignment.id, Assignment.ticket_id, Assignment.department_id, Department.name, Assignment.status,
+COLUMNS = (Assignment.id, Assignment.ticket_id, Assignment.department_id, Assignment.parent_id, Department.name,
+           Assignment.status,
            Assignment.dispatched_at, Assignment.sign_due_at, Assignment.signed_at, Assignment.reply_due_at,
            Assignment.replied_at, Ticket.status, Ticket.number, Ticket.subject, Ticket.urgency, Ticket.type)
 
@@ -106,10 +111,12 @@ class _Sweep:
         self.told: dict[tuple[int, tuple[str, ...]], list[User]] = {}
 
     def policy(self, a: Looked) -> escalation.Policy:
-        kind = (a.urgency, a.type)
+        """The order's chasing policy; a sub-unit is reminded and urged, its parent is what escalates."""
+        kind = (a.urgency, a.type, a.parent_id is None)
         if kind not in self.policies:
-            self.policies[kind] = escalation.Policy(urge_after=sla.rule_or_none("urge", *kind),
-                                                    escalate_after=sla.rule_or_none("escalate", *kind))
+            self.policies[kind] = escalation.Policy(
+                urge_after=sla.rule_or_none("urge", a.urgency, a.type),
+                escalate_after=sla.rule_or_none("escalate", a.urgency, a.type) if a.parent_id is None else None)
         return self.policies[kind]
 
     def recipients(self, department_id: int, audience: tuple[str, ...]) -> list[User]:
@@ -150,9 +157,11 @@ def _notices(run: _Sweep, item: escalation.Owed, a: Looked) -> list[dict]:
     """The in-app notices one owed step sends (rows for messaging.queue_messages)."""
     params = {"number": a.number, "title": a.subject, "department": a.department,
               "due": sla.format_local(item.watch.due_at)}
+    # queued at the real now (not a simulated `--at`), so that they go out at once
     return [messages.message_values(
-        intent=f"{item.key}:u{user.id}:inapp", channel=MessageChannel.INAPP, template=TEMPLATES[item.step],
-        params=params, recipient=user, ticket_id=a.ticket_id, urgent=a.urgency == "urgent", now=run.now)
+        intent=f"{item.key}:u{user.id}:inapp", channel=MessageChannel.INAPP,
+        template=TEMPLATES[(item.step, item.watch.kind)], params=params, recipient=user, ticket_id=a.ticket_id,
+        urgent=a.urgency == "urgent")
         for user in run.recipients(a.department_id, item.audience)]
 
 
@@ -161,10 +170,15 @@ def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = 
     now = now or utcnow()
     run = _Sweep(now)
     result = SweepResult()
-    batch = [Looked(*row[:13], row[13].value, row[14].value) for row in db.session.execute(
+    # Rows a person is changing right now are skipped (PostgreSQL: locked in the order the lifecycle
+    # actions lock, order then assignment) and looked at next pass; those read stay locked until the
+    # caller commits, so nothing read here changes before it is written. On SQLite the caller's
+    # write to the lock row (renew_lock) holds the database's write lock for the same purpose.
+    batch = [Looked(*row[:14], row[14].value, row[15].value) for row in db.session.execute(
         sa.select(*COLUMNS).join(Ticket, Ticket.id == Assignment.ticket_id)
         .join(Department, Department.id == Assignment.department_id)
-        .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit))]
+        .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit)
+        .with_for_update(of=[Ticket.__table__, Assignment.__table__], skip_locked=True))]
     if not batch:
         return result
     recorded = _recorded([a.id for a in batch])
@@ -208,6 +222,39 @@ def acquire_lock(name: str, ttl: timedelta) -> str | None:
     won = db.session.execute(sa.update(PeriodicLock).where(PeriodicLock.name == name, PeriodicLock.held_until < now)
                              .values(holder=holder, held_until=now + ttl)).rowcount
     return holder if won else None
+
+
+def renew_lock(name: str, holder: str, ttl: timedelta) -> bool:
+    """Keep holding `name` for another `ttl`; False when it was lost (it ran out and another took it)."""
+    return bool(db.session.execute(
+        sa.update(PeriodicLock).where(PeriodicLock.name == name, PeriodicLock.holder == holder)
+        .values(held_until=utcnow() + ttl)).rowcount)
+
+
+def rules_fingerprint() -> str:
+    """What the thresholds are computed from: the calendar's versions and every policy row."""
+    versions = db.session.execute(sa.select(CalendarYear.year, CalendarYear.version).order_by(CalendarYear.year)).all()
+    policies = db.session.execute(sa.select(SlaPolicy.step, SlaPolicy.urgency, SlaPolicy.ticket_type, SlaPolicy.amount,
+                                            SlaPolicy.unit).order_by(SlaPolicy.id)).all()
+    text = repr([tuple(map(str, v)) for v in versions]) + repr([tuple(map(str, p)) for p in policies])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def look_again_if_rules_changed(name: str, holder: str) -> int:
+    """After an edit of the calendar or a policy, every open assignment is looked at again (its stored
+    next threshold was computed under the old rules); returns how many were."""
+    fingerprint = rules_fingerprint()
+    lock = db.session.get(PeriodicLock, name)
+    if lock is None or lock.holder != holder or lock.rules == fingerprint:
+        return 0
+    count = db.session.execute(
+        sa.update(Assignment).where(Assignment.status.in_(ASSIGNMENT_ACTIVE))
+        .values(next_check_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    lock.rules = fingerprint
+    db.session.flush()
+    if lock.rules is not None:
+        log.info("calendar or deadline policies changed: %d open assignments looked at again", count)
+    return count
 
 
 def release_lock(name: str, holder: str) -> None:

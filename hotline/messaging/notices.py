@@ -52,6 +52,8 @@ def _plan(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> 
     if action == Action.SUB_DISPATCH.value and assignment is not None:
         return [("dispatched", assignment, _staff(assignment))]
     if action == Action.RETURN.value and assignment is not None:
+        if data.get("to") == "parent" and assignment.parent is not None:    # a sub-unit's return: its parent decides
+            return [("returned", assignment, _staff(assignment.parent))]
         return [("returned", assignment, _centre_reviewers())]
     if action == Action.REVIEW_RETURN.value and data.get("outcome") == "refuse" and ticket.lead is not None:
         return [("return_refused", ticket.lead, _staff(ticket.lead))]

@@ -16,6 +16,11 @@ TEXTS = {
                    _l("New work order %(number)s for %(department)s: %(title)s. Sign for it by %(due)s.")),
     "reminder": (_l("Work order %(number)s is due soon"),
                  _l("Reminder: work order %(number)s (%(title)s) is due %(due)s.")),
+    "sign_reminder": (_l("Work order %(number)s waits to be signed for"),
+                      _l("Reminder: sign for work order %(number)s (%(title)s) by %(due)s.")),
+    "sign_urge": (_l("Urge: sign for work order %(number)s"),
+                  _l("Urge: work order %(number)s (%(title)s) was to be signed for by %(due)s. Please sign for "
+                     "it at once.")),
     "urge": (_l("Urge: work order %(number)s is overdue"),
              _l("Urge: work order %(number)s (%(title)s) was due %(due)s. Please handle it at once.")),
     "escalation": (_l("Escalated: work order %(number)s"),

@@ -159,7 +159,12 @@ class TicketEvent(db.Model):
     """The append-only trail: every change to an order, who, when, from where to where."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "id"),
+        # the escalation sweep's look at what the system already recorded on an assignment
+        Index("ix_ticket_events_system_assignment", "assignment_id",
+              postgresql_where=text("actor_id IS NULL"), sqlite_where=text("actor_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

@@ -21,6 +21,7 @@ def upgrade():
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('holder', sa.String(length=128), nullable=False),
     sa.Column('held_until', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('rules', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_periodic_locks'))
     )
     with op.batch_alter_table('assignments', schema=None) as batch_op:
@@ -31,6 +32,9 @@ def upgrade():
         batch_op.drop_constraint(op.f('ck_sla_policies_step_known'), type_='check')
         batch_op.create_check_constraint('step_known', sa.text(
             "step IN ('sign','reply','return_window','extension_max','visit','urge','escalate')"))
+    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_events_system_assignment', ['assignment_id'], unique=False,
+                              postgresql_where=sa.text('actor_id IS NULL'), sqlite_where=sa.text('actor_id IS NULL'))
     # every open assignment gets its first look at the next sweep
     op.execute("UPDATE assignments SET next_check_at = dispatched_at "
                "WHERE status IN ('awaiting_sign', 'in_progress')")
@@ -51,6 +55,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_events_system_assignment', postgresql_where=sa.text('actor_id IS NULL'),
+                            sqlite_where=sa.text('actor_id IS NULL'))
     op.execute("DELETE FROM sla_policies WHERE step IN ('urge', 'escalate')")
     with op.batch_alter_table('sla_policies', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_sla_policies_step_known'), type_='check')

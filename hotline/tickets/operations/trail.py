@@ -53,8 +53,9 @@ def record_chases(chases: list[dict], *, at: datetime) -> None:
     """The system reminded, urged or escalated deadlines: the trail and the counters, in bulk.
 
     Each chase is {"ticket_id", "assignment_id", "step" ("remind" | "urge" | "escalate"), "data"}.
-    The actor is nobody (the system); an urge counts like a person's (urges are a measure); an
-    escalation raises the order to supervision (督办) if no one has yet. A few statements for any
+    The actor is nobody (the system); an urge counts like a person's (urges are a measure: once for
+    the order and once for each assignment urged); an escalation raises the order to supervision
+    (督办) if no one has yet. A few statements for any
     number of chases: a sweep may record a hundred thousand at once.
     """
     if not chases:
@@ -67,7 +68,7 @@ def record_chases(chases: list[dict], *, at: datetime) -> None:
     for c in chases:
         row = per_ticket.setdefault(c["ticket_id"], {"b_id": c["ticket_id"], "b_urges": 0, "b_level": 0})
         if c["step"] == "urge":
-            row["b_urges"] += 1
+            row["b_urges"] = 1            # one urge of the order, however many of its deadlines it named
             per_assignment[c["assignment_id"]] = per_assignment.get(c["assignment_id"], 0) + 1
         elif c["step"] == "escalate":
             row["b_level"] = 1

@@ -71,12 +71,17 @@ def test_a_complaint_is_reminded_urged_and_escalated_across_national_day(
     ticket = order(number)
     assert ticket.urge_count == 2 and ticket.lead.urge_count == 2 and ticket.supervision_level == 1
     told = notices(number)
-    assert sorted(told) == ["escalation", "reminder", "urge"]
-    assert told["reminder"] == ["handler", "handler"]                      # the sign-for and the reply reminder
-    assert sorted(told["urge"]) == ["cgj_admin", "cgj_admin", "handler", "handler"]
-    assert sorted(told["escalation"]) == ["cgj_admin", "reviewer", "supervisor"]
-    body = db.session.scalar(sa.select(Message.body).where(Message.template == "urge").limit(1))
-    assert number in body and "催办" in body
+    assert told == {
+        "sign_reminder": ["handler"],
+        "sign_urge": ["handler", "cgj_admin"],
+        "reminder": ["handler"],
+        "urge": ["handler", "cgj_admin"],
+        "escalation": ["cgj_admin"],               # the department head; the centre sees it on its board
+    }
+    urge = db.session.scalar(sa.select(Message.body).where(Message.template == "urge").limit(1))
+    assert urge == f"催办：工单{number}（幸福路占道经营）已于2026-10-13 09:00到期，请立即办理。"
+    sign_urge = db.session.scalar(sa.select(Message.body).where(Message.template == "sign_urge").limit(1))
+    assert "签收" in sign_urge and "2026-10-08 09:00" in sign_urge
 
 
 def test_a_second_sweep_records_nothing_and_reads_nothing(world, clock, complaint_before_national_day):
@@ -125,7 +130,8 @@ def test_an_urgent_order_is_chased_on_clock_time_at_night(world, clock, dispatch
         ("10-03 01:00", "urge", "reply"),
         ("10-03 02:00", "supervise", "reply"),
     ]
-    assert db.session.scalars(sa.select(Message.is_urgent).where(Message.template == "urge")).all() == [True] * 4
+    assert db.session.scalars(sa.select(Message.is_urgent).where(
+        Message.template.in_(["urge", "sign_urge"]))).all() == [True] * 4
 
 
 def test_two_sweeps_never_overlap(world, clock, complaint_before_national_day):
@@ -141,9 +147,52 @@ def test_two_sweeps_never_overlap(world, clock, complaint_before_national_day):
 
 def test_the_command_runs_one_pass_as_if_at_an_instant(app, world, clock, complaint_before_national_day):
     runner = app.test_cli_runner()
-    out = runner.invoke(args=["sla", "sweep", "--at", "2026-10-14T09:00"])
+    future = runner.invoke(args=["sla", "sweep", "--at", "2026-10-14T09:00"])
+    assert future.exit_code != 0 and "is in the future" in future.output and chases(complaint_before_national_day) == []
+    out = runner.invoke(args=["sla", "sweep", "--at", "2026-10-14T09:00", "--allow-future"])
     assert out.exit_code == 0, out.output
     assert "recorded 0 remind, 2 urge, 0 escalate; queued 4 notices" in out.output
     assert chases(complaint_before_national_day) == [("10-14 09:00", "urge", "sign"), ("10-14 09:00", "urge", "reply")]
     bad = runner.invoke(args=["sla", "sweep", "--at", "next tuesday"])
     assert bad.exit_code != 0 and "is not a time like" in bad.output
+
+
+def test_an_edited_policy_or_calendar_moves_thresholds_already_stored(api, world, clock,
+                                                                     complaint_before_national_day):
+    number = complaint_before_national_day
+    assert api("handler").action(number, "sign").status_code == 200
+    run_sweep(local(2026, 10, 14, 9, 0))                                  # urged; escalation stored for Oct 20
+    assert order(number).lead.next_check_at == local(2026, 10, 20, 9, 0)
+    from hotline.sla.models import SlaPolicy
+    policy = db.session.scalar(sa.select(SlaPolicy).where(SlaPolicy.step == "escalate", SlaPolicy.urgency == "general"))
+    assert api("admin").put(f"/sla-policies/{policy.id}", {"amount": 2}).status_code == 200
+    run_sweep(local(2026, 10, 15, 9, 0))                                  # 2 working days past Oct 13
+    assert chases(number)[-1] == ("10-15 09:00", "supervise", "reply")
+
+
+def test_a_rejected_reply_is_chased_again(api, world, clock, complaint_before_national_day):
+    number = complaint_before_national_day
+    assert api("handler").action(number, "sign").status_code == 200
+    assert api("handler").action(number, "reply", {"content": "已处理", "contacted_citizen": True}).status_code == 200
+    run_sweep(local(2026, 10, 12, 9, 0))
+    assert order(number).lead.next_check_at is None                      # replied: nothing more can fall due
+    clock.set(local(2026, 10, 12, 10, 0))
+    assert api("reviewer").action(number, "review-reply", {"approve": False, "note": "未说明结果"}).status_code == 200
+    run_sweep(local(2026, 10, 14, 9, 0))
+    assert chases(number) == [("10-14 09:00", "urge", "reply")]
+
+
+def test_a_sub_unit_is_urged_but_only_its_parent_is_escalated(api, world, clock, dispatched):
+    clock.set(local(2026, 9, 30, 9, 0))
+    number = dispatched(dept="dc")
+    assert api("district_handler").action(number, "sign").status_code == 200
+    assert api("district_admin").action(number, "sub-dispatch", {"department": world.dept("dc_s1").id}).status_code == 200
+    run_sweep(local(2026, 10, 21, 10, 0))
+    by_department = {}
+    for e in db.session.scalars(sa.select(TicketEvent).where(TicketEvent.actor_id.is_(None),
+                                                              TicketEvent.assignment_id.is_not(None))):
+        dept = db.session.get(Assignment, e.assignment_id).department.code
+        by_department.setdefault(dept, []).append((e.action, e.data["deadline"]))
+    assert by_department == {"DC": [("supervise", "reply")], "DC_S1": [("urge", "sign"), ("urge", "reply")]}
+    ticket = order(number)
+    assert ticket.urge_count == 1 and ticket.supervision_level == 1       # one urge of the order in one pass

@@ -1,6 +1,7 @@
 """The notices people's actions cause: queued with the change, to the people it concerns, never to the actor."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from hotline.extensions import db
@@ -47,12 +48,33 @@ def test_reply_review_and_manual_urges_reach_the_department_but_not_the_actor(ap
                          ("reply_approved", "handler"), ("reply_approved", "cgj_admin")]
 
 
-def test_an_action_that_fails_tells_nobody(api, world, dispatched):
-    number = dispatched()
-    before = told(number)
-    assert api("handler").action(number, "return", {"reason": ""}).status_code == 422
-    assert api("handler").action(number, "review-return", {"approve": True}).status_code == 403
-    assert told(number) == before
+def test_a_change_that_rolls_back_tells_nobody(app, world, new_ticket):
+    """The notice is queued with the dispatch; a failure later in the same unit of work takes both back."""
+    from hotline.auth.models import User
+    from hotline.core.transactions import writes
+    from hotline.tickets.operations.actions import perform
+    number = new_ticket()
+
+    def dispatch_then_fail():
+        ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+        perform(ticket, "dispatch", db.session.get(User, world.users["call_taker"].id),
+                {"department": world.dept("cgj").id})
+        assert [t for t, _u in told(number)] == ["dispatched", "dispatched"]     # queued with the change ...
+        raise RuntimeError("the disk filled up before the commit")
+
+    with pytest.raises(RuntimeError):
+        writes(dispatch_then_fail)()
+    assert told(number) == []                                                  # ... and gone with it
+    assert db.session.scalar(sa.select(Ticket.status).where(Ticket.number == number)).value == "registered"
+
+
+def test_a_sub_units_return_tells_its_parent_not_the_centre(api, world, dispatched):
+    number = dispatched(dept="dc")
+    assert api("district_handler").action(number, "sign").status_code == 200
+    assert api("district_admin").action(number, "sub-dispatch", {"department": world.dept("dc_s1").id}).status_code == 200
+    assert api("street_handler").action(number, "sign").status_code == 200
+    assert api("street_handler").action(number, "return", {"reason": "不在本街道辖区"}).status_code == 200
+    assert sorted(u for t, u in told(number) if t == "returned") == ["district_admin", "district_handler"]
 
 
 def test_a_handler_reads_their_notices_and_marks_them_read(world, dispatched, browser):
