@@ -7,7 +7,6 @@ import io
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from hotline.api.common import (api_user, authenticate_request, json_body, pagination,
                                 register_error_handlers, require, writes)
@@ -22,7 +21,7 @@ from hotline.tickets import permissions, queries, schemas
 from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations.attachments import add_attachment, storage_path
 from hotline.tickets.permissions import can_download
-from hotline.tickets.models import Attachment, Ticket
+from hotline.tickets.models import Attachment
 from hotline.tickets.operations import get_visible_ticket, register_ticket
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
