@@ -43,6 +43,10 @@ class User(UserMixin, db.Model):
     can_view_phones: Mapped[bool] = mapped_column(default=False)
     #: Agent's SIP extension, for users who take calls.
     extension: Mapped[str | None] = mapped_column(String(20))
+    #: Where text-message notices go (digits only); None: in-app notices only.
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    #: Routine notices by text message too (urgent ones go to `mobile` whatever this says).
+    wants_sms: Mapped[bool] = mapped_column(default=False)
     #: Preferred interface language ("zh" or "en").
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

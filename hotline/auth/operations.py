@@ -8,7 +8,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.auth.models import SERVICE_PASSWORD_MARK, ApiToken, User
 from hotline.core.base import utcnow
-from hotline.core.errors import Conflict, Invalid
+from hotline.citizens.operations import normalize_phone
+from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.departments.models import Department
 from hotline.extensions import db
 from workflows.states import DEPARTMENT, Role
@@ -85,6 +86,24 @@ def set_password(actor: User, user: User, password: str) -> None:
                       fields={"password": _("Use a password of at least %(n)d characters.", n=MIN_PASSWORD)})
     user.set_password(password)
     db.session.flush()
+
+
+def set_notice_preferences(actor: User, user: User, mobile: str | None, wants_sms: bool) -> User:
+    """Where a user's notices go by text message; users set their own, administrators anyone's."""
+    if actor.id != user.id and actor.role is not Role.ADMIN:
+        raise Forbidden(_("Only the user or an administrator may change where their notices go."))
+    number = None
+    if mobile and mobile.strip():
+        number = normalize_phone(mobile)
+        if number is None or not (number.startswith("1") and len(number) == 11):
+            raise Invalid(_("Some fields need fixing."),
+                          fields={"mobile": _("Enter a mainland mobile number of 11 digits, e.g. 13912345678.")})
+    if wants_sms and number is None:
+        raise Invalid(_("Some fields need fixing."),
+                      fields={"mobile": _("Enter the mobile number the text messages should go to.")})
+    user.mobile, user.wants_sms = number, wants_sms
+    db.session.flush()
+    return user
 
 
 def set_user_active(actor: User, user: User, active: bool) -> None:

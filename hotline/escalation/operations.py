@@ -23,7 +23,6 @@ from hotline.core.base import utcnow
 from hotline.escalation.models import PeriodicLock
 from hotline.extensions import db
 from hotline.messaging import operations as messages
-from hotline.messaging.models import MessageChannel
 from hotline.sla import service as sla
 from hotline.sla.models import CalendarYear, SlaPolicy
 from hotline.tickets import operations as tickets
@@ -158,11 +157,10 @@ def _notices(run: _Sweep, item: escalation.Owed, a: Looked) -> list[dict]:
     params = {"number": a.number, "title": a.subject, "department": a.department,
               "due": sla.format_local(item.watch.due_at)}
     # queued at the real now (not a simulated `--at`), so that they go out at once
-    return [messages.message_values(
-        intent=f"{item.key}:u{user.id}:inapp", channel=MessageChannel.INAPP,
-        template=TEMPLATES[(item.step, item.watch.kind)], params=params, recipient=user, ticket_id=a.ticket_id,
-        urgent=a.urgency == "urgent")
-        for user in run.recipients(a.department_id, item.audience)]
+    return [row for user in run.recipients(a.department_id, item.audience)
+            for row in messages.notice_rows(intent=item.key, template=TEMPLATES[(item.step, item.watch.kind)],
+                                            params=params, recipient=user, ticket_id=a.ticket_id,
+                                            urgent=a.urgency == "urgent")]
 
 
 def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = BATCH) -> SweepResult:

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from hotline.auth import operations as users_ops
 from hotline.core.errors import OperationError
 from hotline.extensions import db
 from hotline.messaging import operations, permissions, queries
@@ -53,15 +54,35 @@ def _unread():
     return {"unread_notices": unread_notices}
 
 
+def _notices_page(error: OperationError | None = None, form: dict | None = None, status: int = 200):
+    page = _page_number()
+    rows, total = queries.notices_of(current_user.id, page)
+    form = form or {"mobile": current_user.mobile or "", "wants_sms": current_user.wants_sms}
+    return render_template("messaging/notices.html", rows=rows, total=total, page=page, error=error, form=form,
+                           errors=error.fields if error is not None else {},
+                           pages=max(1, math.ceil(total / queries.PER_PAGE)),
+                           page_url=lambda n: url_for("messaging.notices", page=n)), status
+
+
 @bp.get("/notices")
 @login_required
 def notices():
-    """The user's own in-app notices: what was sent to them, unread ones marked."""
-    page = _page_number()
-    rows, total = queries.notices_of(current_user.id, page)
-    return render_template("messaging/notices.html", rows=rows, total=total, page=page,
-                           pages=max(1, math.ceil(total / queries.PER_PAGE)),
-                           page_url=lambda n: url_for("messaging.notices", page=n))
+    """The user's own in-app notices (unread ones marked) and where else their notices go."""
+    return _notices_page()
+
+
+@bp.post("/notices/settings")
+@login_required
+def notice_settings():
+    form = {"mobile": request.form.get("mobile", "").strip()[:40], "wants_sms": request.form.get("wants_sms") == "1"}
+    user = current_user._get_current_object()
+    _u, error = run_operation(users_ops.set_notice_preferences, user, user, form["mobile"], form["wants_sms"])
+    if error is not None:
+        return _notices_page(error, form, error.status)
+    flash(_("Saved: text messages go to %(mobile)s.", mobile=user.mobile) if user.wants_sms and user.mobile
+          else _("Saved: urgent notices go to %(mobile)s by text message, the others only here.", mobile=user.mobile)
+          if user.mobile else _("Saved: your notices arrive only here."))
+    return redirect(url_for("messaging.notices"))
 
 
 @bp.post("/notices/read")

@@ -12,7 +12,6 @@ from flask import Flask
 from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.messaging import operations
-from hotline.messaging.models import MessageChannel
 from hotline.sla.service import format_local
 from hotline.tickets import operations as tickets
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
@@ -83,8 +82,8 @@ def notices_for(event: TicketEvent, ticket: Ticket, assignment: Assignment | Non
         for user in recipients:
             if user.id == event.actor_id:
                 continue
-            rows.append(operations.message_values(
-                intent=f"{ticket.number}:{event.action}:{event.at.isoformat()}:{subject}:{template}:u{user.id}:inapp",
-                channel=MessageChannel.INAPP, template=template, params=params, recipient=user,
-                ticket_id=ticket.id, urgent=ticket.urgency.value == "urgent", now=event.at))
+            rows.extend(operations.notice_rows(
+                intent=f"{ticket.number}:{event.action}:{event.at.isoformat()}:{subject}:{template}",
+                template=template, params=params, recipient=user, ticket_id=ticket.id,
+                urgent=ticket.urgency.value == "urgent"))
     operations.queue_messages(rows)

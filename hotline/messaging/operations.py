@@ -24,6 +24,8 @@ from hotline.extensions import db
 from hotline.messaging import permissions, texts
 from hotline.messaging.models import Message, MessageChannel, MessageState
 from integrations.messaging import Outgoing, Receipt
+from hotline.sla.service import local_tz
+from workflows import notify
 from workflows.delivery import next_attempt
 
 log = logging.getLogger(__name__)
@@ -36,14 +38,29 @@ WAKE = "messaging.wake"
 
 def message_values(*, intent: str, channel: MessageChannel | str, template: str, params: dict,
                    recipient: User | None = None, address: str = "", ticket_id: int | None = None,
-                   urgent: bool = False, now: datetime | None = None) -> dict:
-    """The row of one notice, its text rendered in the recipient's language."""
+                   urgent: bool = False, now: datetime | None = None, send_at: datetime | None = None) -> dict:
+    """The row of one notice, its text rendered in the recipient's language; sent from `send_at` (now)."""
     now = now or utcnow()
     subject, body = texts.render(template, params, recipient.locale if recipient else None)
     return dict(intent_key=intent[:200], channel=MessageChannel(channel), template=template, address=address,
                 recipient_user_id=recipient.id if recipient else None, ticket_id=ticket_id,
                 subject=subject[:200], body=body, is_urgent=urgent, state=MessageState.QUEUED,
-                attempts=0, next_attempt_at=now, created_at=now)
+                attempts=0, next_attempt_at=send_at or now, created_at=now)
+
+
+def notice_rows(*, intent: str, template: str, params: dict, recipient: User, ticket_id: int | None,
+                urgent: bool) -> list[dict]:
+    """One notice to one person: in-app at once, and a text message where workflows/notify says so."""
+    now = utcnow()
+    rows = [message_values(intent=f"{intent}:u{recipient.id}:inapp", channel=MessageChannel.INAPP, template=template,
+                           params=params, recipient=recipient, ticket_id=ticket_id, urgent=urgent, now=now)]
+    sms_at = notify.sms_at(urgent=urgent, wants_sms=recipient.wants_sms, has_mobile=bool(recipient.mobile),
+                           local_now=now.astimezone(local_tz()))
+    if sms_at is not None:
+        rows.append(message_values(intent=f"{intent}:u{recipient.id}:sms", channel=MessageChannel.SMS,
+                                   template=template, params=params, recipient=recipient, address=recipient.mobile,
+                                   ticket_id=ticket_id, urgent=urgent, now=now, send_at=sms_at))
+    return rows
 
 
 def _insert_new():

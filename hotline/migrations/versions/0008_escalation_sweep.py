@@ -63,8 +63,9 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_sla_policies_step_known'), type_='check')
         batch_op.create_check_constraint('step_known', sa.text(
             "step IN ('sign','reply','return_window','extension_max','visit')"))
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.drop_index('ix_assignments_next_check_at', postgresql_where=sa.text('next_check_at IS NOT NULL'), sqlite_where=sa.text('next_check_at IS NOT NULL'))
-        batch_op.drop_column('next_check_at')
+    op.drop_index('ix_assignments_next_check_at', table_name='assignments')
+    # a plain ALTER (SQLite 3.35+ drops a column in place): a batch rebuild of `assignments` fails
+    # once other tables point at it
+    op.drop_column('assignments', 'next_check_at')
 
     op.drop_table('periodic_locks')

@@ -11,10 +11,10 @@ from tests.hotline.tickets_pages.conftest import browser, dispatched  # noqa: F4
 
 
 def told(number: str) -> list[tuple[str, str]]:
-    """(template, username) of every notice about the order, in the order queued."""
+    """(template, username) of every in-app notice about the order, in the order queued."""
     rows = db.session.execute(sa.select(Message.template, Message).join(Ticket, Ticket.id == Message.ticket_id)
-                              .where(Ticket.number == number).order_by(Message.id)).all()
-    assert all(m.channel is MessageChannel.INAPP for _t, m in rows)
+                              .where(Ticket.number == number, Message.channel == MessageChannel.INAPP)
+                              .order_by(Message.id)).all()
     return [(template, m.recipient.username) for template, m in rows]
 
 
@@ -89,3 +89,58 @@ def test_a_handler_reads_their_notices_and_marks_them_read(world, dispatched, br
     assert handler.post("/notices/read").status_code == 302
     page = handler.get("/notices").get_data(as_text=True)
     assert f"新工单 {number}" in page and 'class="unread"' not in page and "1 unread" not in page
+
+
+def sms_sent(path) -> list[dict]:
+    import json
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def test_a_handler_chooses_text_messages_and_gets_them_by_day_not_at_night(app, world, browser, clock, dispatched,
+                                                                            tmp_path):
+    from datetime import datetime
+
+    from hotline.messaging.tasks import deliver_due
+    from tests.conftest import TZ
+    app.config["SMS_LOG_PATH"] = str(tmp_path / "sms.log")
+    app.extensions.pop("message_channels", None)
+    handler = browser("handler")
+    bad = handler.post("/notices/settings", {"mobile": "12345", "wants_sms": "1"})
+    assert bad.status_code == 422 and "Enter a mainland mobile number of 11 digits" in bad.get_data(as_text=True)
+    assert handler.post("/notices/settings", {"mobile": "139 1234 5678", "wants_sms": "1"}).status_code == 302
+    assert "Saved: text messages go to 13912345678." in handler.get("/notices").get_data(as_text=True)
+
+    clock.set(datetime(2026, 6, 15, 23, 30, tzinfo=TZ))               # a routine order dispatched at night
+    number = dispatched()
+    assert deliver_due() == 2                                          # both in-app notices now ...
+    assert sms_sent(tmp_path / "sms.log") == []                        # ... the text message waits for morning
+    clock.set(datetime(2026, 6, 16, 8, 0, tzinfo=TZ))
+    assert deliver_due() == 1
+    [sms] = sms_sent(tmp_path / "sms.log")
+    assert sms["to"] == "13912345678" and number in sms["text"]
+
+
+def test_an_urgent_order_texts_at_once_at_night_even_those_who_did_not_ask(app, world, browser, clock, dispatched,
+                                                                          tmp_path):
+    from datetime import datetime
+
+    from hotline.messaging.tasks import deliver_due
+    from tests.conftest import TZ
+    app.config["SMS_LOG_PATH"] = str(tmp_path / "sms.log")
+    app.extensions.pop("message_channels", None)
+    assert browser("cgj_admin").post("/notices/settings", {"mobile": "13800000002"}).status_code == 302
+    clock.set(datetime(2026, 6, 15, 2, 0, tzinfo=TZ))
+    number = dispatched(urgency="urgent")
+    deliver_due()
+    assert [(s["to"], number in s["text"]) for s in sms_sent(tmp_path / "sms.log")] == [("13800000002", True)]
+    # the handler has no mobile number: in-app only
+    assert [t for t in told(number)] == [("dispatched", "handler"), ("dispatched", "cgj_admin")]
+
+
+def test_only_the_user_or_an_administrator_sets_where_notices_go(world):
+    from hotline.auth.operations import set_notice_preferences
+    from hotline.core.errors import Forbidden
+    with pytest.raises(Forbidden):
+        set_notice_preferences(world.users["reviewer"], world.users["handler"], "13900000000", True)
+    assert set_notice_preferences(world.users["admin"], world.users["handler"], "13900000000", False).mobile == \
+        "13900000000"
