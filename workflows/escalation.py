@@ -114,6 +114,32 @@ def thresholds(watch: Watch, policy: Policy, cal: WorkCalendar, tz: ZoneInfo = D
     return out
 
 
+#: Steps from mildest to most severe, and each one's rank.
+ORDER = list(Step)
+RANK = {step: n for n, step in enumerate(ORDER)}
+
+
+def assess(watches: list[Watch], policy: Policy, now: datetime, recorded: set[str], cal: WorkCalendar,
+           tz: ZoneInfo = DEFAULT_TZ) -> tuple[list[Owed], datetime | None]:
+    """What is owed at `now` (see `owed`) and when to look again (see `next_threshold`), in one go."""
+    found: list[Owed] = []
+    upcoming: datetime | None = None
+    for watch in watches:
+        passed = []
+        for step, at in thresholds(watch, policy, cal, tz).items():
+            if at <= now:
+                passed.append((step, at))
+            elif upcoming is None or at < upcoming:
+                upcoming = at
+        if not passed:
+            continue
+        step, at = max(passed, key=lambda item: RANK[item[0]])
+        if any(step_key(s, watch) in recorded for s in ORDER[RANK[step]:]):
+            continue
+        found.append(Owed(step, watch, at, AUDIENCE[step]))
+    return found, upcoming
+
+
 def owed(watches: list[Watch], policy: Policy, now: datetime, recorded: set[str], cal: WorkCalendar,
          tz: ZoneInfo = DEFAULT_TZ) -> list[Owed]:
     """The steps owed at `now` and not yet `recorded` (by key), at most one per deadline.
@@ -122,21 +148,10 @@ def owed(watches: list[Watch], policy: Policy, now: datetime, recorded: set[str]
     sweep first saw it, or the sweep was down), only the most severe is owed: nobody needs a
     yellow reminder about an order that is being escalated.
     """
-    found = []
-    for watch in watches:
-        passed = [(step, at) for step, at in thresholds(watch, policy, cal, tz).items() if at <= now]
-        if not passed:
-            continue
-        step, at = max(passed, key=lambda item: list(Step).index(item[0]))
-        if any(step_key(s, watch) in recorded for s in list(Step)[list(Step).index(step):]):
-            continue
-        found.append(Owed(step, watch, at, AUDIENCE[step]))
-    return found
+    return assess(watches, policy, now, recorded, cal, tz)[0]
 
 
 def next_threshold(watches: list[Watch], policy: Policy, now: datetime, cal: WorkCalendar,
                    tz: ZoneInfo = DEFAULT_TZ) -> datetime | None:
     """The first instant after `now` at which a step falls due; None when nothing more ever will."""
-    upcoming = [at for watch in watches
-                for at in thresholds(watch, policy, cal, tz).values() if at > now]
-    return min(upcoming, default=None)
+    return assess(watches, policy, now, set(), cal, tz)[1]

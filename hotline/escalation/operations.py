@@ -33,7 +33,7 @@ from workflows.states import ASSIGNMENT_ACTIVE, FINAL, REVIEW, AssignmentStatus,
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 1000
 #: The template of the notice each step sends.
 TEMPLATES = {(escalation.Step.REMIND, "reply"): "reminder", (escalation.Step.URGE, "reply"): "urge",
              (escalation.Step.ESCALATE, "reply"): "escalation", (escalation.Step.REMIND, "sign"): "sign_reminder",
@@ -153,11 +153,14 @@ def _recorded(ids: list[int]) -> dict[int, set[str]]:
 
 
 def _notices(run: _Sweep, item: escalation.Owed, a: Looked) -> list[dict]:
-    """The in-app notices one owed step sends (rows for messaging.queue_messages)."""
+    """The notices one owed step sends (rows for messaging.queue_messages)."""
+    recipients = run.recipients(a.department_id, item.audience)
+    if not recipients:
+        return []
     params = {"number": a.number, "title": a.subject, "department": a.department,
               "due": sla.format_local(item.watch.due_at)}
     # queued at the real now (not a simulated `--at`), so that they go out at once
-    return [row for user in run.recipients(a.department_id, item.audience)
+    return [row for user in recipients
             for row in messages.notice_rows(intent=item.key, template=TEMPLATES[(item.step, item.watch.kind)],
                                             params=params, recipient=user, ticket_id=a.ticket_id,
                                             urgent=a.urgency == "urgent")]
@@ -189,8 +192,7 @@ def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = 
         watches = watches_of(a)
         policy = run.policy(a)
         try:
-            owed = escalation.owed(watches, policy, now, recorded.get(a.id, set()), run.cal, run.tz)
-            next_check = escalation.next_threshold(watches, policy, now, run.cal, run.tz)
+            owed, next_check = escalation.assess(watches, policy, now, recorded.get(a.id, set()), run.cal, run.tz)
         except dl.CalendarMissing as err:
             log.error("assignment %s of order %s: %s; looked at again in an hour", a.id, a.number, err)
             owed, next_check = [], now + timedelta(hours=1)
