@@ -11,7 +11,7 @@ from integrations.messaging import DeliveryError, Outgoing, Receipt
 
 
 class InApp:
-    """In-app notices: the row is the notice, so taking it is delivering it."""
+    """In-app notices: the row is the notice, delivered when queued; a notice sent again goes this way."""
 
     name = "inapp"
 

@@ -42,10 +42,14 @@ def message_values(*, intent: str, channel: MessageChannel | str, template: str,
     """The row of one notice, its text rendered in the recipient's language; sent from `send_at` (now)."""
     now = now or utcnow()
     subject, body = texts.render(template, params, recipient.locale if recipient else None)
-    return dict(intent_key=intent[:200], channel=MessageChannel(channel), template=template, address=address,
-                recipient_user_id=recipient.id if recipient else None, ticket_id=ticket_id,
-                subject=subject[:200], body=body, is_urgent=urgent, state=MessageState.QUEUED,
-                attempts=0, next_attempt_at=send_at or now, created_at=now)
+    channel = MessageChannel(channel)
+    values = dict(intent_key=intent[:200], channel=channel, template=template, address=address,
+                  recipient_user_id=recipient.id if recipient else None, ticket_id=ticket_id,
+                  subject=subject[:200], body=body, is_urgent=urgent, state=MessageState.QUEUED,
+                  attempts=0, next_attempt_at=send_at or now, created_at=now, sent_at=None, delivered_at=None)
+    if channel is MessageChannel.INAPP:   # the row is the notice: it is there once the change commits
+        values.update(state=MessageState.DELIVERED, next_attempt_at=None, sent_at=now, delivered_at=now)
+    return values
 
 
 def notice_rows(*, intent: str, template: str, params: dict, recipient: User, ticket_id: int | None,

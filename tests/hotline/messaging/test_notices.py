@@ -112,7 +112,8 @@ def test_a_handler_chooses_text_messages_and_gets_them_by_day_not_at_night(app, 
 
     clock.set(datetime(2026, 6, 15, 23, 30, tzinfo=TZ))               # a routine order dispatched at night
     number = dispatched()
-    assert deliver_due() == 2                                          # both in-app notices now ...
+    assert deliver_due() == 0                                          # in-app notices are there at once ...
+    assert len(told(number)) == 2
     assert sms_sent(tmp_path / "sms.log") == []                        # ... the text message waits for morning
     clock.set(datetime(2026, 6, 16, 8, 0, tzinfo=TZ))
     assert deliver_due() == 1
