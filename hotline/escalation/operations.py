@@ -250,9 +250,9 @@ def look_again_if_rules_changed(name: str, holder: str) -> int:
     count = db.session.execute(
         sa.update(Assignment).where(Assignment.status.in_(ASSIGNMENT_ACTIVE))
         .values(next_check_at=utcnow()).execution_options(synchronize_session=False)).rowcount
-    lock.rules = fingerprint
+    previous, lock.rules = lock.rules, fingerprint
     db.session.flush()
-    if lock.rules is not None:
+    if previous is not None:
         log.info("calendar or deadline policies changed: %d open assignments looked at again", count)
     return count
 
