@@ -177,7 +177,8 @@ def spec() -> dict:
                     "channel": _enum(Channel), "urgency": _enum(Urgency), "subject": STR, "content": STR,
                     "citizen": {"type": "object", "nullable": True}, "category": {"type": "object", "nullable": True},
                     "created_at": TIME, "assignments": {"type": "array", "items": _ref("Assignment")},
-                    "sla": sla_schema, "satisfaction": {**_enum(Satisfaction), "nullable": True}}},
+                    "sla": sla_schema, "satisfaction": {**_enum(Satisfaction), "nullable": True},
+                    "urge_count": INT, "supervision_level": INT}},
                 "TicketPage": {"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Ticket")}, "page": INT, "per_page": INT,
                     "total": INT}},

@@ -47,6 +47,9 @@ def ticket_summary(ticket: Ticket, viewer: User, now: datetime) -> dict:
         "created_at": iso(ticket.created_at),
         "sla": {"state": state["state"], "due_at": iso(state["due_at"])},
         "is_confidential": permissions.is_confidential(ticket),
+        # chased: how often urged (by people and by the sweep), and whether under supervision (督办)
+        "urge_count": ticket.urge_count,
+        "supervision_level": ticket.supervision_level,
     }
 
 
@@ -90,8 +93,6 @@ def ticket_detail(ticket: Ticket, viewer: User, now: datetime, *, fresh: bool = 
         "resolved": ticket.is_resolved,
         "merged_into": ticket.merged_into.number if ticket.merged_into_id else None,
         "reopen_count": ticket.reopen_count,
-        "urge_count": ticket.urge_count,
-        "supervision_level": ticket.supervision_level,
     })
     out.update({name: [] for name in COLLECTIONS} if fresh else _collections(ticket, viewer, now))
     return out

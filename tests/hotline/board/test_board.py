@@ -66,3 +66,17 @@ def test_who_may_see_the_board(app, world):
     manager = _client(app, "manager")
     token = _csrf(manager.get("/board/").get_data(as_text=True))
     assert manager.post("/board/urge", data={"csrf_token": token, "number": ["x"]}).status_code == 403
+
+
+def test_the_board_marks_what_the_sweep_escalated_and_urged(app, api, world, new_ticket, clock):
+    from hotline.escalation.tasks import run_sweep
+    escalated = _dispatched(api, world, new_ticket, subject="久拖未办")
+    clock.advance(days=12)                                          # past the deadline and 5 working days more
+    urged_only = _dispatched(api, world, new_ticket, subject="刚刚超期")
+    clock.advance(days=8)                                           # this one: overdue by a day or two
+    run_sweep()
+    page = _client(app, "reviewer").get("/board/?lang=en").get_data(as_text=True)
+    red = page[page.index('id="q-red"'):page.index('id="q-yellow"')]
+    row = lambda number: red[red.index(number):red.index("</tr>", red.index(number))]  # noqa: E731
+    assert "Supervised" in row(escalated) and "Urged once" in row(escalated)   # its sign-for urge
+    assert "Supervised" not in row(urged_only) and "Urged once" in row(urged_only)
