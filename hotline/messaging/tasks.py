@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -46,11 +48,45 @@ def deliver_due(limit: int = 200, now: datetime | None = None) -> int:
     return sent
 
 
+class _Waker:
+    """Asks a worker to deliver, from a thread of its own, so that no request waits for the broker.
+
+    Wake-ups asked for while one is being published fold into one more; with the broker down a
+    publish waits for its connection timeout in this thread, not in the request.
+    """
+
+    def __init__(self) -> None:
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()       # a forked worker process starts its own thread
+                self._thread = threading.Thread(target=self._run, name="outbox-waker", daemon=True)
+                self._thread.start()
+        self._wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                deliver_due_task.apply_async(retry=False, ignore_result=True)
+            except Exception as err:  # noqa: BLE001  (the broker is down: the periodic pass will catch up)
+                log.warning("could not wake the message workers (%s); the periodic pass will send", err)
+
+
+waker = _Waker()
+
+
 def install_wake(app: Flask) -> None:
     """After a commit that queued messages, ask a worker to deliver them now (not at the next beat).
 
-    If the broker is down the request still succeeds: the messages wait in the outbox and
-    the periodic pass sends them once the broker is back. Installed once per process.
+    If the broker is down the request still succeeds at once: the messages wait in the outbox
+    and the periodic pass sends them once the broker is back. Installed once per process.
     """
     if sa.event.contains(db.session, "after_commit", _wake):
         return
@@ -59,12 +95,8 @@ def install_wake(app: Flask) -> None:
 
 
 def _wake(session) -> None:
-    if not session.info.pop(operations.WAKE, False) or not current_app.config["MESSAGING_WAKE_AFTER_COMMIT"]:
-        return
-    try:
-        deliver_due_task.apply_async(retry=False, ignore_result=True)
-    except Exception as err:  # noqa: BLE001  (the broker is down: the periodic pass will catch up)
-        log.warning("could not wake the message workers (%s); the periodic pass will send", err)
+    if session.info.pop(operations.WAKE, False) and current_app.config["MESSAGING_WAKE_AFTER_COMMIT"]:
+        waker.wake()
 
 
 def _forget(session) -> None:

@@ -259,17 +259,28 @@ def broker(app, monkeypatch):
     client.flushdb()
 
 
+def published(redis_db, expected: int) -> bool:
+    """Whether the delivery tasks waiting in Redis come to `expected` and stay there a moment (the waker
+    publishes from a thread of its own)."""
+    import time
+    deadline = time.monotonic() + 10
+    while redis_db.llen("celery") != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return redis_db.llen("celery") == expected
+
+
 def test_a_commit_that_queued_messages_wakes_a_worker_and_a_rollback_does_not(world, broker, sms_log):
     redis_db, _point_at = broker
     urge_sms(world, intent="rolled-back")
     db.session.rollback()
     db.session.commit()
-    assert redis_db.llen("celery") == 0                 # nobody is told of a change that rolled back
+    assert published(redis_db, 0)                       # nobody is told of a change that rolled back
     urge_sms(world, intent="kept")
     db.session.commit()
-    assert redis_db.llen("celery") == 1                 # one delivery task waits for a worker
+    assert published(redis_db, 1)                       # one delivery task waits for a worker
     db.session.commit()
-    assert redis_db.llen("celery") == 1                 # a commit that queued nothing wakes nobody
+    assert published(redis_db, 1)                       # a commit that queued nothing wakes nobody
 
 
 def test_with_the_broker_down_the_change_commits_and_its_message_waits(world, broker, sms_log):
