@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hotline.auth.models import User
 from hotline.departments.models import Department
 from hotline.core.base import utcnow
+from hotline.core.bulk import update_each
 from hotline.escalation.models import PeriodicLock
 from hotline.extensions import db
 from hotline.messaging import operations as messages
@@ -196,7 +197,7 @@ def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = 
         except dl.CalendarMissing as err:
             log.error("assignment %s of order %s: %s; looked at again in an hour", a.id, a.number, err)
             owed, next_check = [], now + timedelta(hours=1)
-        next_checks.append({"b_id": a.id, "b_next": next_check})
+        next_checks.append({"id": a.id, "next": next_check})
         for item in owed:
             chases.append({"ticket_id": a.ticket_id, "assignment_id": a.id, "step": item.step.value, "data": {
                 "key": item.key, "step": item.step.value, "deadline": item.watch.kind,
@@ -204,9 +205,8 @@ def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = 
             result.recorded[item.step.value] += 1
             notices.extend(_notices(run, item, a))
     assignments = Assignment.__table__
-    db.session.execute(sa.update(assignments).where(assignments.c.id == sa.bindparam("b_id"))
-                       .values(next_check_at=sa.bindparam("b_next", type_=assignments.c.next_check_at.type)),
-                       next_checks)
+    update_each(assignments, next_checks, {"id": sa.Integer(), "next": assignments.c.next_check_at.type},
+                lambda v: {"next_check_at": v.next})
     tickets.record_chases(chases, at=now)
     result.notices = messages.queue_messages(notices)
     return result

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from hotline.auth.models import User
+from hotline.core.bulk import update_each
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
 from workflows.states import Action
@@ -66,23 +67,19 @@ def record_chases(chases: list[dict], *, at: datetime) -> None:
     per_ticket: dict[int, dict] = {}
     per_assignment: dict[int, int] = {}
     for c in chases:
-        row = per_ticket.setdefault(c["ticket_id"], {"b_id": c["ticket_id"], "b_urges": 0, "b_level": 0})
+        row = per_ticket.setdefault(c["ticket_id"], {"id": c["ticket_id"], "urges": 0, "level": 0})
         if c["step"] == "urge":
-            row["b_urges"] = 1            # one urge of the order, however many of its deadlines it named
+            row["urges"] = 1            # one urge of the order, however many of its deadlines it named
             per_assignment[c["assignment_id"]] = per_assignment.get(c["assignment_id"], 0) + 1
         elif c["step"] == "escalate":
-            row["b_level"] = 1
+            row["level"] = 1
     tickets = Ticket.__table__
-    db.session.execute(
-        sa.update(tickets).where(tickets.c.id == sa.bindparam("b_id")).values(
-            urge_count=tickets.c.urge_count + sa.bindparam("b_urges"),
-            supervision_level=sa.case((tickets.c.supervision_level < sa.bindparam("b_level"), sa.bindparam("b_level")),
-                                      else_=tickets.c.supervision_level),
-            updated_at=at),
-        list(per_ticket.values()))
-    if per_assignment:
-        assignments = Assignment.__table__
-        db.session.execute(
-            sa.update(assignments).where(assignments.c.id == sa.bindparam("b_id"))
-            .values(urge_count=assignments.c.urge_count + sa.bindparam("b_urges")),
-            [{"b_id": k, "b_urges": n} for k, n in per_assignment.items()])
+    update_each(tickets, list(per_ticket.values()), {"id": sa.Integer(), "urges": sa.Integer(), "level": sa.Integer()},
+                lambda v: {"urge_count": tickets.c.urge_count + v.urges,
+                           "supervision_level": sa.case((tickets.c.supervision_level < v.level, v.level),
+                                                        else_=tickets.c.supervision_level),
+                           "updated_at": at})
+    assignments = Assignment.__table__
+    update_each(assignments, [{"id": k, "urges": n} for k, n in per_assignment.items()],
+                {"id": sa.Integer(), "urges": sa.Integer()},
+                lambda v: {"urge_count": assignments.c.urge_count + v.urges})
