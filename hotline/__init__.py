@@ -86,6 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(page_bp)
     from hotline.messaging.notices import install as install_notices
     install_notices(app)
+    from hotline.telephony.voice import install as install_voice
+    install_voice()
 
     from hotline.cli import register_commands
     register_commands(app)

@@ -62,6 +62,9 @@ def from_environment() -> dict:
         "SMS_GATEWAY": _env("SMS_GATEWAY", "log"),
         "SMS_LOG_PATH": _env("SMS_LOG_PATH", str(INSTANCE_DIR / "sms-outbox.log")),
         "SMS_SETTINGS": {},
+        #: Voice notices (an urgent order at night rings the department's duty phone): "telephony" has the
+        #: telephony worker place the call; empty: none are placed (the text messages still go).
+        "VOICE_GATEWAY": _env("VOICE_GATEWAY", "telephony"),
         #: Tries before a message is failed and shown to the centre (workflows/delivery.py's pauses).
         "MESSAGE_MAX_ATTEMPTS": _int("MESSAGE_MAX_ATTEMPTS", 6),
         #: Ask a worker to deliver right after the commit that queued a message (else every 30 s).
@@ -117,6 +120,8 @@ def validate(config: dict) -> None:
     from integrations import messaging
     if config.get("SMS_GATEWAY") not in messaging.known():
         raise ConfigError(f"SMS_GATEWAY must be one of {', '.join(messaging.known())}, got {config.get('SMS_GATEWAY')!r}")
+    if config.get("VOICE_GATEWAY") not in ("", "telephony"):
+        raise ConfigError(f"VOICE_GATEWAY must be 'telephony' or empty, got {config.get('VOICE_GATEWAY')!r}")
     attempts = config.get("MESSAGE_MAX_ATTEMPTS")
     if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 50:
         raise ConfigError(f"MESSAGE_MAX_ATTEMPTS must be a number from 1 to 50, got {attempts!r}")

@@ -141,6 +141,14 @@ def department_update(dept_id: int):
     return redirect(url_for("admin.departments"))
 
 
+@bp.post("/departments/<int(max=2147483647):dept_id>/duty-phone")
+def department_duty_phone(dept_id: int):
+    dept = db.session.get(Department, dept_id) or abort(404)
+    _r, error = run_operation(departments_ops.set_duty_phone, dept, request.form.to_dict())
+    flash(next(iter(error.fields.values()), error.message) if error else _("Saved."))
+    return redirect(url_for("admin.departments"))
+
+
 # -- categories ----------------------------------------------------------------------------------
 
 @bp.route("/categories", methods=["GET", "POST"])

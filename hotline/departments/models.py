@@ -24,6 +24,8 @@ class Department(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Utilities (water, power, gas, heat) get the utilities deadlines.
     is_utility: Mapped[bool] = mapped_column(default=False)
+    #: The duty phone (值班电话) called at night for urgent orders, before the text messages follow.
+    duty_phone: Mapped[str | None] = mapped_column(String(20))
 
     parent: Mapped["Department | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Department"]] = relationship(back_populates="parent", order_by="Department.id")

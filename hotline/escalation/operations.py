@@ -68,6 +68,7 @@ class Looked:
     department_id: int
     parent_id: int | None
     department: str
+    duty_phone: str | None
     status: AssignmentStatus
     dispatched_at: datetime
     sign_due_at: datetime | None
@@ -82,7 +83,7 @@ class Looked:
 
 
 COLUMNS = (Assignment.id, Assignment.ticket_id, Assignment.department_id, Assignment.parent_id, Department.name,
-           Assignment.status,
+           Department.duty_phone, Assignment.status,
            Assignment.dispatched_at, Assignment.sign_due_at, Assignment.signed_at, Assignment.reply_due_at,
            Assignment.replied_at, Ticket.status, Ticket.number, Ticket.subject, Ticket.urgency, Ticket.type)
 
@@ -156,15 +157,12 @@ def _recorded(ids: list[int]) -> dict[int, set[str]]:
 def _notices(run: _Sweep, item: escalation.Owed, a: Looked) -> list[dict]:
     """The notices one owed step sends (rows for messaging.queue_messages)."""
     recipients = run.recipients(a.department_id, item.audience)
-    if not recipients:
-        return []
     params = {"number": a.number, "title": a.subject, "department": a.department,
               "due": sla.format_local(item.watch.due_at)}
     # queued at the real now (not a simulated `--at`), so that they go out at once
-    return [row for user in recipients
-            for row in messages.notice_rows(intent=item.key, template=TEMPLATES[(item.step, item.watch.kind)],
-                                            params=params, recipient=user, ticket_id=a.ticket_id,
-                                            urgent=a.urgency == "urgent")]
+    return messages.department_notice_rows(intent=item.key, template=TEMPLATES[(item.step, item.watch.kind)],
+                                           params=params, recipients=recipients, duty_phone=a.duty_phone,
+                                           ticket_id=a.ticket_id, urgent=a.urgency == "urgent")
 
 
 def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = BATCH) -> SweepResult:
@@ -176,7 +174,7 @@ def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = 
     # actions lock, order then assignment) and looked at next pass; those read stay locked until the
     # caller commits, so nothing read here changes before it is written. On SQLite the caller's
     # write to the lock row (renew_lock) holds the database's write lock for the same purpose.
-    batch = [Looked(*row[:14], row[14].value, row[15].value) for row in db.session.execute(
+    batch = [Looked(*row[:15], row[15].value, row[16].value) for row in db.session.execute(
         sa.select(*COLUMNS).join(Ticket, Ticket.id == Assignment.ticket_id)
         .join(Department, Department.id == Assignment.department_id)
         .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit)

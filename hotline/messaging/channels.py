@@ -38,6 +38,8 @@ def _build(channel: MessageChannel) -> messaging.Channel:
         kind = config["SMS_GATEWAY"]
         settings = {"name": "sms", "path": config["SMS_LOG_PATH"]} if kind == "log" else dict(config["SMS_SETTINGS"])
         return messaging.build(kind, settings)
+    if channel is MessageChannel.VOICE and config.get("VOICE_GATEWAY"):
+        return messaging.build(config["VOICE_GATEWAY"], {})
     return NotConfigured(channel)
 
 

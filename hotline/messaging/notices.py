@@ -71,7 +71,7 @@ def _plan(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> 
 
 
 def notices_for(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> None:
-    """Queue the in-app notices `event` causes (nobody hears of their own action)."""
+    """Queue the notices `event` causes (nobody hears of their own action)."""
     rows = []
     for template, about, recipients in _plan(event, ticket, assignment):
         due = (about.sign_due_at if template == "dispatched" else about.reply_due_at) if about else ticket.due_at
@@ -79,11 +79,9 @@ def notices_for(event: TicketEvent, ticket: Ticket, assignment: Assignment | Non
                   "department": about.department.name if about else "",
                   "due": format_local(due) if due else "—"}
         subject = f"d{about.department.id}" if about is not None else "order"
-        for user in recipients:
-            if user.id == event.actor_id:
-                continue
-            rows.extend(operations.notice_rows(
-                intent=f"{ticket.number}:{event.action}:{event.at.isoformat()}:{subject}:{template}",
-                template=template, params=params, recipient=user, ticket_id=ticket.id,
-                urgent=ticket.urgency.value == "urgent"))
+        rows.extend(operations.department_notice_rows(
+            intent=f"{ticket.number}:{event.action}:{event.at.isoformat()}:{subject}:{template}",
+            template=template, params=params, recipients=[u for u in recipients if u.id != event.actor_id],
+            duty_phone=about.department.duty_phone if about is not None else None, ticket_id=ticket.id,
+            urgent=ticket.urgency.value == "urgent"))
     operations.queue_messages(rows)

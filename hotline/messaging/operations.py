@@ -53,17 +53,33 @@ def message_values(*, intent: str, channel: MessageChannel | str, template: str,
 
 
 def notice_rows(*, intent: str, template: str, params: dict, recipient: User, ticket_id: int | None,
-                urgent: bool) -> list[dict]:
-    """One notice to one person: in-app at once, and a text message where workflows/notify says so."""
+                urgent: bool, after_call: bool = False) -> list[dict]:
+    """One notice to one person: in-app at once, and a text message where workflows/notify says so
+    (`after_call`: a duty call went first, the text message follows it)."""
     now = utcnow()
     rows = [message_values(intent=f"{intent}:u{recipient.id}:inapp", channel=MessageChannel.INAPP, template=template,
                            params=params, recipient=recipient, ticket_id=ticket_id, urgent=urgent, now=now)]
     sms_at = notify.sms_at(urgent=urgent, wants_sms=recipient.wants_sms, has_mobile=bool(recipient.mobile),
-                           local_now=now.astimezone(local_tz()))
+                           local_now=now.astimezone(local_tz()), after_call=after_call)
     if sms_at is not None:
         rows.append(message_values(intent=f"{intent}:u{recipient.id}:sms", channel=MessageChannel.SMS,
                                    template=template, params=params, recipient=recipient, address=recipient.mobile,
                                    ticket_id=ticket_id, urgent=urgent, now=now, send_at=sms_at))
+    return rows
+
+
+def department_notice_rows(*, intent: str, template: str, params: dict, recipients: list[User],
+                           duty_phone: str | None, ticket_id: int | None, urgent: bool) -> list[dict]:
+    """One notice to a department's people; for an urgent order at night (workflows/notify.duty_call)
+    a voice call to the department's duty phone goes first and their text messages follow it."""
+    now = utcnow()
+    call = notify.duty_call(template=template, urgent=urgent, has_duty_phone=bool(duty_phone),
+                            local_now=now.astimezone(local_tz()))
+    rows = [message_values(intent=f"{intent}:duty:voice", channel=MessageChannel.VOICE, template=template,
+                           params=params, address=duty_phone, ticket_id=ticket_id, urgent=True, now=now)] if call else []
+    for user in recipients:
+        rows.extend(notice_rows(intent=intent, template=template, params=params, recipient=user,
+                                ticket_id=ticket_id, urgent=urgent, after_call=call))
     return rows
 
 
@@ -133,7 +149,8 @@ def claim(message_id: int, now: datetime | None = None) -> Message | None:
 def outgoing(message: Message) -> Outgoing:
     """What the channel is handed: plain data."""
     return Outgoing(message_id=message.id, address=message.address, text=message.body, subject=message.subject,
-                    urgent=message.is_urgent)
+                    urgent=message.is_urgent,
+                    extra={"ticket_id": str(message.ticket_id)} if message.ticket_id else {})
 
 
 def _settle(message: Message, lease: datetime, **values) -> bool:

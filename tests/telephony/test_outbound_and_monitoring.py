@@ -117,3 +117,24 @@ def test_a_supervisor_listens_then_whispers_then_barges_in(worker, baresip_agent
     monitor_leg = db.session.scalar(sa.select(Call).where(Call.parent_id == call.id, Call.leg == CallLeg.MONITOR))
     assert monitor_leg.callee == "8101" and monitor_leg.agent_user_id == supervisor_user.id
     assert monitor_leg.answered_at is not None and monitor_leg.ended_at is not None
+
+
+def test_a_voice_notice_from_the_outbox_rings_the_duty_phone_and_is_delivered(worker, sip_proxy, tmp_path, centre):
+    from hotline.messaging import operations as messages
+    from hotline.messaging.models import Message, MessageChannel, MessageState
+    from hotline.messaging.tasks import deliver_due
+    duty_phone = Citizen(sip_proxy, tmp_path / "duty", talk_seconds=40).answer_at_trunk()
+    message = messages.queue_message(
+        intent="urge:a1:duty:voice", channel=MessageChannel.VOICE, template="urge", address="02552345678",
+        params={"number": "20261002000001", "title": "燃气管道泄漏", "due": "2026-10-03 01:00"}, urgent=True)
+    db.session.commit()
+    assert deliver_due() == 1                                    # the outbox hands it to the telephony worker
+    try:
+        duty_phone.wait_connected(timeout=15)
+        assert duty_phone.wait_ended(60) == 0, duty_phone.diagnostics()
+    finally:
+        duty_phone.close()
+    spoken = duty_phone.audio()
+    assert len(spoken) > 2 * 8000 * 2 and audioop.rms(spoken, 2) > 300   # the notice was spoken
+    wait_for(lambda: db.session.get(Message, message.id).state is MessageState.DELIVERED, 10,
+             "the voice notice's delivery report")

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from workflows.deadlines import DEFAULT_TZ as TZ
-from workflows.notify import sms_at
+from workflows.notify import duty_call, sms_at
 
 
 def at(h, m=0, day=15):
@@ -28,3 +28,20 @@ def test_who_gets_a_text_message_and_when(now, urgent, wants, mobile, expected):
 def test_a_naive_time_is_refused():
     with pytest.raises(ValueError):
         sms_at(urgent=True, wants_sms=True, has_mobile=True, local_now=datetime(2026, 6, 15, 10))
+
+
+@pytest.mark.parametrize("template, urgent, phone, now, expected", [
+    ("dispatched", True, True, at(23, 30), True),      # an urgent new order at night rings the duty phone
+    ("urge", True, True, at(7, 59), True),             # until 08:00
+    ("escalation", True, True, at(22), True),          # from 22:00 sharp
+    ("dispatched", True, True, at(8), False),          # by day the people's own notices suffice
+    ("dispatched", False, True, at(23, 30), False),    # a routine order never wakes anyone
+    ("reminder", True, True, at(23, 30), False),       # a reminder is no reason to ring
+    ("urge", True, False, at(23, 30), False),          # no duty phone: nothing to call
+])
+def test_which_notices_ring_the_duty_phone(template, urgent, phone, now, expected):
+    assert duty_call(template=template, urgent=urgent, has_duty_phone=phone, local_now=now) is expected
+
+
+def test_the_text_of_a_notice_that_rang_the_duty_phone_follows_the_call():
+    assert sms_at(urgent=True, wants_sms=False, has_mobile=True, local_now=at(23, 30), after_call=True) == at(23, 32)

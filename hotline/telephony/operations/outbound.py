@@ -12,6 +12,7 @@ from hotline.citizens.operations import normalize_phone
 from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Forbidden
 from hotline.extensions import db
+from hotline.messaging import operations as messages
 from hotline.telephony import permissions
 from hotline.telephony.models import Agent, Callback, OutboundKind, OutboundRequest, OutboundStatus
 from hotline.telephony.operations import callbacks, invalid, no_extension
@@ -76,6 +77,27 @@ def request_outbound(kind: OutboundKind | str, phone: str | None, *, requested_b
     return request
 
 
+def request_notice_call(phone: str, text: str, *, ticket_id: int | None) -> OutboundRequest:
+    """The outbox asks for a voice notice (an urgent order at night rings a duty phone): a system
+    request, tried like any notification; its end is reported back to the message (`finish`)."""
+    number = normalize_phone(phone)
+    if number is None:
+        raise ValueError(f"not a phone number: {phone!r}")
+    now = utcnow()
+    request = OutboundRequest(kind=OutboundKind.NOTIFICATION, status=OutboundStatus.QUEUED, phone=number,
+                              ticket_id=ticket_id, message=text[:500], requested_by_id=None, created_at=now,
+                              not_before=now)
+    db.session.add(request)
+    db.session.flush()
+    log.info("voice notice to %s queued for the telephony worker (request %s)", number, request.id)
+    return request
+
+
+def notice_call_id(request_id: int) -> str:
+    """The outbox's provider id of a voice notice placed as outbound request `request_id`."""
+    return f"call-{request_id}"
+
+
 def _active(*where) -> bool:
     return db.session.scalar(sa.select(sa.func.count(OutboundRequest.id)).where(
         OutboundRequest.status.in_(ACTIVE_OUTBOUND), *where)) > 0
@@ -121,6 +143,10 @@ def finish(request_id: int, *, ok: bool, result: str | None, call_pk: int | None
         return
     req.status = OutboundStatus.DONE if ok else OutboundStatus.FAILED
     req.finished_at = now
+    if req.kind == OutboundKind.NOTIFICATION and req.requested_by_id is None:   # the outbox's voice notice
+        messages.record_delivery_report(
+            notice_call_id(req.id), delivered=ok,
+            detail="" if ok else f"the call was not answered ({result or 'failed'}) after {req.attempts} attempt(s)")
     if req.callback_id:
         callbacks.call_back_finished(req.callback_id, ok=ok, agent_user_id=req.agent_user_id)
 

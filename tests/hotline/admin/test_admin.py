@@ -122,3 +122,25 @@ def test_an_administrator_cannot_switch_off_their_own_account(app, world):
     post(admin, f"/admin/users/{world.users['admin'].id}", {"active": "0"})
     db.session.expire_all()
     assert db.session.get(User, world.users["admin"].id).is_active is True
+
+
+def test_a_departments_duty_phone_is_set_checked_and_cleared(app, world):
+    admin = admin_client(app)
+    cgj = world.dept("cgj").id
+    resp = post(admin, f"/admin/departments/{cgj}/duty-phone", {"duty_phone": "025-5234 5678"})
+    assert resp.status_code == 302
+    assert db.session.get(Department, cgj).duty_phone == "02552345678"
+    assert 'value="02552345678"' in admin.get("/admin/departments").get_data(as_text=True)
+    bad = post(admin, f"/admin/departments/{cgj}/duty-phone", {"duty_phone": "值班室"})
+    page = admin.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "不是电话号码" in page
+    db.session.expire_all()
+    assert db.session.get(Department, cgj).duty_phone == "02552345678"          # the bad one changed nothing
+    assert post(admin, f"/admin/departments/{cgj}/duty-phone", {"duty_phone": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Department, cgj).duty_phone is None
+    client = app.test_client()
+    _login(client, "cgj_admin", "password-123")
+    token = _csrf(client.get("/notices").get_data(as_text=True))
+    assert client.post(f"/admin/departments/{cgj}/duty-phone", data={"csrf_token": token,
+                                                                     "duty_phone": "110"}).status_code == 403

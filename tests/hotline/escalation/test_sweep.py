@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from hotline.auth.models import User
 from hotline.escalation import operations
 from hotline.escalation.tasks import LOCK, LOCK_TTL, SweepBusy, run_sweep
 from hotline.extensions import db
@@ -196,3 +197,56 @@ def test_a_sub_unit_is_urged_but_only_its_parent_is_escalated(api, world, clock,
     assert by_department == {"DC": [("supervise", "reply")], "DC_S1": [("urge", "sign"), ("urge", "reply")]}
     ticket = order(number)
     assert ticket.urge_count == 1 and ticket.supervision_level == 1       # one urge of the order in one pass
+
+
+def all_messages(number: str) -> list[tuple[str, str, str, str]]:
+    """(template, channel, to whom: username or phone, local time it goes) of every message of the order."""
+    rows = db.session.scalars(sa.select(Message).join(Ticket, Ticket.id == Message.ticket_id)
+                              .where(Ticket.number == number).order_by(Message.id))
+    return [(m.template, m.channel.value, m.recipient.username if m.recipient else m.address,
+             (m.next_attempt_at or m.created_at).astimezone(TZ).strftime("%m-%d %H:%M")) for m in rows]
+
+
+@pytest.fixture
+def on_duty(world):
+    """The city management bureau has a duty phone; its handler wants nothing by text (urgent ones come anyway)."""
+    from hotline.departments import operations as departments
+    from hotline.departments.models import Department
+    departments.set_duty_phone(db.session.get(Department, world.dept("cgj").id), {"duty_phone": "025-5234 5678"})
+    handler = db.session.scalar(sa.select(User).where(User.username == "handler"))
+    handler.mobile, handler.wants_sms = "13912345678", False
+    db.session.commit()
+
+
+def test_an_urgent_order_at_night_rings_the_duty_phone_first_and_the_texts_follow(world, clock, dispatched, on_duty):
+    clock.set(local(2026, 10, 2, 23, 0))                                   # a holiday night
+    number = dispatched(urgency="urgent")
+    for minute in range(0, 200, 1):
+        at = local(2026, 10, 2, 23, 0) + timedelta(minutes=minute)
+        clock.set(at)
+        run_sweep(at)
+    duty = "02552345678"
+    assert [m for m in all_messages(number) if m[1] != "inapp"] == [
+        ("dispatched", "voice", duty, "10-02 23:00"),                     # the new order: the duty phone rings
+        ("dispatched", "sms", "handler", "10-02 23:02"),                  # and the text follows the call
+        ("sign_reminder", "sms", "handler", "10-02 23:12"),               # a reminder wakes no duty phone
+        ("sign_urge", "voice", duty, "10-02 23:15"),
+        ("sign_urge", "sms", "handler", "10-02 23:17"),
+        ("reminder", "sms", "handler", "10-03 00:30"),
+        ("urge", "voice", duty, "10-03 01:00"),
+        ("urge", "sms", "handler", "10-03 01:02"),
+        ("escalation", "voice", duty, "10-03 02:00"),                     # the head has no mobile: the call only
+    ]
+    voice = db.session.scalar(sa.select(Message).where(Message.channel == MessageChannel.VOICE,
+                                                       Message.template == "urge"))
+    assert voice.is_urgent and voice.recipient_user_id is None
+    assert voice.body == f"催办：工单{number}（幸福路占道经营）已于2026-10-03 01:00到期，请立即办理。"
+
+
+def test_by_day_or_for_a_routine_order_no_duty_phone_rings(world, clock, dispatched, on_duty):
+    clock.set(local(2026, 10, 9, 10, 0))                                   # an urgent order by day
+    by_day = dispatched(urgency="urgent")
+    clock.set(local(2026, 10, 9, 23, 0))                                   # a routine order at night
+    routine = dispatched()
+    assert [m for m in all_messages(by_day) if m[1] != "inapp"] == [("dispatched", "sms", "handler", "10-09 10:00")]
+    assert [m for m in all_messages(routine) if m[1] != "inapp"] == []    # the handler wants no texts
