@@ -113,8 +113,7 @@ def _build_departments() -> dict[str, Department]:
     by_code: dict[str, Department] = {}
 
     def add(code, name, name_en, level, parent=None, utility=False):
-        dept = Department(code=code, name=name, name_en=name_en, level=level, parent=parent, is_utility=utility,
-                          duty_phone=f"0255{len(by_code) + 1:07d}")   # the demo city's duty phones (值班电话)
+        dept = Department(code=code, name=name, name_en=name_en, level=level, parent=parent, is_utility=utility)
         db.session.add(dept)
         db.session.flush()
         dept.path = (parent.path if parent else "/") + f"{dept.id}/"
