@@ -67,6 +67,9 @@ def from_environment() -> dict:
         "VOICE_GATEWAY": _env("VOICE_GATEWAY", "telephony"),
         #: Tries before a message is failed and shown to the centre (workflows/delivery.py's pauses).
         "MESSAGE_MAX_ATTEMPTS": _int("MESSAGE_MAX_ATTEMPTS", 6),
+        #: How long a worker may take to hand one message to its gateway; a message still being sent
+        #: after that (its worker died) is failed for the centre to look at, never sent again blindly.
+        "MESSAGE_LEASE_SECONDS": _int("MESSAGE_LEASE_SECONDS", 120),
         #: Ask a worker to deliver right after the commit that queued a message (else every 30 s).
         "MESSAGING_WAKE_AFTER_COMMIT": True,
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),

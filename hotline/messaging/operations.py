@@ -30,8 +30,6 @@ from workflows.delivery import next_attempt
 
 log = logging.getLogger(__name__)
 
-#: How long a worker may take to hand one message to its gateway.
-LEASE = timedelta(minutes=2)
 #: The session flag that asks for a delivery run once the transaction has committed.
 WAKE = "messaging.wake"
 
@@ -137,7 +135,7 @@ def claim(message_id: int, now: datetime | None = None) -> Message | None:
     now = now or utcnow()
     won = db.session.execute(
         sa.update(Message).where(Message.id == message_id, Message.state == MessageState.QUEUED)
-        .values(state=MessageState.SENDING, attempts=Message.attempts + 1, lease_until=now + LEASE,
+        .values(state=MessageState.SENDING, attempts=Message.attempts + 1, lease_until=now + timedelta(seconds=current_app.config["MESSAGE_LEASE_SECONDS"]),
                 next_attempt_at=None).execution_options(synchronize_session=False)).rowcount
     if not won:
         return None
