@@ -30,11 +30,14 @@ def celery_init_app(app: Flask) -> Celery:
             "deliver-messages": {"task": "messaging.deliver_due", "schedule": 30.0},
             # reminders, urges and escalations owed since the last pass (holds a lock: never two at once)
             "escalation-sweep": {"task": "escalation.sweep", "schedule": 60.0},
+            # return visits by SMS unanswered in time go back to the phone-visit list
+            "expire-sms-surveys": {"task": "sms.expire_surveys", "schedule": 60.0},
         },
     )
     celery_app.set_default()
     import hotline.escalation.tasks  # noqa: F401  (registers the tasks with this app)
     import hotline.messaging.tasks  # noqa: F401
+    import hotline.sms.tasks  # noqa: F401
     import hotline.telephony.tasks  # noqa: F401
     app.extensions["celery"] = celery_app
     return celery_app

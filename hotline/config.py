@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
 
 
+#: The SMS gateways (integrations/messaging's registry): a log file that sends nothing, Kannel.
+SMS_GATEWAYS = ("log", "kannel")
+
+
 class ConfigError(RuntimeError):
     """The environment describes a configuration that cannot work."""
 
@@ -61,7 +65,21 @@ def from_environment() -> dict:
         #: The SMS gateway: "log" writes messages to SMS_LOG_PATH and sends nothing (the embedded default).
         "SMS_GATEWAY": _env("SMS_GATEWAY", "log"),
         "SMS_LOG_PATH": _env("SMS_LOG_PATH", str(INSTANCE_DIR / "sms-outbox.log")),
-        "SMS_SETTINGS": {},
+        #: The gateway's settings: Kannel's sendsms URL and account, the sender number, and the address
+        #: Kannel calls back with delivery reports (this application's /sms/kannel/dlr, reachable from Kannel).
+        "SMS_SETTINGS": {key: value for key, value in (
+            ("url", _env("SMS_KANNEL_URL")), ("username", _env("SMS_KANNEL_USERNAME")),
+            ("password", _env("SMS_KANNEL_PASSWORD")), ("sender", _env("SMS_SENDER", "12345")),
+            ("dlr_url", _env("SMS_KANNEL_DLR_URL"))) if value},
+        #: Prefixed to every text message (China's SMS rules require the sender's signature).
+        "SMS_SIGNATURE": _env("SMS_SIGNATURE", "【12345】"),
+        #: The shared secret Kannel's get-url and dlr-url carry (?key=...); without it both answer 403.
+        "SMS_GATEWAY_TOKEN": _env("SMS_GATEWAY_TOKEN"),
+        #: A citizen's text adds to their open order if it was registered within this many days.
+        "SMS_APPEND_DAYS": _int("SMS_APPEND_DAYS", 7),
+        #: Hours a return-visit survey by SMS waits for its answer before the order goes back to
+        #: the phone-visit list.
+        "SMS_SURVEY_HOURS": _int("SMS_SURVEY_HOURS", 24),
         #: Voice notices (an urgent order at night rings the department's duty phone): "telephony" has the
         #: telephony worker place the call; empty: none are placed (the text messages still go).
         "VOICE_GATEWAY": _env("VOICE_GATEWAY", "telephony"),
@@ -121,8 +139,16 @@ def validate(config: dict) -> None:
     if not str(config.get("RECORDING_DIR") or "").strip():
         raise ConfigError("RECORDING_DIR must name a directory for call recordings")
     from integrations import messaging
-    if config.get("SMS_GATEWAY") not in messaging.known():
-        raise ConfigError(f"SMS_GATEWAY must be one of {', '.join(messaging.known())}, got {config.get('SMS_GATEWAY')!r}")
+    if config.get("SMS_GATEWAY") not in SMS_GATEWAYS:
+        raise ConfigError(f"SMS_GATEWAY must be one of {', '.join(SMS_GATEWAYS)}, got {config.get('SMS_GATEWAY')!r}")
+    if config.get("SMS_GATEWAY") == "kannel":
+        try:
+            messaging.build("kannel", config.get("SMS_SETTINGS") or {})
+        except LookupError as err:
+            raise ConfigError(f"SMS_GATEWAY=kannel: {err}") from None
+    hours = config.get("SMS_SURVEY_HOURS")
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= 720:
+        raise ConfigError(f"SMS_SURVEY_HOURS must be a number of hours from 1 to 720, got {hours!r}")
     if config.get("VOICE_GATEWAY") not in ("", "telephony"):
         raise ConfigError(f"VOICE_GATEWAY must be 'telephony' or empty, got {config.get('VOICE_GATEWAY')!r}")
     attempts = config.get("MESSAGE_MAX_ATTEMPTS")

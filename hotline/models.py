@@ -11,3 +11,4 @@ from hotline.tickets.models import (Assignment, Attachment, Comment, ExtensionRe
 from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow, MonitorRequest,  # noqa: F401
                                       OutboundRequest, Prompt, QueueEntry, QueueLogEntry, QueueMember,
                                       Recording, TelephonyWorker)
+from hotline.sms.models import IncomingSms, SmsSurvey  # noqa: F401

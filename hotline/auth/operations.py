@@ -117,10 +117,10 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
     db.session.flush()
 
 
-def service_user(username: str, display_name: str) -> User:
-    """A service account the system acts as (the portal, the telephony worker).
+def service_user(username: str, display_name: str, role: Role = Role.CALL_TAKER) -> User:
+    """A service account the system acts as (the portal, the telephony worker, the SMS gateway).
 
-    A call taker who cannot log in (its password hash can match nothing), created in the
+    A call taker (or `role`) who cannot log in (its password hash can match nothing), created in the
     current transaction if missing; two first uses at once both find the same row.
     """
     user = db.session.scalar(sa.select(User).where(User.username == username))
@@ -128,7 +128,7 @@ def service_user(username: str, display_name: str) -> User:
         return user
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     db.session.execute(insert(User).values(
-        username=username, display_name=display_name, role=Role.CALL_TAKER,
+        username=username, display_name=display_name, role=role,
         password_hash=f"{SERVICE_PASSWORD_MARK}{username}-service-user", is_active=True, can_view_phones=False,
         session_version=1, created_at=utcnow()).on_conflict_do_nothing(index_elements=["username"]))
     return db.session.scalar(sa.select(User).where(User.username == username))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
 from hotline.extensions import db
+from hotline.sms import queries as sms_queries
 from hotline.tickets import queries
 from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
 from workflows.vocabulary import ExtensionStatus
@@ -22,9 +23,15 @@ QUEUES = {
 }
 
 
-def queue(viewer: User, key: str, now: datetime, limit: int = 50) -> tuple[list[Ticket], int]:
+def _query(viewer: User, key: str, now: datetime):
     query, _fields = queries.build_query(viewer, QUEUES[key], now)
-    return queries.page(query, 1, limit)
+    if key == "awaiting_visit":   # an order whose survey by SMS waits for its answer is not called meanwhile
+        query = query.where(Ticket.id.not_in(sms_queries.waiting_for_answer()))
+    return query
+
+
+def queue(viewer: User, key: str, now: datetime, limit: int = 50) -> tuple[list[Ticket], int]:
+    return queries.page(_query(viewer, key, now), 1, limit)
 
 
 def pending_extensions(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
@@ -37,8 +44,8 @@ def pending_extensions(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
 
 def counts(viewer: User, now: datetime) -> dict[str, int]:
     out = {}
-    for key, args in QUEUES.items():
-        query, _fields = queries.build_query(viewer, args, now)
+    for key in QUEUES:
+        query = _query(viewer, key, now)
         out[key] = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     out["extensions"] = pending_extensions(limit=0)[1]
     return out

@@ -25,11 +25,16 @@ def install(app: Flask) -> None:
     tickets.on_event(app, notices_for)
 
 
-def _staff(a: Assignment) -> list[User]:
-    """The active handlers and admins of the assignment's department (a new assignment has no id yet)."""
+def department_staff(department_id: int) -> list[User]:
+    """The active handlers and admins of a department: who hears of its orders."""
     return list(db.session.scalars(sa.select(User).where(
-        User.department_id == a.department.id, User.is_active.is_(True), User.role.in_(DEPARTMENT_STAFF))
+        User.department_id == department_id, User.is_active.is_(True), User.role.in_(DEPARTMENT_STAFF))
         .order_by(User.id)))
+
+
+def _staff(a: Assignment) -> list[User]:
+    """The staff of the assignment's department (a new assignment has no id yet)."""
+    return department_staff(a.department.id)
 
 
 def _centre_reviewers() -> list[User]:

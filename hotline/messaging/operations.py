@@ -41,6 +41,8 @@ def message_values(*, intent: str, channel: MessageChannel | str, template: str,
     now = now or utcnow()
     subject, body = texts.render(template, params, recipient.locale if recipient else None)
     channel = MessageChannel(channel)
+    if channel is MessageChannel.SMS:
+        body = sms_text(body)
     values = dict(intent_key=intent[:200], channel=channel, template=template, address=address,
                   recipient_user_id=recipient.id if recipient else None, ticket_id=ticket_id,
                   subject=subject[:200], body=body, is_urgent=urgent, state=MessageState.QUEUED,
@@ -48,6 +50,12 @@ def message_values(*, intent: str, channel: MessageChannel | str, template: str,
     if channel is MessageChannel.INAPP:   # the row is the notice: it is there once the change commits
         values.update(state=MessageState.DELIVERED, next_attempt_at=None, sent_at=now, delivered_at=now)
     return values
+
+
+def sms_text(text: str) -> str:
+    """A text message as the citizen's phone shows it: the sender's signature first (【12345】)."""
+    signature = current_app.config.get("SMS_SIGNATURE") or ""
+    return text if text.startswith(signature) else signature + text
 
 
 def notice_rows(*, intent: str, template: str, params: dict, recipient: User, ticket_id: int | None,

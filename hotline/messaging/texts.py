@@ -39,8 +39,20 @@ TEXTS = {
     "reply_approved": (_l("Reply to work order %(number)s approved"),
                        _l("The reply to work order %(number)s was approved.")),
     "survey": (_l("Your request %(number)s"),
-               _l("12345 hotline: your request %(number)s has been answered. Reply 1 satisfied, 2 basically "
+               _l("Your request %(number)s has been answered. Are you satisfied? Reply 1 satisfied, 2 basically "
                   "satisfied, 3 not satisfied.")),
+    "survey_thanks": (_l("Your request %(number)s"),
+                      _l("Thank you: your answer about request %(number)s has been recorded.")),
+    "survey_dissatisfied": (_l("Your request %(number)s"),
+                            _l("Thank you: we are sorry request %(number)s was not handled to your satisfaction; "
+                               "the hotline centre will look at it again.")),
+    "sms_registered": (_l("Your request %(number)s"),
+                       _l("Your message has been registered as request %(number)s; follow it on the hotline's website "
+                          "with this number.")),
+    "sms_appended": (_l("Your request %(number)s"),
+                     _l("Your message has been added to your request %(number)s.")),
+    "citizen_sms": (_l("Work order %(number)s: the citizen wrote"),
+                    _l("The citizen sent a text message about work order %(number)s: %(text)s")),
 }
 
 

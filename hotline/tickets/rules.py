@@ -49,6 +49,11 @@ EXTRA_EVENTS = {"attach": _l("File added"), "merged-in": _l("Another order merge
                 "remind": _l("Reminder (sent by the system)")}
 
 
+def name_event(action: str, title: str) -> None:
+    """Another feature's entries on the trail get their title here (tickets does not import it)."""
+    EXTRA_EVENTS[action] = title
+
+
 def event_title(action: str) -> str:
     """What one entry of the trail is called, in the user's language; unknown names as they are."""
     if action in EXTRA_EVENTS:

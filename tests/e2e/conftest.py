@@ -14,14 +14,12 @@ all but these: pytest -m "not e2e".
 from __future__ import annotations
 
 import os
-import threading
-import traceback
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.e2e import helpers
+from tests.live_server import LiveServer
 
 CHROMIUM = os.environ.get("HOTLINE_E2E_CHROMIUM", "/usr/bin/chromium")
 #: Without the background-networking flags Chromium dials out at start and the closed
@@ -32,39 +30,6 @@ CHROMIUM_ARGS = [
 ]
 #: Playwright waits this long (ms) for an element or a page before failing the step.
 TIMEOUT_MS = 10000
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):  # one line per request would drown pytest's output
-        pass
-
-
-class LiveServer:
-    """The app behind a real socket; remembers exceptions raised while serving a page."""
-
-    def __init__(self, app):
-        self.app = app
-        self.errors: list[str] = []
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="e2e-live-server", daemon=True)
-
-    def _wsgi(self, environ, start_response):
-        try:
-            return self.app.wsgi_app(environ, start_response)
-        except Exception:
-            path = environ.get("PATH_INFO", "")
-            self.errors.append(f"{environ.get('REQUEST_METHOD')} {path}\n{traceback.format_exc()}")
-            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"server error (see the test failure)"]
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

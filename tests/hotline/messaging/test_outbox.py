@@ -55,7 +55,7 @@ def test_one_intent_is_one_message_sent_once(world, clock, sms_log):
     assert urge_sms(world) is None                      # the same intent again: nothing new
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 1
-    assert first.body == "催办：工单20260615000001（幸福路占道经营）已于2026-06-16 10:00到期，请立即办理。"
+    assert first.body == "【12345】催办：工单20260615000001（幸福路占道经营）已于2026-06-16 10:00到期，请立即办理。"
 
     assert deliver_due() == 1
     assert deliver_due() == 0                           # a second pass sends nothing again
@@ -226,7 +226,7 @@ def test_the_centre_sees_failed_messages_and_sends_them_again(app, world, browse
 
 def test_an_unknown_sms_gateway_stops_the_start_with_its_name():
     from hotline import create_app
-    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of log"):
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of log, kannel"):
         create_app({"SMS_GATEWAY": "carrier-pigeon", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
