@@ -144,3 +144,29 @@ def test_the_order_page_offers_the_form_and_stays_on_the_order(app, api, signed,
     resp = handler.act(number, "progress", {"text": ""})
     assert resp.status_code == 422 and "the note cannot be empty" in resp.get_data(as_text=True)
     assert reviewer.act(number, "progress", {"text": NOTE, "public": "true"}).status_code == 403
+
+
+def test_the_api_history_and_open311_carry_the_notes(app, api, world, signed, clock):
+    number = signed()
+    api("handler").action(number, "progress", {"text": NOTE})
+    clock.advance(minutes=5)
+    api("handler").action(number, "progress", {"text": "内部：需要借用清障车", "public": False})
+    (first, second) = events(api, number)
+    assert first["actor_role"] == "department_handler" and first["data"]["public"] is True
+    assert second["data"]["public"] is False
+    # the department reads its own notes in the order's history too
+    assert [e["note"] for e in events(api, number)] == [
+        e["note"] for e in api("handler").get(f"/tickets/{number}/events").get_json()["items"] if e["action"] == "progress"]
+    # Open311's status notes: the newest public note (never an internal one), else the status
+    key = world.tokens["reviewer"]
+    client = app.test_client()
+    (row,) = client.get(f"/open311/v2/requests/{number}.json?api_key={key}").get_json()
+    assert row["status_notes"] == NOTE
+    quiet = signed()
+    rows = {r["service_request_id"]: r for r in client.get(f"/open311/v2/requests.json?api_key={key}").get_json()}
+    assert rows[number]["status_notes"] == NOTE and rows[quiet]["status_notes"] == "办理中"
+    report = signed(type="report")
+    api("handler").action(report, "progress", {"text": "已约谈被举报商户。"})
+    (row,) = app.test_client().get(
+        f"/open311/v2/requests/{report}.json?api_key={world.tokens['handler']}").get_json()
+    assert row["status_notes"] == "办理中"          # a report's notes stay off where its details are hidden
