@@ -90,6 +90,9 @@ def from_environment() -> dict:
         "MESSAGE_LEASE_SECONDS": _int("MESSAGE_LEASE_SECONDS", 120),
         #: Ask a worker to deliver right after the commit that queued a message (else every 30 s).
         "MESSAGING_WAKE_AFTER_COMMIT": True,
+        #: The board lists orders a department signed for but has said nothing of (no progress note,
+        #: no reply) for this many working days.
+        "PROGRESS_QUIET_WORKING_DAYS": _int("PROGRESS_QUIET_WORKING_DAYS", 3),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -154,6 +157,9 @@ def validate(config: dict) -> None:
     attempts = config.get("MESSAGE_MAX_ATTEMPTS")
     if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 50:
         raise ConfigError(f"MESSAGE_MAX_ATTEMPTS must be a number from 1 to 50, got {attempts!r}")
+    quiet = config.get("PROGRESS_QUIET_WORKING_DAYS")
+    if not isinstance(quiet, int) or isinstance(quiet, bool) or not 1 <= quiet <= 60:
+        raise ConfigError(f"PROGRESS_QUIET_WORKING_DAYS must be a number of working days from 1 to 60, got {quiet!r}")
     if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
         raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
     if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):

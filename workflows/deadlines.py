@@ -25,6 +25,7 @@ __all__ = [
     "Unit",
     "Rule",
     "add_working_days",
+    "working_days_before",
     "due_at",
     "GREEN",
     "YELLOW",
@@ -97,6 +98,16 @@ class WorkCalendar:
         # Terminates: at the latest it reaches an unknown year and raises.
         while not self.is_workday(d):
             d += timedelta(days=1)
+        return d
+
+    def previous_workday(self, d: date) -> date:
+        """The last working day strictly before `d`."""
+        if isinstance(d, datetime):
+            d = d.date()
+        d -= timedelta(days=1)
+        # Terminates: at the latest it reaches an unknown year and raises.
+        while not self.is_workday(d):
+            d -= timedelta(days=1)
         return d
 
     def workdays_between(self, start: date, end: date) -> int:
@@ -237,6 +248,34 @@ def add_working_days(
     for _ in range(n):
         day = cal.next_workday(day)
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+
+
+def working_days_before(
+    end: datetime, n: int, cal: WorkCalendar, tz: ZoneInfo = DEFAULT_TZ
+) -> datetime:
+    """`add_working_days` run backwards: the moment before which `start` must lie to be
+    `n` working days or more before `end`, in UTC.
+
+    Exactly: `add_working_days(start, n) <= end` if and only if `start < result`.
+    On a working day the result is one second past end's clock time (to the
+    second) on the n-th working day before end's date; an end on a day off, or
+    in the last second of a working day, counts as the close of that working
+    day (or the last one before it), and the result is the midnight that starts
+    the working day after the n-th before it. `n` is at least 1.
+    """
+    _require_aware("end", end)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    local = end.astimezone(tz)
+    day = local.date()
+    clock = local.time().replace(microsecond=0)
+    if not cal.is_workday(day):
+        day, clock = cal.previous_workday(day), END_OF_DAY
+    for _ in range(n):
+        day = cal.previous_workday(day)
+    if clock >= END_OF_DAY:
+        return datetime.combine(cal.next_workday(day), time(0), tzinfo=tz).astimezone(UTC)
+    return (datetime.combine(day, clock, tzinfo=tz) + timedelta(seconds=1)).astimezone(UTC)
 
 
 def due_at(

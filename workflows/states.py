@@ -80,6 +80,8 @@ class Action(TitledEnum):
     REQUEST_EXTENSION = "request-extension", "申请延期", "Request extension"
     REVIEW_EXTENSION = "review-extension", "审核延期", "Review extension"
     REPLY = "reply", "回复", "Reply"
+    #: An interim note on how the handling is going (过程回复): the clock runs on, the order stays where it is.
+    PROGRESS = "progress", "过程回复", "Progress update"
     REVIEW_REPLY = "review-reply", "审核回复", "Review reply"
     VISIT = "visit", "回访", "Return visit"
     REOPEN = "reopen", "重办", "Reopen"
@@ -138,6 +140,8 @@ def _rows() -> list[Transition]:
                    scope="assignment"),
         Transition(Action.REQUEST_EXTENSION, A.IN_PROGRESS, DEPARTMENT, A.IN_PROGRESS, scope="assignment"),
         Transition(Action.REPLY, A.IN_PROGRESS, DEPARTMENT, A.REPLIED, scope="assignment"),
+        # as often as the department likes, on an assignment it signed for and has not yet answered
+        Transition(Action.PROGRESS, A.IN_PROGRESS, DEPARTMENT, A.IN_PROGRESS, scope="assignment"),
     ]
     for source in _OPEN_WORK[:2]:
         rows.append(Transition(Action.URGE, source, REVIEW, source))

@@ -38,6 +38,10 @@ ACTION_FIELDS: dict[Action, tuple[dict, list[str]]] = {
                                ["days", "reason"]),
     Action.REVIEW_EXTENSION: ({"approve": BOOL, "note": STR, "assignment": INT}, ["approve"]),
     Action.REPLY: ({"content": STR, "contacted_citizen": BOOL}, ["content"]),
+    Action.PROGRESS: ({"text": {"type": "string", "maxLength": 1000},
+                       "public": {"type": "boolean", "default": True,
+                                  "description": "shown to the citizen on the portal and texted to them"}},
+                      ["text"]),
     Action.REVIEW_REPLY: ({"approve": BOOL, "note": STR}, ["approve"]),
     Action.VISIT: ({"satisfaction": _enum(Satisfaction), "resolved": BOOL, "note": STR}, ["satisfaction"]),
     Action.REOPEN: ({"reason": STR, "department": INT}, ["reason"]),
@@ -171,7 +175,8 @@ def spec() -> dict:
                 "Assignment": {"type": "object", "properties": {
                     "department": OBJ, "role": _enum(AssignmentRole), "status": _enum(AssignmentStatus),
                     "dispatched_at": TIME, "sign_due_at": TIME, "signed_at": TIME, "reply_due_at": TIME,
-                    "replied_at": TIME}},
+                    "replied_at": TIME, "last_progress_at": {
+                        **TIME, "description": "the department's last word: sign-for, progress note or reply"}}},
                 "Ticket": {"type": "object", "properties": {
                     "number": STR, "status": _enum(TicketStatus), "type": _enum(TicketType),
                     "channel": _enum(Channel), "urgency": _enum(Urgency), "subject": STR, "content": STR,

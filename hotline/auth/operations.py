@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.auth.models import SERVICE_PASSWORD_MARK, ApiToken, User
 from hotline.core.base import utcnow
-from hotline.citizens.operations import normalize_phone
+from hotline.citizens.operations import is_mobile, normalize_phone
 from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.departments.models import Department
 from hotline.extensions import db
@@ -95,7 +95,7 @@ def set_notice_preferences(actor: User, user: User, mobile: str | None, wants_sm
     number = None
     if mobile and mobile.strip():
         number = normalize_phone(mobile)
-        if number is None or not (number.startswith("1") and len(number) == 11):
+        if not is_mobile(number):
             raise Invalid(_("Some fields need fixing."),
                           fields={"mobile": _("Enter a mainland mobile number of 11 digits, e.g. 13912345678.")})
     if wants_sms and number is None:

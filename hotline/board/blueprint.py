@@ -1,7 +1,7 @@
 """Centre supervision board: what is turning yellow and red, and what waits on the centre."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,6 +9,7 @@ from hotline.board import queries
 from hotline.board.permissions import can_urge_from_board, can_view_board
 from hotline.core.base import utcnow
 from hotline.core.errors import NotFound
+from hotline.sla.service import assignment_sla
 from hotline.tickets import schemas
 from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations import get_visible_ticket
@@ -31,11 +32,15 @@ def index():
     now = utcnow()
     lists = {key: queries.queue(current_user, key, now) for key in queries.QUEUES}
     extensions = queries.pending_extensions()
+    quiet_days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
+    quiet, quiet_total = queries.quiet(current_user, now, quiet_days)
     rows = {key: [schemas.ticket_summary(t, current_user, now) for t in tickets]
             for key, (tickets, _total) in lists.items()}
     totals = {k: v[1] for k, v in lists.items()}
     return render_template("board/index.html", rows=rows, totals=totals, extensions=extensions, refresh=REFRESH,
-                           counts={**totals, "extensions": extensions[1]},
+                           counts={**totals, "extensions": extensions[1], "quiet": quiet_total},
+                           quiet=[(a, assignment_sla(a, now)["reply"]) for a in quiet], quiet_total=quiet_total,
+                           quiet_days=quiet_days,
                            can_urge=can_urge_from_board(current_user))
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
 from hotline.extensions import db
+from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
-from hotline.tickets import queries
+from hotline.tickets import permissions, queries
 from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
+from workflows.states import AssignmentStatus
 from workflows.vocabulary import ExtensionStatus
 
 #: queue key -> the list filter that defines it (one definition, shared with the order list)
@@ -42,10 +45,30 @@ def pending_extensions(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
     return list(rows), total
 
 
+def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
+    """Assignments signed for and not answered whose department has given no word (sign-for,
+    progress note, reply) for `days` working days: read from the partial index on last_progress_at."""
+    query = sa.select(Assignment).join(Ticket, Ticket.id == Assignment.ticket_id).where(
+        Assignment.status == AssignmentStatus.IN_PROGRESS,
+        Assignment.last_progress_at < sla.working_days_before(now, days))
+    visible = permissions.visible_filter(viewer)
+    return query if visible is None else query.where(visible)
+
+
+def quiet(viewer: User, now: datetime, days: int, limit: int = 50) -> tuple[list[Assignment], int]:
+    """The quietest first (the oldest last word), and how many there are."""
+    query = _quiet_query(viewer, now, days)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.options(selectinload(Assignment.ticket))
+                              .order_by(Assignment.last_progress_at, Assignment.id).limit(limit)).all()
+    return list(rows), total
+
+
 def counts(viewer: User, now: datetime) -> dict[str, int]:
     out = {}
     for key in QUEUES:
         query = _query(viewer, key, now)
         out[key] = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     out["extensions"] = pending_extensions(limit=0)[1]
+    out["quiet"] = quiet(viewer, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit=0)[1]
     return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.base import utcnow
@@ -21,6 +21,8 @@ class Citizen(db.Model):
     is_vip: Mapped[bool] = mapped_column(default=False)
     #: Important callers (e.g. repeat urgent cases) come after VIPs, before everyone else.
     is_important: Mapped[bool] = mapped_column(default=False)
+    #: Progress notes on their orders by text message (to a mobile number); the citizen may say no.
+    wants_sms: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -24,6 +24,18 @@ def normalize_phone(raw: str | None) -> str | None:
     return digits if 5 <= len(digits) <= 20 else None
 
 
+def is_mobile(phone: str | None) -> bool:
+    """Whether a (normalized) number is a mainland mobile one, which can receive text messages."""
+    return bool(phone) and len(phone) == 11 and phone.startswith("1") and phone.isdigit()
+
+
+def set_sms_preference(citizen: Citizen, wants_sms: bool) -> Citizen:
+    """Whether the citizen gets the progress of their orders by text message (they say so themselves)."""
+    citizen.wants_sms = bool(wants_sms)
+    db.session.flush()
+    return citizen
+
+
 def find_citizen(phone: str) -> Citizen | None:
     normalized = normalize_phone(phone)
     if normalized is None:

@@ -26,7 +26,10 @@ FORM_FIELDS = {
     Action.REQUEST_EXTENSION.value: ("days", "reason"),
     Action.REPLY.value: ("content", "contacted_citizen"),
     Action.SUB_DISPATCH.value: ("department", "note"),
+    Action.PROGRESS.value: ("text", "public"),
 }
+#: Checkboxes: sent as "true" / "false" whether ticked or not (an unticked box sends nothing).
+CHECKBOXES = {Action.PROGRESS.value: ("public",)}
 
 
 @bp.before_request
@@ -83,7 +86,10 @@ SUCCESS = {
                                                 "review it.", number=n),
     Action.REPLY.value: lambda n: _("Reply to order %(number)s sent to the centre.", number=n),
     Action.SUB_DISPATCH.value: lambda n: _("Order %(number)s sent to the sub-unit.", number=n),
+    Action.PROGRESS.value: lambda n: _("Progress on order %(number)s recorded.", number=n),
 }
+#: Steps after which the handler stays on the order (its part goes on); after the others, back to the inbox.
+STAY = {Action.PROGRESS.value: "progress"}
 
 
 @bp.post("/tickets/<number>/act/<action>")
@@ -93,6 +99,7 @@ def act(number: str, action: str):
     user = _user()
     ticket = _ticket_or_404(number, for_update=True)
     data = {name: request.form[name] for name in FORM_FIELDS[action] if name in request.form}
+    data.update({name: "true" if request.form.get(name) else "false" for name in CHECKBOXES.get(action, ())})
     if action == Action.REPLY.value:
         _result, err = run_operation(operations.reply_with_photos, ticket, user, data,
                                      request.files.getlist("photos"))
@@ -100,6 +107,8 @@ def act(number: str, action: str):
         _result, err = run_operation(perform, ticket, action, user, data)
     if err is None:
         flash(SUCCESS[action](number))
+        if action in STAY:
+            return redirect(url_for(".detail", number=number, _anchor=STAY[action]))
         return redirect(url_for(".inbox"))
     return _render_detail(_ticket_or_404(number), error=err, failed=action, values=data,
                           status=err.status if 400 <= err.status < 600 else 400)

@@ -23,7 +23,8 @@ from workflows.vocabulary import ExtensionStatus, ReplyStatus
 #: How many cards one group shows at most: the most urgent first (a phone page stays small).
 GROUP_LIMIT = 100
 #: The steps this workspace offers, in the order the page shows them.
-DEPARTMENT_ACTIONS = (Action.SIGN, Action.REPLY, Action.REQUEST_EXTENSION, Action.SUB_DISPATCH, Action.RETURN)
+DEPARTMENT_ACTIONS = (Action.SIGN, Action.REPLY, Action.PROGRESS, Action.REQUEST_EXTENSION, Action.SUB_DISPATCH,
+                      Action.RETURN)
 OPEN = (AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS)
 
 

@@ -2,7 +2,8 @@
 
 Registered with the order's trail (tickets.operations.on_event) when the application is made,
 so the tickets feature does not know messaging exists. The escalation sweep queues its own
-reminders, urges and escalations; this module covers what people do.
+reminders, urges and escalations; this module covers what people do. A department's public
+progress note (过程回复) is texted to the citizen who reported the order.
 """
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ import sqlalchemy as sa
 from flask import Flask
 
 from hotline.auth.models import User
+from hotline.citizens.operations import is_mobile
+from hotline.core.base import utcnow
 from hotline.extensions import db
 from hotline.messaging import operations
-from hotline.sla.service import format_local
+from hotline.messaging.models import MessageChannel
+from hotline.sla.service import format_local, local_tz
 from hotline.tickets import operations as tickets
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
+from hotline.tickets.permissions import is_confidential
+from workflows import notify
 from workflows.states import REVIEW, Action, AssignmentStatus, Role
 
 DEPARTMENT_STAFF = frozenset({Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_ADMIN})
+#: A progress note is texted cut to this many characters (the portal shows it whole).
+PROGRESS_SMS_CHARS = 120
 
 
 def install(app: Flask) -> None:
@@ -75,8 +83,28 @@ def _plan(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> 
     return []
 
 
+def _progress_to_citizen(event: TicketEvent, ticket: Ticket) -> None:
+    """A public progress note, texted to the order's citizen: to a mobile number, unless they said no,
+    and never for a confidential order (a text about a report could give its reporter away)."""
+    data, citizen = event.data or {}, ticket.citizen
+    if not data.get("public") or is_confidential(ticket) or citizen is None or not citizen.wants_sms \
+            or not is_mobile(citizen.phone):
+        return
+    db.session.flush()  # the event's id is the message's idempotency key: one text per note
+    text = data["text"] if len(data["text"]) <= PROGRESS_SMS_CHARS else data["text"][:PROGRESS_SMS_CHARS - 1] + "…"
+    now, urgent = utcnow(), ticket.urgency.value == "urgent"
+    operations.queue_message(
+        intent=f"{ticket.number}:progress:e{event.id}:citizen:sms", channel=MessageChannel.SMS, template="progress",
+        params={"number": ticket.number, "text": text}, address=citizen.phone, ticket_id=ticket.id, urgent=urgent,
+        now=now, send_at=notify.sms_at(urgent=urgent, wants_sms=True, has_mobile=True,
+                                       local_now=now.astimezone(local_tz())))
+
+
 def notices_for(event: TicketEvent, ticket: Ticket, assignment: Assignment | None) -> None:
     """Queue the notices `event` causes (nobody hears of their own action)."""
+    if event.action == Action.PROGRESS.value:
+        _progress_to_citizen(event, ticket)
+        return
     rows = []
     for template, about, recipients in _plan(event, ticket, assignment):
         due = (about.sign_due_at if template == "dispatched" else about.reply_due_at) if about else ticket.due_at

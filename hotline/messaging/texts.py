@@ -10,7 +10,7 @@ from functools import lru_cache
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-#: code -> (subject, text). Parameters: number, title, department, due.
+#: code -> (subject, text). Parameters: number, title, department, due (and text: a progress note).
 TEXTS = {
     "dispatched": (_l("New work order %(number)s"),
                    _l("New work order %(number)s for %(department)s: %(title)s. Sign for it by %(due)s.")),
@@ -38,6 +38,8 @@ TEXTS = {
                          _l("The extension for work order %(number)s was refused; it is still due %(due)s.")),
     "reply_approved": (_l("Reply to work order %(number)s approved"),
                        _l("The reply to work order %(number)s was approved.")),
+    "progress": (_l("Progress on your request %(number)s"),
+                 _l("Progress on your request %(number)s: %(text)s")),
     "survey": (_l("Your request %(number)s"),
                _l("Your request %(number)s has been answered. Are you satisfied? Reply 1 satisfied, 2 basically "
                   "satisfied, 3 not satisfied.")),

@@ -13,7 +13,7 @@ from hotline.auth.operations import user_for_token
 from hotline.categories.models import Category
 from hotline.core.errors import OperationError
 from hotline.extensions import csrf, db, limiter
-from hotline.tickets import permissions
+from hotline.tickets import permissions, queries
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import register_ticket
 from hotline.tickets.schemas import iso
@@ -51,13 +51,14 @@ def _reader():
     return user_for_token(key) if key else None
 
 
-def _request_row(ticket: Ticket, viewer) -> dict:
+def _request_row(ticket: Ticket, viewer, progress: dict[int, str]) -> dict:
+    """`progress`: the newest public progress note of each order (the status notes, where there is one)."""
     # where the reporter's identity is hidden, so is what could point to them
     confidential = permissions.is_confidential(ticket) and not permissions.can_see_identity(viewer, ticket)
     return {
         "service_request_id": ticket.number,
         "status": "closed" if ticket.status in FINAL else "open",
-        "status_notes": ticket.status.zh,
+        "status_notes": ticket.status.zh if confidential else progress.get(ticket.id, ticket.status.zh),
         "service_name": ticket.category.name if ticket.category else None,
         "service_code": ticket.category.code if ticket.category else None,
         "description": None if confidential else ticket.subject,
@@ -109,7 +110,9 @@ def list_requests(format_: str):
         query = query.where(Ticket.status.not_in(FINAL))
     elif status == "closed":
         query = query.where(Ticket.status.in_(FINAL))
-    rows = [_request_row(t, user) for t in db.session.scalars(query)]
+    tickets = list(db.session.scalars(query))
+    progress = queries.latest_public_progress([t.id for t in tickets])
+    rows = [_request_row(t, user, progress) for t in tickets]
     return _render(format_, "service_requests", "request", rows)
 
 
@@ -122,7 +125,8 @@ def get_request(number: str, format_: str):
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
     if ticket is None or not permissions.can_view(user, ticket):
         return _error(format_, 404, _("No work order %(number)s.", number=number))
-    return _render(format_, "service_requests", "request", [_request_row(ticket, user)])
+    progress = queries.latest_public_progress([ticket.id])
+    return _render(format_, "service_requests", "request", [_request_row(ticket, user, progress)])
 
 
 @bp.post("/requests.<format_>")

@@ -27,7 +27,7 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 TRACK_SALT = "portal-track"
 #: Seconds a looked-up order may be rated from its page.
 TRACK_TOKEN_AGE = 3600
-FORM_FIELDS = ("type", "category", "description", "address", "lat", "lon", "name", "phone")
+FORM_FIELDS = ("type", "category", "description", "address", "lat", "lon", "name", "phone", "sms")
 
 
 def _submit_limit() -> str:
@@ -132,7 +132,8 @@ def _not_found(number: str, phone: str):
 
 
 def _render_track(values: dict, errors: dict, error: OperationError | None, ticket, status: int = 200, *,
-                  rate_errors: dict | None = None, rate_values: dict | None = None, thanks: bool = False):
+                  rate_errors: dict | None = None, rate_values: dict | None = None, thanks: bool = False,
+                  sms_saved: bool = False):
     order = token = None
     if ticket is not None:
         portal = db.session.scalar(sa.select(User.id).where(
@@ -141,7 +142,7 @@ def _render_track(values: dict, errors: dict, error: OperationError | None, tick
         token = _track_serializer().dumps({"n": ticket.number, "p": ticket.citizen.phone})
     return render_template("portal/track.html", values=values, errors=errors, error=error, order=order,
                            token=token, rate_errors=rate_errors or {}, rate_values=rate_values or {},
-                           thanks=thanks, ratings=[(s.value, s.title_for(_locale()))
+                           thanks=thanks, sms_saved=sms_saved, ratings=[(s.value, s.title_for(_locale()))
                                                    for s in operations.CITIZEN_RATINGS]), status
 
 
@@ -166,15 +167,23 @@ def track():
     return _render_track({"number": number, "phone": phone}, {}, None, ticket)
 
 
+def _tracked() -> tuple[str, str] | None:
+    """(number, phone) of the order the posting track page was showing; None once its token expired."""
+    try:
+        who = _track_serializer().loads(request.form.get("token") or "", max_age=TRACK_TOKEN_AGE)
+        return str(who["n"]), str(who["p"])
+    except (BadSignature, KeyError, TypeError):
+        return None
+
+
 @bp.post("/rate")
 @limiter.limit(_track_limit)
 def rate():
-    try:
-        who = _track_serializer().loads(request.form.get("token") or "", max_age=TRACK_TOKEN_AGE)
-        number, phone = str(who["n"]), str(who["p"])
-    except (BadSignature, KeyError, TypeError):
+    tracked = _tracked()
+    if tracked is None:
         return _render_track({"number": "", "phone": ""}, {}, OperationError(
             _("This page has expired; look up your order again to rate the answer.")), None, 400)
+    number, phone = tracked
     values = {"number": number, "phone": phone}
     _ticket, err = run_operation(operations.rate_answer, number, phone, request.form)
     ticket = operations.find_for_citizen(number, phone)
@@ -184,3 +193,19 @@ def rate():
         rate_values = {k: request.form.get(k, "") for k in ("satisfaction", "resolved", "comment")}
         return _render_track(values, {}, err, ticket, err.status, rate_errors=err.fields, rate_values=rate_values)
     return _render_track(values, {}, None, ticket, thanks=True)
+
+
+@bp.post("/sms")
+@limiter.limit(_track_limit)
+def sms():
+    """Start or stop the progress texts, from the order's track page."""
+    tracked = _tracked()
+    if tracked is None:
+        return _render_track({"number": "", "phone": ""}, {}, OperationError(
+            _("This page has expired; look up your order again to change the text messages.")), None, 400)
+    number, phone = tracked
+    _ticket, err = run_operation(operations.choose_sms, number, phone, request.form.get("wants_sms") == "yes")
+    ticket = operations.find_for_citizen(number, phone)
+    if err is not None or ticket is None:
+        return _not_found(number, phone)
+    return _render_track({"number": number, "phone": phone}, {}, None, ticket, sms_saved=True)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from hotline.auth.models import User
 from hotline.auth.operations import service_user
 from hotline.categories.models import Category
-from hotline.citizens.operations import normalize_phone
+from hotline.citizens.operations import normalize_phone, set_sms_preference
 from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Invalid, NotFound
 from hotline.core.fields import Fields
@@ -121,6 +121,7 @@ def submit_request(form, photos, *, at: datetime | None = None) -> Ticket:
             add_attachment(ticket, actor, photo.filename, photo.stream, at=at)
     except Invalid as err:
         raise _form_fields(err) from None
+    set_sms_preference(ticket.citizen, form.get("sms") == "yes")
     return ticket
 
 
@@ -138,6 +139,15 @@ def find_for_citizen(number: str | None, phone: str | None, *, for_update: bool 
     ticket = db.session.scalar(query)
     if ticket is None or ticket.citizen is None or ticket.citizen.phone != normalized:
         return None
+    return ticket
+
+
+def choose_sms(number: str, phone: str, wants_sms: bool) -> Ticket:
+    """The citizen, having looked up their order, starts or stops progress texts to their number."""
+    ticket = find_for_citizen(number, phone, for_update=True)
+    if ticket is None:
+        raise NotFound(_("No order matches this number and phone number."))
+    set_sms_preference(ticket.citizen, wants_sms)
     return ticket
 
 

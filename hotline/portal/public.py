@@ -1,7 +1,8 @@
 """An order as its citizen sees it on the portal: plain status, dates, the public answer.
 
 Never staff names, departments, internal comments or notes: only what the centre
-answers the citizen (the direct answer or the approved reply) and public comments.
+answers the citizen (the direct answer or the approved reply), public comments and the
+departments' public progress notes (过程回复), each with its time and nothing of who wrote it.
 """
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from hotline.citizens.operations import is_mobile
 from hotline.extensions import db
 from hotline.portal import operations
-from hotline.tickets.models import Assignment, Comment, Reply, Ticket
-from workflows.states import AssignmentRole, TicketStatus
+from hotline.tickets.permissions import is_confidential
+from hotline.tickets.models import Assignment, Comment, Reply, Ticket, TicketEvent
+from workflows.states import Action, AssignmentRole, TicketStatus
 from workflows.vocabulary import ReplyStatus, Satisfaction
 
 #: status -> (short title, one sentence for the citizen)
@@ -57,6 +60,12 @@ class PublicOrder:
     closed_at: datetime | None
     answer: str | None
     messages: list[dict] = field(default_factory=list)
+    #: Public progress notes, oldest first: {"text", "at"}.
+    progress: list[dict] = field(default_factory=list)
+    #: Whether the citizen gets progress notes by text message (None: their number cannot receive them).
+    wants_sms: bool | None = None
+    #: A confidential order (a report): nothing about it is texted.
+    confidential: bool = False
     rating: dict | None = None
     may_rate: bool = False
 
@@ -76,6 +85,14 @@ def _answer(ticket: Ticket) -> str | None:
         if role == AssignmentRole.LEAD and parent_id is None:
             return content
     return rows[0].content if rows else None
+
+
+def _progress(ticket: Ticket) -> list[dict]:
+    """The departments' progress notes meant for the citizen (an order has a handful)."""
+    events = db.session.scalars(sa.select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == Action.PROGRESS.value,
+        TicketEvent.is_internal.is_(False)).order_by(TicketEvent.id))
+    return [{"text": (e.data or {}).get("text") or e.note, "at": e.at} for e in events if (e.data or {}).get("public")]
 
 
 def public_order(ticket: Ticket, locale: str, *, portal_user_id: int | None) -> PublicOrder:
@@ -101,5 +118,7 @@ def public_order(ticket: Ticket, locale: str, *, portal_user_id: int | None) -> 
         expected_at=ticket.due_at if ticket.status in EXPECTING_ANSWER else None,
         answered_at=ticket.replied_at if ticket.status in ANSWERED else None,
         closed_at=ticket.closed_at if ticket.status == TicketStatus.CLOSED else None,
-        answer=_answer(ticket), messages=messages, rating=rating,
+        answer=_answer(ticket), messages=messages, progress=_progress(ticket), rating=rating,
+        wants_sms=ticket.citizen.wants_sms if ticket.citizen and is_mobile(ticket.citizen.phone) else None,
+        confidential=is_confidential(ticket),
         may_rate=ticket.status in operations.RATEABLE and rating_event is None)

@@ -104,6 +104,15 @@ def add_working_days(start: datetime, days: int) -> datetime:
         raise calendar_unavailable(err) from err
 
 
+def working_days_before(end: datetime, days: int) -> datetime:
+    """The moment before which something must lie to be `days` working days or more before `end`
+    (workflows.deadlines.working_days_before); Unavailable (calendar_missing) outside the known years."""
+    try:
+        return dl.working_days_before(end, days, calendar(), local_tz())
+    except dl.CalendarMissing as err:
+        raise calendar_unavailable(err) from err
+
+
 def forget_calendar_versions() -> None:
     """Make the next deadline in this request read the calendar's versions again (after an edit)."""
     if has_app_context():

@@ -31,7 +31,7 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 SORT_TITLES = (("-created_at", _l("Newest first")), ("created_at", _l("Oldest first")),
                ("due_at", _l("Due soonest")), ("-due_at", _l("Due latest")))
 #: The order action forms are drawn in: the step that moves the order on first, side steps last.
-FORM_ORDER = [Action.SIGN, Action.REPLY, Action.DISPATCH, Action.ANSWER, Action.REVIEW_REPLY, Action.REVIEW_RETURN,
+FORM_ORDER = [Action.SIGN, Action.REPLY, Action.PROGRESS, Action.DISPATCH, Action.ANSWER, Action.REVIEW_REPLY, Action.REVIEW_RETURN,
               Action.REVIEW_EXTENSION, Action.VISIT, Action.REOPEN, Action.SUB_DISPATCH, Action.REQUEST_EXTENSION,
               Action.RETURN, Action.URGE, Action.SUPERVISE, Action.GRANT_IDENTITY, Action.MERGE, Action.CANCEL,
               Action.COMMENT]

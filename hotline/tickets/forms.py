@@ -36,6 +36,7 @@ ACTION_FIELDS: dict[Action, tuple[FieldSpec, ...]] = {
     Action.REQUEST_EXTENSION: (_f("days", "number"), _f("reason", "textarea")),
     Action.REVIEW_EXTENSION: (_f("assignment", "select"), _f("approve", "yesno"), _f("note", "textarea")),
     Action.REPLY: (_f("content", "textarea"), _f("contacted_citizen", "checkbox")),
+    Action.PROGRESS: (_f("text", "textarea"), _f("public", "checkbox")),
     Action.REVIEW_REPLY: (_f("approve", "yesno"), _f("note", "textarea")),
     Action.VISIT: (_f("satisfaction", "select"), _f("resolved", "yesno"), _f("note", "textarea")),
     Action.REOPEN: (_f("reason", "textarea"), _f("department", "select")),

@@ -94,6 +94,10 @@ class TicketSequence(db.Model):
 OPEN_ASSIGNMENT_SQL = "status IN ('awaiting_sign', 'in_progress', 'returned')"
 
 
+#: Assignments a department signed for and has not answered: the ones that can go quiet.
+QUIET_ASSIGNMENT_SQL = "status = 'in_progress'"
+
+
 class Assignment(db.Model):
     """One department's part in an order: lead or assisting, with its own deadlines."""
 
@@ -107,6 +111,9 @@ class Assignment(db.Model):
         # the escalation sweep's work list: what is due for a look, nothing else
         Index("ix_assignments_next_check_at", "next_check_at",
               postgresql_where=text("next_check_at IS NOT NULL"), sqlite_where=text("next_check_at IS NOT NULL")),
+        # the board's "no progress for N working days": signed-for work by how long it has been quiet
+        Index("ix_assignments_quiet", "last_progress_at",
+              postgresql_where=text(QUIET_ASSIGNMENT_SQL), sqlite_where=text(QUIET_ASSIGNMENT_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +141,9 @@ class Assignment(db.Model):
     withdrawn_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     urge_count: Mapped[int] = mapped_column(default=0)
+    #: The department's last word on its work: its sign-for, its latest progress note (过程回复) or
+    #: reply, or a sub-unit's below it. None until signed for.
+    last_progress_at: Mapped[datetime | None]
     #: When the escalation sweep looks at this assignment next (its next reminder, urge or
     #: escalation); None once nothing more can fall due. Any change to its deadlines or state
     #: sets it to now, so the sweep reads only what crossed a threshold or changed.

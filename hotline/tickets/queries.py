@@ -16,8 +16,8 @@ from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import permissions
-from hotline.tickets.models import Assignment, Ticket
-from workflows.states import CENTRE, WITH_DEPARTMENT, AssignmentStatus, TicketStatus
+from hotline.tickets.models import Assignment, Ticket, TicketEvent
+from workflows.states import CENTRE, WITH_DEPARTMENT, Action, AssignmentStatus, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
 
 SORTS = {
@@ -155,6 +155,19 @@ def page(query: sa.Select, page_no: int, per_page: int) -> tuple[list[Ticket], i
     rows = db.session.scalars(query.options(selectinload(Ticket.lead_department))
                               .limit(per_page).offset((page_no - 1) * per_page)).unique().all()
     return list(rows), total
+
+
+def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
+    """The newest public progress note (过程回复) of each of these orders that has one, by order id."""
+    if not ticket_ids:
+        return {}
+    out: dict[int, str] = {}
+    for ticket_id, data in db.session.execute(sa.select(TicketEvent.ticket_id, TicketEvent.data).where(
+            TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == Action.PROGRESS.value,
+            TicketEvent.is_internal.is_(False)).order_by(TicketEvent.id)):
+        if (data or {}).get("public"):
+            out[ticket_id] = data["text"]
+    return out
 
 
 def citizen_history(phone: str, limit: int = 50) -> list[Ticket]:

@@ -70,6 +70,7 @@ def assignment_json(a, now: datetime) -> dict:
         "extended_days": a.extended_days,
         "return_reason": a.return_reason,
         "urge_count": a.urge_count,
+        "last_progress_at": iso(a.last_progress_at),
         "sla": states,
     }
 

@@ -25,6 +25,7 @@ from workflows.deadlines import (  # noqa: E402
     pick_rule,
     sla_state,
     weekday_calendar,
+    working_days_before,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -314,6 +315,56 @@ def test_extension_never_moves_backwards(start: datetime, first: int, extra: int
 def test_clock_time_is_exact(start: datetime, minutes: int):
     due = due_at(start, Rule.minutes(minutes), CAL, TZ)
     assert due - start == timedelta(minutes=minutes)
+
+
+# --------------------------------------------------------------------------
+# Working days backwards ("no progress for n working days")
+# --------------------------------------------------------------------------
+
+
+def test_three_working_days_before_a_monday_morning_is_the_wednesday():
+    # 2026-06-15 is a Monday; the weekend before it does not count
+    assert working_days_before(local(2026, 6, 15, 10), 3, CAL, TZ) == local(2026, 6, 10, 10, 0, 1)
+
+
+def test_working_days_before_skips_national_day_and_counts_its_make_up_days():
+    # 2025-10-09 (Thu) back 1: 10-01..08 are the holiday, 09-30 (Tue) is the working day before
+    assert working_days_before(local(2025, 10, 9, 10), 1, CAL, TZ) == local(2025, 9, 30, 10, 0, 1)
+    # 2025-10-13 (Mon) back 1: 10-11 is a make-up working Saturday
+    assert working_days_before(local(2025, 10, 13, 9), 1, CAL, TZ) == local(2025, 10, 11, 9, 0, 1)
+
+
+def test_an_end_on_a_day_off_counts_as_the_close_of_the_working_day_before():
+    # Sunday 2026-06-14 back 1 -> everything before the start of Friday 06-12 (Thursday's close included)
+    assert working_days_before(local(2026, 6, 14, 10), 1, CAL, TZ) == local(2026, 6, 12, 0, 0)
+
+
+def test_working_days_before_rejects_naive_and_non_positive_inputs():
+    with pytest.raises(ValueError):
+        working_days_before(datetime(2025, 9, 30, 10), 1, CAL, TZ)
+    with pytest.raises(ValueError):
+        working_days_before(local(2025, 9, 30, 10), 0, CAL, TZ)
+
+
+#: Ends late enough that ten working days back stay inside the known years.
+ends = st.datetimes(min_value=datetime(2024, 3, 1), max_value=datetime(2026, 10, 31, 23, 59, 59),
+                    timezones=st.just(TZ))
+
+
+@FAST
+@given(start=starts, end=ends, n=st.integers(min_value=1, max_value=10))
+def test_working_days_before_is_add_working_days_backwards(start: datetime, end: datetime, n: int):
+    assert (add_working_days(start, n, CAL, TZ) <= end) == (start < working_days_before(end, n, CAL, TZ))
+
+
+@FAST
+@given(start=ends, n=st.integers(min_value=1, max_value=10),
+       delta=st.timedeltas(min_value=timedelta(0), max_value=timedelta(seconds=3)))
+def test_working_days_before_at_its_edge(start: datetime, n: int, delta: timedelta):
+    """Ends a moment either side of a due time (where the property above rarely looks)."""
+    due = add_working_days(start, n, CAL, TZ)
+    for end in (due + delta, due - delta):
+        assert (due <= end) == (start < working_days_before(end, n, CAL, TZ))
 
 
 # --------------------------------------------------------------------------

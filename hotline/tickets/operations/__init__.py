@@ -2,6 +2,7 @@
 
 - `register`     registering an order (number, citizen, first event); finding one a user may see
 - `actions`      the lifecycle steps (`perform`), each checked by `rules.why_not` first
+- `progress`     a department's progress notes (过程回复) and when each assignment last showed progress
 - `attachments`  files stored by content hash and recorded on the order
 - `trail`        the append-only events, the system's own chasing, listeners of other features
 

@@ -18,6 +18,7 @@ from hotline.tickets import permissions, rules
 from hotline.tickets.models import (Assignment, Comment, ExtensionRequest, IdentityGrant, Reply,
                                     ReturnVisit, Ticket)
 from hotline.tickets.operations import get_visible_ticket, record_event
+from hotline.tickets.operations.progress import mark_progress, record_progress
 from workflows import states
 from workflows.states import (ASSIGNMENT_ACTIVE, ASSIGNMENT_LIVE, DEPARTMENT, FOLLOW_LEAD, Action,
                               AssignmentRole, AssignmentStatus, TicketStatus, Transition)
@@ -26,7 +27,7 @@ from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction
 Handler = Callable[[Ticket, User, Fields, datetime], None]
 #: A sub-unit with one of these already has the order; one that returned it may be given it again.
 SUB_UNIT_BUSY = frozenset({AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS, AssignmentStatus.REPLIED})
-HANDLERS: dict[Action, Handler] = {}
+HANDLERS: dict[Action, Handler] = {Action.PROGRESS: record_progress}
 
 
 title = rules.title
@@ -399,6 +400,7 @@ def sign(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     a = _own_assignment(Action.SIGN, ticket, actor, at)
     f.done()
     a.status, a.signed_at, a.signed_by_id = AssignmentStatus.IN_PROGRESS, at, actor.id
+    mark_progress(a, at)
     _event(ticket, actor, Action.SIGN, at, _follow_lead(ticket, a), assignment=a)
 
 
@@ -408,6 +410,7 @@ def return_(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     reason = f.text("reason", required=True, max_len=4000)
     f.done()
     a.status, a.return_reason = AssignmentStatus.RETURNED, reason
+    mark_progress(a, at)
     _event(ticket, actor, Action.RETURN, at, _follow_lead(ticket, a), note=reason, assignment=a,
            data={"to": "parent" if a.parent_id else "centre"})
 
@@ -457,6 +460,7 @@ def reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
                          status=ReplyStatus.FORWARDED if a.parent_id else ReplyStatus.PENDING,
                          author_id=actor.id, created_at=at))
     a.status, a.replied_at, a.contacted_citizen = AssignmentStatus.REPLIED, at, contacted
+    mark_progress(a, at)
     for child in ticket.assignments:
         if child.parent_id == a.id and child.status == AssignmentStatus.REPLIED:
             child.status = AssignmentStatus.DONE

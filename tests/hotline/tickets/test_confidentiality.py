@@ -219,6 +219,7 @@ ACTION_BODIES = {
     "review-return": {"approve": True}, "sub-dispatch": {"department": None, "note": "转"},
     "request-extension": {"days": 3, "reason": "需要时间"}, "review-extension": {"approve": True},
     "reply": {"content": "已处理", "contacted_citizen": True}, "review-reply": {"approve": True},
+    "progress": {"text": "正在处理", "public": True},
     "visit": {"satisfaction": "satisfied", "resolved": True}, "reopen": {"reason": "不满意"},
     "urge": {"note": "快"}, "supervise": {"note": "督"}, "merge": {"into": None}, "cancel": {"reason": "撤"},
     "comment": {"content": "看看", "internal": False}, "grant-identity": {"department": None, "reason": "需要"},

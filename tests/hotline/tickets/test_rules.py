@@ -70,6 +70,7 @@ def _body(action: Action, ticket, user: User, master: str) -> dict:
         Action.ANSWER: {"reply": "已答复"}, Action.DISPATCH: {"department": _cgj()},
         Action.SIGN: {}, Action.RETURN: {"reason": "不属于"}, Action.REQUEST_EXTENSION: {"days": 1, "reason": "需时间"},
         Action.REVIEW_EXTENSION: {"approve": True}, Action.REPLY: {"content": "已处理"},
+        Action.PROGRESS: {"text": "正在处理"},
         Action.REVIEW_RETURN: {"approve": True}, Action.REVIEW_REPLY: {"approve": True},
         Action.VISIT: {"satisfaction": "satisfied", "resolved": True}, Action.REOPEN: {"reason": "依旧"},
         Action.URGE: {}, Action.SUPERVISE: {}, Action.MERGE: {"into": master},

@@ -137,6 +137,7 @@ def body_for(action: Action, outcome: str | None, ctx: Ctx, ids: dict) -> dict:
         Action.REQUEST_EXTENSION: {"days": 3, "reason": "需协调多个部门"},
         Action.REVIEW_EXTENSION: {"approve": True, "note": "同意延期"},
         Action.REPLY: {"content": "已现场核查并清理摊点。", "contacted_citizen": True},
+        Action.PROGRESS: {"text": "已联系执法中队，明早到现场核查。", "public": True},
         Action.VISIT: {"satisfaction": "satisfied", "resolved": True, "note": "市民表示满意"},
         Action.REOPEN: {"reason": "市民反映问题依旧"},
         Action.URGE: {"note": "请尽快办理"},
@@ -251,6 +252,7 @@ def _recipes() -> dict[tuple, Recipe]:
         (Action.SUB_DISPATCH, A.IN_PROGRESS, None): Recipe("in_progress", "district_admin", dept="dc"),
         (Action.REQUEST_EXTENSION, A.IN_PROGRESS, None): Recipe("in_progress", "handler"),
         (Action.REPLY, A.IN_PROGRESS, None): Recipe("in_progress", "handler"),
+        (Action.PROGRESS, A.IN_PROGRESS, None): Recipe("in_progress", "cgj_admin"),
     }
     for s in (T.AWAITING_SIGN, T.IN_PROGRESS):
         r[(Action.URGE, s, None)] = Recipe(STATE_OF[s], "reviewer")
@@ -373,6 +375,13 @@ def effects(action: Action, outcome, flow: Flow, ctx: Ctx, before: dict, after: 
         assert child["department"]["id"] == ids["dc_s1"] and child["status"] == "awaiting_sign"
     elif action == Action.REPLY:
         assert [r["status"] for r in after["replies"]] == ["pending"]
+    elif action == Action.PROGRESS:
+        # a note, and nothing else: no state, no deadline moves
+        def unmoved(detail: dict) -> dict:
+            return {**detail, "updated_at": None,
+                    "assignments": [{**a, "last_progress_at": None} for a in detail["assignments"]]}
+        assert unmoved(flow.detail(ctx.number)) == unmoved(before)
+        assert flow.events(ctx.number)[-1]["data"] == {"text": "已联系执法中队，明早到现场核查。", "public": True}
     elif action == Action.REVIEW_REPLY:
         assert [r["status"] for r in after["replies"]] == ["approved" if outcome == "approve" else "rejected"]
     elif action == Action.VISIT:
