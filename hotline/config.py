@@ -29,6 +29,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
 def from_environment() -> dict:
     """Build the Flask config mapping from environment variables."""
     database_url = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hotline.sqlite'}")
@@ -72,6 +82,9 @@ def from_environment() -> dict:
         "MESSAGE_LEASE_SECONDS": _int("MESSAGE_LEASE_SECONDS", 120),
         #: Ask a worker to deliver right after the commit that queued a message (else every 30 s).
         "MESSAGING_WAKE_AFTER_COMMIT": True,
+        #: Departments whose on-time sign-for, on-time completion or satisfaction rate is under this
+        #: share are marked in the reports (0.9: under 90 %).
+        "REPORT_RATE_FLOOR": _float("REPORT_RATE_FLOOR", 0.9),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -128,6 +141,9 @@ def validate(config: dict) -> None:
     attempts = config.get("MESSAGE_MAX_ATTEMPTS")
     if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 50:
         raise ConfigError(f"MESSAGE_MAX_ATTEMPTS must be a number from 1 to 50, got {attempts!r}")
+    floor = config.get("REPORT_RATE_FLOOR")
+    if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
+        raise ConfigError(f"REPORT_RATE_FLOOR must be a share from 0 to 1 (0.9 for 90 %), got {floor!r}")
     if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
         raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
     if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):
