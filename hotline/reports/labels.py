@@ -24,8 +24,8 @@ TITLES = {
     "replied_on_time": _l("Replied on time"),
     "not_on_time": _l("Not replied on time"),
     "on_time_completion_rate": _l("On-time completion rate"),
-    "overdue": _l("Overdue"),
-    "visits": _l("Return visits"),
+    "overdue": _l("Overdue orders"),
+    "visits": _l("Return visits made"),
     "rated": _l("Rated visits"),
     "resolved": _l("Resolved"),
     "unresolved": _l("Not resolved"),
@@ -33,7 +33,7 @@ TITLES = {
     "satisfied": _l("Satisfied"),
     "not_satisfied": _l("Not satisfied"),
     "satisfaction_rate": _l("Satisfaction rate"),
-    "reopened": _l("Reopened"),
+    "reopened": _l("Reopened orders"),
     "reopen_rate": _l("Reopen rate"),
 }
 #: The figure a rate's drill-down lists: the orders that fail it.

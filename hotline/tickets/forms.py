@@ -12,6 +12,8 @@ from workflows.states import Action
 #: Filters of the list page, passed on to queries.build_query (and to the CSV export).
 FILTER_NAMES = ("status", "type", "channel", "urgency", "category", "department", "overdue", "sla", "created_from",
                 "created_to", "q", "phone", "sort")
+#: Filters the list's form has no field for (links set them: the reports' drill-downs).
+UNSHOWN_FILTERS = ("channel", "urgency", "category")
 PER_PAGE = 25
 MAX_PAGE = 100000
 

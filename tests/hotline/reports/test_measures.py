@@ -51,7 +51,8 @@ def test_departments_with_their_sub_units_rolled_up(dataset, world):
     scj = rows["市场监督管理局"]  # C's reopening, not signed yet
     assert (scj["dispatched"], scj["on_time_sign_rate"], scj["reopened"]) == (1, 0.0, 0)
     inside = _rows(measures.table(*W24, "department", parent_id=world.dept("dc").id, now=NOW))
-    assert (inside["东城区 (itself)"]["dispatched"], inside["东城区 (itself)"]["reopened"]) == (1, 1)
+    itself = inside["东城区（本级）"]  # what was given to the district directly
+    assert (itself["dispatched"], itself["reopened"]) == (1, 1)
     assert (inside["幸福路街道"]["due"], inside["幸福路街道"]["overdue"]) == (1, 1)
     assert (inside["和平街道"]["dispatched"], inside["和平街道"]["returns"]) == (1, 1)
     # the parts add up to the whole
