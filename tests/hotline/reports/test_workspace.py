@@ -152,3 +152,15 @@ def test_the_drill_down_list_exports_with_chinese_headers_and_values(app, datase
 def test_a_bad_period_is_named(app, world):
     resp = _client(app, "manager").get("/reports/?kind=month&month=2026-13")
     assert resp.status_code == 422 and "aria-invalid" in resp.get_data(as_text=True)
+
+
+def test_the_floor_is_configurable(app, dataset):
+    client = _client(app, "manager")
+    app.config["REPORT_RATE_FLOOR"] = 0.0
+    try:
+        page = _text(client.get(WEEK))
+    finally:
+        app.config["REPORT_RATE_FLOOR"] = 0.9
+    ranking = page[page.index('id="h-ranking"'):]
+    assert "⚠ </span>" not in ranking and "低于 0.0% 的指标" in ranking
+    assert "⚠ </span>" in _text(client.get(WEEK))
