@@ -68,6 +68,7 @@ def index():
         errors=error.fields if error else {}, cards=workspace.totals(period, now), charts=charts,
         ranking=ranking, titles=labels.TITLES, slice_titles=labels.SLICE_TITLES, kind_titles=labels.KIND_TITLES,
         is_rate=workspace.is_rate, today=today, quarters=_quarters(today),
+        weeks=workspace.recent_units("week", today, 27), months=workspace.recent_units("month", today, 25),
         page_url=lambda **kw: url_for("reports.index", **{**base, **view, **kw}),
         period_url=lambda a: url_for("reports.index", **{**(a or {}), **view}),
         before=before, after=after,

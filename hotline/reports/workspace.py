@@ -119,6 +119,7 @@ def ranking(period: wm.Period, slice_name: str, parent_id: int | None, sort: str
     """The ranking table: one row per bucket of the slice, the rates under the floor marked."""
     families = RANKING_FAMILIES + (("intake",) if slice_name in ORDER_SLICES else ())
     columns = ((INTAKE_COLUMNS if slice_name in ORDER_SLICES else ()) + RANKING)
+    asked = parent_id
     if slice_name == "department" and parent_id is None:
         parent_id = measures.ranking_parent()
     rows = measures.table(period.start, period.end, slice_name, parent_id=parent_id, families=families, now=now,
@@ -139,7 +140,8 @@ def ranking(period: wm.Period, slice_name: str, parent_id: int | None, sort: str
         row["sub_units"] = (isinstance(key, tuple) and key[0] == "unit" and key[1] in has_children) and key[1]
     parent = db.session.get(Department, parent_id) if slice_name == "department" and parent_id else None
     return {"slice": slice_name, "columns": columns, "rows": rows, "sort": sort, "floor": limit,
-            "parent": parent, "up": parent.parent_id if parent else None}
+            "parent": parent, "can_go_up": asked is not None and parent is not None,
+            "up": parent.parent_id if parent and parent.parent_id != measures.ranking_parent() else None}
 
 
 def _with_children() -> set[int]:
@@ -154,6 +156,23 @@ def trend(period: wm.Period, now: datetime) -> dict:
         p["intake_url"] = url_for("tickets.index", measure="intake", **p["drill"])
         p["due_url"] = url_for("tickets.index", measure="not_on_time", **p["drill"])
     return {"step": step, "points": points}
+
+
+def recent_units(kind: str, today: date, count: int) -> list[tuple[str, str]]:
+    """(value, title) of the last `count` weeks or months up to today, newest first, for the picker."""
+    out, day = [], today
+    for _i in range(count):
+        start = wm.unit_start(kind, day)
+        label = wm.Period(kind, start, start).label()
+        end = wm.unit_end(kind, start)
+        if kind == "week":
+            title = _("%(year)s, week %(week)s (%(start)s – %(end)s)", year=label[:4], week=int(label[-2:]),
+                      start=f"{start:%m-%d}", end=f"{end:%m-%d}")
+        else:
+            title = _("%(year)s, month %(month)s", year=start.year, month=start.month)
+        out.append((label, title))
+        day = start - timedelta(days=1)
+    return out
 
 
 def previous_next(period: wm.Period, today: date) -> tuple[dict | None, dict | None]:

@@ -1,4 +1,4 @@
-"""Every measure of the known fortnight (conftest.py) against the figures counted by hand."""
+"""Every measure of the known fortnight (dataset.py) against the figures counted by hand."""
 from datetime import date
 
 import sqlalchemy as sa
@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from hotline.extensions import db
 from hotline.reports import measures
 from hotline.tickets.models import Ticket
-from tests.hotline.reports.conftest import NOW
+from tests.hotline.reports.dataset import NOW
 
 W24 = (date(2026, 6, 8), date(2026, 6, 14))
 W23 = (date(2026, 6, 1), date(2026, 6, 7))
