@@ -33,6 +33,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
 def from_environment() -> dict:
     """Build the Flask config mapping from environment variables."""
     database_url = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hotline.sqlite'}")
@@ -93,6 +103,9 @@ def from_environment() -> dict:
         #: The board lists orders a department signed for but has said nothing of (no progress note,
         #: no reply) for this many working days.
         "PROGRESS_QUIET_WORKING_DAYS": _int("PROGRESS_QUIET_WORKING_DAYS", 3),
+        #: Departments whose on-time sign-for, on-time completion or satisfaction rate is under this
+        #: share are marked in the reports (0.9: under 90 %).
+        "REPORT_RATE_FLOOR": _float("REPORT_RATE_FLOOR", 0.9),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -160,6 +173,9 @@ def validate(config: dict) -> None:
     quiet = config.get("PROGRESS_QUIET_WORKING_DAYS")
     if not isinstance(quiet, int) or isinstance(quiet, bool) or not 1 <= quiet <= 60:
         raise ConfigError(f"PROGRESS_QUIET_WORKING_DAYS must be a number of working days from 1 to 60, got {quiet!r}")
+    floor = config.get("REPORT_RATE_FLOOR")
+    if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
+        raise ConfigError(f"REPORT_RATE_FLOOR must be a share from 0 to 1 (0.9 for 90 %), got {floor!r}")
     if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
         raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
     if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):

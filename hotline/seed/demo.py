@@ -281,7 +281,9 @@ def _advance(rng, ticket, users, handler_for, admins, depts, districts, at, now)
     perform(ticket, "dispatch", users["calltaker"], {"department": dept.id, "assist": assist, "note": "请按时办理。"}, at=t)
     slow = dept.code in SLOW
     handler = handler_for(dept)
-    if not (t := step(1, 30 if slow else 8)):
+    # urgent and utilities orders are signed for within minutes (their sign-for limits are 15 and 30
+    # minutes), most of them in time; general ones within hours
+    if not (t := step(*((0.05, 0.6) if ticket.urgency != Urgency.GENERAL else (1, 30 if slow else 8)))):
         return
     if rng.random() < 0.06:
         perform(ticket, "return", handler, {"reason": "不属于本单位职责，建议转交属地街道。"}, at=t)

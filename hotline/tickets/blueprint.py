@@ -15,13 +15,14 @@ from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.tickets import forms, permissions, queries, rules, schemas
+from hotline.tickets import export, filters, forms, permissions, queries, rules, schemas
 from hotline.tickets.panels import order_panels
 from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
 from hotline.tickets.operations import get_visible_ticket
 from hotline.web.pages import department_options, enum_options, run_operation
+from hotline.web.tables import csv_response, xlsx_response
 from workflows.states import CENTRE, FINAL, Action, AssignmentRole, AssignmentStatus, TicketStatus
 from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction, TicketType
 
@@ -102,10 +103,33 @@ def index():
         statuses=set(args.get("status", "").split(",")), error=error, errors=error.fields if error else {},
         departments=_departments_for(user), sort_titles=SORT_TITLES,
         may_search_phone=permissions.may_filter_by_phone(user),
-        export_url=url_for("api.export_tickets", **args),
+        export_url=lambda fmt: url_for("tickets.export_list", fmt=fmt, **args),
+        showing=filters.descriptions(args) if not error else [],
+        # filters the form has no field for (a drill-down's, channel, category) stay when it is applied
+        hidden_args={k: v for k, v in args.items() if k in filters.extra_params() + forms.UNSHOWN_FILTERS},
         page_url=lambda n: url_for("tickets.index", **args, page=n),
         sort_url=lambda s: url_for("tickets.index", **{**args, "sort": s}),
     ), status_code
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export_list(fmt: str):
+    """The filtered list (every page of it) as CSV or XLSX, with headers and values in the user's language."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    user = current_user._get_current_object()
+    args = forms.filter_args(request.args)
+    locale = str(get_locale() or "zh")
+    try:
+        rows = list(export.rows(user, args, utcnow(), locale))
+    except OperationError as err:
+        return render_template("tickets/error.html", message=err.message), err.status
+    name = f"{_('Work orders')}.{fmt}"
+    if fmt == "csv":
+        return csv_response(name, export.headers(), rows)
+    caption = " · ".join(filters.descriptions(args)) or None
+    return xlsx_response(name, _("Work orders"), export.headers(), rows, caption=caption)
 
 
 # -- one order ----------------------------------------------------------------------------

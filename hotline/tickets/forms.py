@@ -5,10 +5,15 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from hotline.tickets.filters import extra_params
+
 from workflows.states import Action
 
 #: Filters of the list page, passed on to queries.build_query (and to the CSV export).
-FILTER_NAMES = ("status", "type", "department", "overdue", "sla", "created_from", "created_to", "q", "phone", "sort")
+FILTER_NAMES = ("status", "type", "channel", "urgency", "category", "department", "overdue", "sla", "created_from",
+                "created_to", "q", "phone", "sort")
+#: Filters the list's form has no field for (links set them: the reports' drill-downs).
+UNSHOWN_FILTERS = ("channel", "urgency", "category")
 PER_PAGE = 25
 MAX_PAGE = 100000
 
@@ -67,7 +72,7 @@ def action_data(action: Action, form: MultiDict) -> dict:
 def filter_args(args: MultiDict) -> dict:
     """The list filters that were filled in; several statuses are joined as build_query wants."""
     out: dict = {}
-    for name in FILTER_NAMES:
+    for name in FILTER_NAMES + extra_params():
         if name == "status":
             values = [v.strip() for v in args.getlist("status") for v in v.split(",") if v.strip()]
             if values:

@@ -15,7 +15,7 @@ from hotline.core.errors import Forbidden
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.tickets import permissions
+from hotline.tickets import filters, permissions
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
 from workflows.states import CENTRE, WITH_DEPARTMENT, Action, AssignmentStatus, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
@@ -79,12 +79,15 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     sort = f.text("sort", max_len=20) or "-created_at"
     if sort not in SORTS:
         f.error("sort", _("Must be one of: %(values)s.", values=", ".join(SORTS)))
+    registered = [c for c in (flt.condition(f, now) for flt in filters.list_filters()) if c is not None]
     f.done()
 
     query = sa.select(Ticket)
     visible = permissions.visible_filter(viewer)
     if visible is not None:
         query = query.where(visible)
+    if registered:
+        query = query.where(*registered)
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
     if ticket_type:

@@ -26,7 +26,7 @@ NAV = [
     ("telephony.callbacks", _l("Callbacks"), DESK),
     ("telephony.calls", _l("Calls"), CENTRE),
     ("inbox.inbox", _l("My department"), DEPARTMENT),
-    ("reports.index", _l("Reports"), CENTRE),
+    ("reports.index", _l("Statistics and assessment"), REVIEW | {Role.MANAGER}),
     ("messaging.index", _l("Outbox"), REVIEW | {Role.ADMIN}),
     ("admin.index", _l("Administration"), {Role.ADMIN}),
 ]

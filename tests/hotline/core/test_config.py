@@ -30,6 +30,8 @@ def test_production_needs_a_secret_postgresql_and_redis(monkeypatch):
     ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
     ("HOTLINE_TIMEZONE", "Mars/Olympus", "HOTLINE_TIMEZONE"),
     ("SESSION_MINUTES", "eight hours", "SESSION_MINUTES"),
+    ("REPORT_RATE_FLOOR", "90%", "REPORT_RATE_FLOOR"),
+    ("REPORT_RATE_FLOOR", "90", "REPORT_RATE_FLOOR"),
 ])
 def test_bad_values_are_named(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
