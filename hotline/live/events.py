@@ -123,20 +123,25 @@ class Tail:
                 self._told[user] = max(message_id, self._told.get(user, 0))
 
     def _run(self) -> None:
+        failing = ""
         while True:
             try:
                 with self.app.app_context():
                     self.look()
-            except Exception:  # noqa: BLE001  (the database was busy or away: look again later)
-                log.exception("live: looking for new notices failed")
+                failing = ""
+            except Exception as err:  # noqa: BLE001  (the database was busy or away: look again later)
+                if str(err) != failing:          # once per kind of failure, not every few seconds
+                    log.warning("live: looking for new notices failed (%s); trying again", err)
+                failing = str(err)
             time.sleep(self.every)
 
     def look(self) -> int:
         """One look: tell people with open pages of notices nobody told them of; how many were told."""
+        if not self.live.hub.count():
+            self._after = None      # nobody is watching: the database is not asked, and old notices
+            return 0                # are not news to the next page (it reads its bell when it opens)
         if self._after is None:
             self._after = queries.newest_message_id()
-            return 0
-        if not self.live.hub.count():
             return 0
         newest, self._after = queries.newest_notices_since(self._after)
         with self._lock:

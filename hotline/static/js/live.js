@@ -55,7 +55,14 @@
   }
   if (bell) { bell.addEventListener("toggle", function () { if (bell.open) { refreshBell(); } }); }
 
-  // ---- lists on the page (hx-trigger="liverefresh from:body") fetch themselves again
+  // ---- lists on the page (hx-trigger="liverefresh[liveMayRefresh('id')] from:body") fetch themselves
+  // again, but not under the hands of someone typing in them or with orders ticked in them
+  window.liveMayRefresh = function (id) {
+    var region = document.getElementById(id), active = document.activeElement;
+    if (!region) { return false; }
+    if (active && region.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) { return false; }
+    return !region.querySelector("input[type=checkbox]:checked");
+  };
   function refreshLists() {
     later("lists", 800, function () { body.dispatchEvent(new CustomEvent("liverefresh")); });
   }

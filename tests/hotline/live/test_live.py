@@ -113,9 +113,9 @@ def test_the_bell_lists_the_newest_unread_notices(world, dispatched, browser):
 def test_notices_another_process_wrote_are_found_by_the_tail(app, world, live, dispatched):
     from hotline.messaging.operations import NOTICED
     tail = events.Tail(app, live, every=60)
-    tail.look()                                                       # starts from the newest notice
     handler = world.users["handler"]
     with live.subscribe([user_key(handler.id)]) as sub:
+        tail.look()                                                   # starts from the newest notice
         sa.event.listen(db.session, "before_commit", _as_if_elsewhere := lambda s: s.info.pop(NOTICED, None))
         try:
             number = dispatched()                                     # committed without telling anyone
