@@ -94,3 +94,13 @@ def test_subscribers_in_many_threads():
     for t in threads:
         t.join()
     assert all(sub.next(timeout=1) == {"type": "notice", "user": n % 10} for n, sub in enumerate(subs))
+
+
+def test_the_configuration_names_a_transport_that_can_work():
+    from hotline.config import ConfigError, from_environment, validate
+    config = from_environment()
+    for backend, url, problem in (("kafka", None, "LIVE_BACKEND must be"), ("redis", None, "needs a Redis URL")):
+        with pytest.raises(ConfigError, match=problem):
+            validate({**config, "LIVE_BACKEND": backend, "LIVE_REDIS_URL": url})
+    validate({**config, "LIVE_BACKEND": "redis", "LIVE_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert isinstance(RedisTransport("redis://x"), LocalTransport)
