@@ -24,6 +24,7 @@ setup(
         "redis>=6.1,<9",  # kombu 5.7 (Celery's Redis transport) refuses redis-py before 6.1
         "gunicorn>=22",
         "openpyxl>=3.1,<4",  # XLSX exports of reports and work-order lists
+        "gevent>=24",     # the live process: one gunicorn gevent worker holds thousands of open pages
         "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/sip/
     ],
     extras_require={

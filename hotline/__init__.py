@@ -76,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.board.blueprint import bp as board_bp
     from hotline.desk.blueprint import bp as desk_bp
     from hotline.inbox.blueprint import bp as inbox_bp
+    from hotline.live.blueprint import bp as live_bp
     from hotline.messaging.blueprint import bp as messaging_bp
     from hotline.portal.blueprint import bp as portal_bp
     from hotline.reports.blueprint import bp as reports_bp
@@ -84,10 +85,12 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.telephony.blueprint import bp as telephony_bp
     from hotline.tickets.blueprint import bp as tickets_bp
     for page_bp in (desk_bp, tickets_bp, board_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
-                    telephony_admin_bp, messaging_bp, sms_bp, reports_bp):
+                    telephony_admin_bp, messaging_bp, sms_bp, reports_bp, live_bp):
         app.register_blueprint(page_bp)
     from hotline.messaging.notices import install as install_notices
     install_notices(app)
+    from hotline.live.events import install as install_live
+    install_live(app)
     from hotline.telephony.voice import install as install_voice
     install_voice()
 

@@ -106,6 +106,16 @@ def from_environment() -> dict:
         #: Departments whose on-time sign-for, on-time completion or satisfaction rate is under this
         #: share are marked in the reports (0.9: under 90 %).
         "REPORT_RATE_FLOOR": _float("REPORT_RATE_FLOOR", 0.9),
+        #: Live pages (the bell, lists that refresh themselves): "redis" publishes through Redis pub/sub to
+        #: every web process; "local" within one process (the embedded default, one web process).
+        "LIVE_BACKEND": _env("LIVE_BACKEND", "redis" if redis_url else "local"),
+        "LIVE_REDIS_URL": _env("LIVE_REDIS_URL", redis_url),
+        #: A live stream writes a heartbeat after this many quiet seconds (proxies close idle connections).
+        "LIVE_HEARTBEAT_SECONDS": _int("LIVE_HEARTBEAT_SECONDS", 15),
+        #: A live stream ends after this long and the browser opens a new one (sessions are checked again).
+        "LIVE_STREAM_SECONDS": _int("LIVE_STREAM_SECONDS", 3600),
+        #: "local": how often the web process looks for notices other processes (the Celery worker) wrote.
+        "LIVE_POLL_SECONDS": _int("LIVE_POLL_SECONDS", 2),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_MINUTES", 480)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -176,6 +186,10 @@ def validate(config: dict) -> None:
     floor = config.get("REPORT_RATE_FLOOR")
     if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
         raise ConfigError(f"REPORT_RATE_FLOOR must be a share from 0 to 1 (0.9 for 90 %), got {floor!r}")
+    if config.get("LIVE_BACKEND") not in ("local", "redis"):
+        raise ConfigError(f"LIVE_BACKEND must be 'local' or 'redis', got {config.get('LIVE_BACKEND')!r}")
+    if config.get("LIVE_BACKEND") == "redis" and not config.get("LIVE_REDIS_URL"):
+        raise ConfigError("LIVE_BACKEND=redis needs a Redis URL: set REDIS_URL (or LIVE_REDIS_URL)")
     if config.get("HOTLINE_ENV") == "production" and url.startswith("sqlite"):
         raise ConfigError("production (HOTLINE_ENV=production) needs PostgreSQL: set DATABASE_URL")
     if config.get("HOTLINE_ENV") == "production" and not config.get("REDIS_URL"):

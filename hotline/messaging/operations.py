@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 #: The session flag that asks for a delivery run once the transaction has committed.
 WAKE = "messaging.wake"
+#: In-app notices written in this transaction, {recipient user id: newest message id}: live pages
+#: are told once it has committed (hotline/live).
+NOTICED = "messaging.noticed"
 
 
 def message_values(*, intent: str, channel: MessageChannel | str, template: str, params: dict,
@@ -91,8 +94,17 @@ def department_notice_rows(*, intent: str, template: str, params: dict, recipien
 
 def _insert_new():
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    columns = Message.__table__.c
     return insert(Message.__table__).on_conflict_do_nothing(index_elements=["intent_key"]).returning(
-        Message.__table__.c.id)
+        columns.id, columns.recipient_user_id, columns.channel)
+
+
+def _note_noticed(rows) -> None:
+    """Remember whom this transaction's new in-app notices are for (see NOTICED)."""
+    noticed = db.session.info.setdefault(NOTICED, {})
+    for row in rows:
+        if row.recipient_user_id is not None and MessageChannel(row.channel) is MessageChannel.INAPP:
+            noticed[row.recipient_user_id] = max(row.id, noticed.get(row.recipient_user_id, 0))
 
 
 def queue_message(**notice) -> Message | None:
@@ -100,21 +112,23 @@ def queue_message(**notice) -> Message | None:
 
     Takes the arguments of `message_values`.
     """
-    new_id = db.session.execute(_insert_new(), [message_values(**notice)]).scalar()
-    if new_id is None:
+    new = db.session.execute(_insert_new(), [message_values(**notice)]).first()
+    if new is None:
         return None
     db.session.info[WAKE] = True
-    return db.session.get(Message, new_id)
+    _note_noticed([new])
+    return db.session.get(Message, new.id)
 
 
 def queue_messages(rows: list[dict]) -> int:
     """Queue many notices (rows from `message_values`) in few statements; returns how many were new."""
     if not rows:
         return 0
-    added = len(db.session.execute(_insert_new(), rows).all())
-    if added:
+    new = db.session.execute(_insert_new(), rows).all()
+    if new:
         db.session.info[WAKE] = True
-    return added
+        _note_noticed(new)
+    return len(new)
 
 
 def fail_interrupted(now: datetime | None = None) -> int:

@@ -32,7 +32,7 @@ def test_board_shows_each_queue(app, api, world, new_ticket, clock):
 def test_counts_refresh_without_reloading(app, api, world, new_ticket, clock):
     client = _client(app, "supervisor")
     before = client.get("/board/counts").get_data(as_text=True)
-    assert 'hx-trigger="every 30s"' in before
+    assert 'hx-trigger="every 30s, liverefresh from:body"' in before      # and on a live event
     _dispatched(api, world, new_ticket)
     clock.advance(days=10)
     after = client.get("/board/counts").get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Live pages: the bell, lists that refresh themselves, alerts for new orders and urges."""
