@@ -26,6 +26,7 @@ setup(
         "openpyxl>=3.1,<4",  # XLSX exports of reports and work-order lists
         "gevent>=24",     # the live process: one gunicorn gevent worker holds thousands of open pages
         "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/sip/
+        "smpplib>=2.2,<3",  # SMPP, the SMS centres' own protocol (integrations/sms/smpp.py)
     ],
     extras_require={
         "postgresql": ["psycopg[binary]>=3.1,<4"],

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
 
 
-#: The SMS gateways (integrations/messaging's registry): a log file that sends nothing, Kannel.
-SMS_GATEWAYS = ("log", "kannel")
+#: The SMS gateways (integrations/messaging's registry): a log file that sends nothing, Kannel, SMPP.
+SMS_GATEWAYS = ("log", "kannel", "smpp")
 
 
 class ConfigError(RuntimeError):
@@ -77,10 +77,7 @@ def from_environment() -> dict:
         "SMS_LOG_PATH": _env("SMS_LOG_PATH", str(INSTANCE_DIR / "sms-outbox.log")),
         #: The gateway's settings: Kannel's sendsms URL and account, the sender number, and the address
         #: Kannel calls back with delivery reports (this application's /sms/kannel/dlr, reachable from Kannel).
-        "SMS_SETTINGS": {key: value for key, value in (
-            ("url", _env("SMS_KANNEL_URL")), ("username", _env("SMS_KANNEL_USERNAME")),
-            ("password", _env("SMS_KANNEL_PASSWORD")), ("sender", _env("SMS_SENDER", "12345")),
-            ("dlr_url", _env("SMS_KANNEL_DLR_URL"))) if value},
+        "SMS_SETTINGS": _sms_settings(_env("SMS_GATEWAY", "log")),
         #: Prefixed to every text message (China's SMS rules require the sender's signature).
         "SMS_SIGNATURE": _env("SMS_SIGNATURE", "【12345】"),
         #: The shared secret Kannel's get-url and dlr-url carry (?key=...); without it both answer 403.
@@ -138,6 +135,18 @@ def from_environment() -> dict:
     }
 
 
+def _sms_settings(gateway: str) -> dict:
+    """The SMS gateway's settings from SMS_KANNEL_* or SMS_SMPP_* (the sender number from SMS_SENDER)."""
+    if gateway == "smpp":
+        pairs = (("host", _env("SMS_SMPP_HOST")), ("port", _env("SMS_SMPP_PORT", "2775")),
+                 ("system_id", _env("SMS_SMPP_SYSTEM_ID")), ("password", _env("SMS_SMPP_PASSWORD")),
+                 ("system_type", _env("SMS_SMPP_SYSTEM_TYPE")))
+    else:
+        pairs = (("url", _env("SMS_KANNEL_URL")), ("username", _env("SMS_KANNEL_USERNAME")),
+                 ("password", _env("SMS_KANNEL_PASSWORD")), ("dlr_url", _env("SMS_KANNEL_DLR_URL")))
+    return {key: value for key, value in (*pairs, ("sender", _env("SMS_SENDER", "12345"))) if value}
+
+
 def _dev_secret() -> str:
     """A per-installation secret for development, kept in the instance folder."""
     path = INSTANCE_DIR / "secret_key"
@@ -167,11 +176,11 @@ def validate(config: dict) -> None:
     from integrations import messaging
     if config.get("SMS_GATEWAY") not in SMS_GATEWAYS:
         raise ConfigError(f"SMS_GATEWAY must be one of {', '.join(SMS_GATEWAYS)}, got {config.get('SMS_GATEWAY')!r}")
-    if config.get("SMS_GATEWAY") == "kannel":
+    if config.get("SMS_GATEWAY") in ("kannel", "smpp"):
         try:
-            messaging.build("kannel", config.get("SMS_SETTINGS") or {})
-        except LookupError as err:
-            raise ConfigError(f"SMS_GATEWAY=kannel: {err}") from None
+            messaging.build(config["SMS_GATEWAY"], config.get("SMS_SETTINGS") or {})
+        except (LookupError, ValueError) as err:
+            raise ConfigError(f"SMS_GATEWAY={config['SMS_GATEWAY']}: {err}") from None
     hours = config.get("SMS_SURVEY_HOURS")
     if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= 720:
         raise ConfigError(f"SMS_SURVEY_HOURS must be a number of hours from 1 to 720, got {hours!r}")

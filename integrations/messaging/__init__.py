@@ -69,4 +69,4 @@ def known() -> list[str]:
 
 
 from integrations.messaging import logsink  # noqa: E402,F401  (registers the built-in channels)
-from integrations.sms import kannel  # noqa: E402,F401
+from integrations.sms import kannel, smpp  # noqa: E402,F401

@@ -226,7 +226,7 @@ def test_the_centre_sees_failed_messages_and_sends_them_again(app, world, browse
 
 def test_an_unknown_sms_gateway_stops_the_start_with_its_name():
     from hotline import create_app
-    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of log, kannel"):
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of log, kannel, smpp"):
         create_app({"SMS_GATEWAY": "carrier-pigeon", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 

@@ -48,7 +48,7 @@ def test_each_public_note_is_texted_once_to_the_reporters_mobile(api, signed, cl
     (sms,) = texts_about(number)
     assert (sms.channel, sms.address, sms.recipient_user_id, sms.state) == (
         MessageChannel.SMS, "13812345678", None, MessageState.QUEUED)
-    assert sms.body == f"您的诉求（工单号{number}）办理进展：{NOTE}"
+    assert sms.body == f"【12345】您的诉求（工单号{number}）办理进展：{NOTE}"
     assert "handler" not in sms.body and "城市管理局" not in sms.body     # nothing of who wrote it
     assert deliver_due() == 1
     assert [line["to"] for line in sent_lines(sms_log)] == ["13812345678"]
