@@ -73,9 +73,9 @@ def test_a_message_whose_change_rolled_back_is_never_sent(world, sms_log):
 
 
 def test_a_gateway_that_fails_is_retried_with_pauses_then_the_message_fails_for_the_centre(
-        app, world, clock, tmp_path, sms_log):
+        app, world, clock, tmp_path, sms_log, monkeypatch):
     break_gateway(app, tmp_path)
-    app.config["MESSAGE_MAX_ATTEMPTS"] = 3
+    monkeypatch.setitem(app.config, "MESSAGE_MAX_ATTEMPTS", 3)
     message_id = urge_sms(world).id
     db.session.commit()
 
@@ -199,8 +199,9 @@ def test_the_api_lists_an_orders_messages_to_the_centre_only(api, world, new_tic
     assert api(None).get(f"/tickets/{number}/messages").status_code == 401
 
 
-def test_the_centre_sees_failed_messages_and_sends_them_again(app, world, browser, clock, tmp_path, sms_log):
-    app.config["MESSAGE_MAX_ATTEMPTS"] = 1
+def test_the_centre_sees_failed_messages_and_sends_them_again(app, world, browser, clock, tmp_path, sms_log,
+                                                             monkeypatch):
+    monkeypatch.setitem(app.config, "MESSAGE_MAX_ATTEMPTS", 1)
     break_gateway(app, tmp_path)
     message_id = urge_sms(world).id
     db.session.commit()

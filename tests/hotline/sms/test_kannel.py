@@ -64,7 +64,8 @@ def test_a_long_message_arrives_as_one_text_from_concatenated_parts(world, kanne
     assert phone.text == expected and phone.parts == 3
 
 
-def test_kannel_down_means_a_retry_later_not_a_lost_message(app, world, kannel):
+def test_kannel_down_means_a_retry_later_not_a_lost_message(app, world, kannel, monkeypatch):
+    monkeypatch.setitem(app.config, "MESSAGE_MAX_ATTEMPTS", 6)
     app.config["SMS_SETTINGS"] = {**app.config["SMS_SETTINGS"], "url": "http://127.0.0.1:9/cgi-bin/sendsms"}
     app.extensions.pop("message_channels", None)
     message_id = _queue(world, {"number": "20260615000003", "title": "井盖缺失", "due": "—"}, "urge:kannel:3")
