@@ -283,3 +283,14 @@ def new_ticket(api):
         assert resp.status_code == 201, resp.get_json()
         return resp.get_json()["number"]
     return make
+
+
+@pytest.fixture
+def signed(api, world, new_ticket):
+    """An order dispatched to the city management bureau (cgj) and signed for by its handler; returns the number."""
+    def make(**overrides) -> str:
+        number = new_ticket(**overrides)
+        assert api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).status_code == 200
+        assert api("handler").action(number, "sign").status_code == 200
+        return number
+    return make

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from hotline.core.transactions import writes
 from hotline.extensions import csrf, db
 from hotline.messaging import operations as outbox
-from hotline.sms import operations, queries
+from hotline.sms import operations, permissions, queries
 from hotline.sms.models import SmsSurvey, SurveyState
 from hotline.tickets.operations import get_visible_ticket, on_event
 from hotline.tickets.panels import register_panel
@@ -95,7 +95,7 @@ def keep_closed(survey_id: int):
 
 def survey_panel_context(ticket, user) -> dict:
     """The order page's return visits by SMS (centre reviewers and supervisors)."""
-    if not operations.can_send_survey(user):
+    if not permissions.can_manage_surveys(user):
         return {}
     surveys = queries.surveys_of(ticket.id)
     pending = any(s.state is SurveyState.PENDING for s in surveys)

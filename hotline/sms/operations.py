@@ -24,12 +24,13 @@ from hotline.extensions import db
 from hotline.messaging import operations as outbox
 from hotline.messaging.models import MessageChannel
 from hotline.messaging.notices import department_staff
+from hotline.sms import permissions
 from hotline.sms.models import IncomingOutcome, IncomingSms, SmsSurvey, SurveyState
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import record_event, register_ticket
 from hotline.tickets.operations.actions import perform
 from workflows import sms_intake
-from workflows.states import REVIEW, Action, Role, TicketStatus
+from workflows.states import Action, AssignmentStatus, Role, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,9 @@ def sms_user() -> User:
     return service_user(SMS_USERNAME, SMS_DISPLAY_NAME, role=Role.CENTRE_REVIEWER)
 
 
-def _reply(incoming_or_key: str, template: str, phone: str, ticket: Ticket, params: dict | None = None) -> None:
+def _reply(intent: str, template: str, phone: str, ticket: Ticket, params: dict | None = None) -> None:
     """A text message back to the citizen, once per intent."""
-    outbox.queue_message(intent=incoming_or_key, channel=MessageChannel.SMS, template=template,
+    outbox.queue_message(intent=intent, channel=MessageChannel.SMS, template=template,
                          params={"number": ticket.number, **(params or {})}, address=phone, ticket_id=ticket.id)
 
 
@@ -126,7 +127,7 @@ def _append(ticket: Ticket, body: str, at: datetime) -> None:
         content = _("The citizen wrote by SMS: %(text)s", text=body)
     perform(ticket, Action.COMMENT.value, actor, {"content": content, "internal": False}, at=at)
     lead = ticket.lead
-    if lead is not None and lead.status.value in ("awaiting_sign", "in_progress"):
+    if lead is not None and lead.status in (AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS):
         rows = outbox.department_notice_rows(
             intent=f"{ticket.number}:citizen-sms:{at.isoformat()}", template="citizen_sms",
             params={"number": ticket.number, "text": body[:60]}, recipients=department_staff(lead.department_id),
@@ -143,13 +144,9 @@ def pending_survey(phone: str, at: datetime) -> SmsSurvey | None:
         .order_by(SmsSurvey.sent_at.desc(), SmsSurvey.id.desc()).limit(1)).first()
 
 
-def can_send_survey(actor: User) -> bool:
-    return actor.role in REVIEW
-
-
 def send_survey(ticket: Ticket, actor: User, *, at: datetime | None = None) -> SmsSurvey:
     """Ask the citizen by SMS how satisfied they are; the order leaves the phone-visit list meanwhile."""
-    if not can_send_survey(actor):
+    if not permissions.can_manage_surveys(actor):
         raise Forbidden(_("Only centre reviewers and supervisors send return-visit surveys."))
     if ticket.status is not TicketStatus.AWAITING_VISIT:
         raise Conflict(_("A survey can be sent once the answer is approved and the order awaits its return visit."),
@@ -210,7 +207,7 @@ def expire_surveys(now: datetime | None = None) -> int:
 
 def keep_closed(survey: SmsSurvey, actor: User, *, at: datetime | None = None) -> SmsSurvey:
     """A reviewer read the citizen's "not satisfied" and keeps the order closed."""
-    if actor.role not in REVIEW:
+    if not permissions.can_manage_surveys(actor):
         raise Forbidden(_("Only centre reviewers and supervisors review survey answers."))
     if not survey.needs_review:
         raise Conflict(_("This answer has already been reviewed."), code="reviewed")

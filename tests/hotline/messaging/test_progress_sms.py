@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 import sqlalchemy as sa
 
 from hotline.citizens.models import Citizen
@@ -18,16 +17,6 @@ from tests.hotline.messaging.test_outbox import sent_lines, sms_log  # noqa: F40
 
 NOTE = "已联系执法中队，明早到现场核查。"
 
-
-@pytest.fixture
-def signed(api, world, new_ticket):
-    """An order dispatched to cgj and signed for; returns its number."""
-    def make(**overrides) -> str:
-        number = new_ticket(**overrides)
-        assert api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).status_code == 200
-        assert api("handler").action(number, "sign").status_code == 200
-        return number
-    return make
 
 
 def texts_about(number: str) -> list[Message]:

@@ -3,23 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 
 from tests.conftest import TZ
 from tests.hotline.tickets_pages.conftest import browser  # noqa: F401  (order pages as a logged-in user)
 
 NOTE = "已联系执法中队，明早到现场核查。"
 
-
-@pytest.fixture
-def signed(api, world, new_ticket):
-    """An order dispatched to cgj and signed for by its handler; returns the number."""
-    def make(**overrides) -> str:
-        number = new_ticket(**overrides)
-        assert api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).status_code == 200
-        assert api("handler").action(number, "sign").status_code == 200
-        return number
-    return make
 
 
 def events(api, number: str, action: str = "progress") -> list[dict]:
