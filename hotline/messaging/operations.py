@@ -188,10 +188,14 @@ def _settle(message: Message, lease: datetime, **values) -> bool:
 def record_sent(message: Message, receipt: Receipt, now: datetime | None = None) -> bool:
     """The gateway took it (and, for in-app notices and the log sink, that is delivery)."""
     now = now or utcnow()
-    return _settle(message, message.lease_until,
-                   state=MessageState.DELIVERED if receipt.delivered else MessageState.SENT, sent_at=now,
-                   delivered_at=now if receipt.delivered else None, provider_id=receipt.provider_id,
-                   last_error=None)
+    # a delivery report may have come back before this outcome was written (a fast network): it wins
+    state = sa.case((Message.delivered_at.is_not(None), MessageState.DELIVERED.value),
+                    (Message.failed_at.is_not(None), MessageState.FAILED.value),
+                    else_=(MessageState.DELIVERED if receipt.delivered else MessageState.SENT).value)
+    return _settle(message, message.lease_until, state=state, sent_at=now,
+                   delivered_at=sa.func.coalesce(Message.delivered_at, now if receipt.delivered else None),
+                   provider_id=receipt.provider_id,
+                   last_error=sa.case((Message.failed_at.is_not(None), Message.last_error), else_=None))
 
 
 def record_failure(message: Message, error: str, *, permanent: bool, now: datetime | None = None) -> bool:
@@ -209,13 +213,27 @@ def record_failure(message: Message, error: str, *, permanent: bool, now: dateti
 
 
 def record_delivery_report(provider_id: str, delivered: bool, detail: str = "",
-                           now: datetime | None = None) -> Message | None:
-    """A gateway's delivery report; None (and a log line) when it names no message of ours."""
+                           now: datetime | None = None, *, message_id: int | None = None) -> Message | None:
+    """A gateway's delivery report; None (and a log line) when it names no message of ours.
+
+    A gateway that carries our own id back (`message_id`) may report before the sending worker has
+    written the gateway's acceptance: the outcome is kept on the message and `record_sent` honours it.
+    """
     now = now or utcnow()
     message = db.session.scalar(sa.select(Message).where(Message.provider_id == provider_id))
+    if message is None and message_id is not None:
+        message = db.session.get(Message, message_id)
     if message is None:
         log.warning("delivery report for unknown message %r ignored", provider_id)
         return None
+    if message.state is MessageState.SENDING:       # the report overtook the gateway's acceptance
+        if delivered:
+            message.delivered_at = now
+        else:
+            message.failed_at = now
+            message.last_error = (detail or "the gateway reports it undelivered")[:2000]
+        db.session.flush()
+        return message
     if delivered:
         message.state, message.delivered_at = MessageState.DELIVERED, now
     elif message.state is not MessageState.DELIVERED:

@@ -65,7 +65,8 @@ def kannel_dlr():
     if status in (DELIVERED, UNDELIVERED, REJECTED):
         detail = {UNDELIVERED: "the phone network reports it undelivered",
                   REJECTED: "the SMS centre rejected it"}.get(status, "")
-        writes(outbox.record_delivery_report)(kannel_provider_id(message_id), status == DELIVERED, detail)
+        writes(outbox.record_delivery_report)(kannel_provider_id(message_id), status == DELIVERED, detail,
+                                              message_id=int(message_id))
     return "", 200
 
 

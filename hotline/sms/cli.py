@@ -33,7 +33,11 @@ def smpp_receiver() -> None:
         writes(operations.receive)(f"smpp-{incoming.centre_id}", incoming.sender, incoming.receiver, incoming.text)
 
     def on_receipt(centre_id: str, delivered: bool, stat: str) -> None:
-        writes(record_delivery_report)(provider_id(centre_id), delivered, f"SMS centre: {stat}")
+        # the receipt may overtake the sender's commit of the centre's id: look again for a few seconds
+        for pause in (0.2, 0.5, 1.0, 2.0, 0):
+            if writes(record_delivery_report)(provider_id(centre_id), delivered, f"SMS centre: {stat}"):
+                return
+            time.sleep(pause)
 
     while True:
         receiver = SmppReceiver(host=settings["host"], port=int(settings["port"]), system_id=settings["system_id"],

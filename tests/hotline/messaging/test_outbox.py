@@ -124,6 +124,37 @@ def test_an_attempt_that_ends_after_its_message_was_failed_does_not_overwrite_it
     assert db.session.get(Message, message_id).state is MessageState.FAILED
 
 
+@pytest.mark.parametrize("delivered", [True, False], ids=["delivered", "undelivered"])
+def test_a_delivery_report_that_overtakes_the_gateways_acceptance_is_kept(world, clock, sms_log, delivered):
+    """A fast network: the phone's report reaches us before the worker has written that the gateway took it."""
+    from integrations.messaging import Receipt
+    message_id = urge_sms(world).id
+    db.session.commit()
+    sending = operations.claim(message_id)
+    db.session.commit()
+    report_time = clock.now
+    assert operations.record_delivery_report("kannel-x", delivered, "the phone is off", message_id=message_id)
+    db.session.commit()
+    clock.advance(seconds=2)
+    assert operations.record_sent(sending, Receipt("kannel-x")) is True
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.provider_id == "kannel-x" and message.sent_at == clock.now
+    if delivered:
+        assert message.state is MessageState.DELIVERED and message.delivered_at == report_time
+        assert message.last_error is None
+    else:
+        assert message.state is MessageState.FAILED and message.last_error == "the phone is off"
+        assert queries.counts()["failed"] == 1
+
+
+def test_a_delivery_report_naming_no_message_of_ours_changes_nothing(world, sms_log):
+    message_id = urge_sms(world).id
+    db.session.commit()
+    assert operations.record_delivery_report("kannel-999", True) is None
+    assert db.session.get(Message, message_id).state is MessageState.QUEUED
+
+
 def test_two_workers_delivering_at_once_never_take_the_same_message(app, world, sms_log):
     for n in range(40):
         urge_sms(world, intent=f"urge:test:{n}")
