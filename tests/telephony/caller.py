@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.telephony.ports import sipp_media_port
 from tests.telephony.sip_services import SipProxy, free_udp_port
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -79,7 +80,7 @@ class Citizen:
         self.message_path = self.workdir / "citizen.messages"
         self._process = subprocess.Popen(
             [sipp_program(), *target, "-sf", str(scenario), "-m", "1",
-             "-i", "127.0.0.1", "-p", str(sip_port), "-mp", str(free_udp_port()),
+             "-i", "127.0.0.1", "-p", str(sip_port), "-mp", str(sipp_media_port()),
              "-trace_logs", "-log_file", str(self.log_path), "-trace_err", "-error_file", str(self.error_path),
              "-trace_msg", "-message_file", str(self.message_path), "-nostdin",
              "-timeout", str(int(self.talk_seconds + 120)), "-timeout_error"],

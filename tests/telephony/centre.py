@@ -20,6 +20,7 @@ from hotline.telephony.models import Agent, Call, CallQueue, IvrFlow, Prompt, Qu
 from integrations.telephony.phone import Phone
 from integrations.telephony.prompts import audio_key, tone, wav_bytes
 from integrations.telephony.worker import Settings, Worker
+from tests.telephony.ports import udp_block
 from tests.telephony.sip_services import SipProxy, free_udp_port
 from workflows.acd import AgentState
 
@@ -88,7 +89,7 @@ def start_worker(app, sip_proxy: SipProxy) -> tuple[Worker, Phone]:
     name = f"test-{free_udp_port()}"
     backend.starting(name)
     hotline = Worker(backend, Settings(name=name, spool_dir=tempfile.mkdtemp(prefix="telephony-spool-")))
-    low = free_udp_port() // 2 * 2
+    low = udp_block(200)
     phone = Phone(server=sip_proxy.host, port=sip_proxy.port, username=sip_proxy.service_aor,
                   password=sip_proxy.secret, local_ip="127.0.0.1", sip_port=free_udp_port(),
                   rtp_ports=(low, low + 200), on_incoming=hotline.on_incoming)

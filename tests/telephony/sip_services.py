@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from tests.telephony.ports import sipp_media_port
+
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = REPO / "scripts" / "services"
 RATE = 8000
@@ -717,7 +719,7 @@ class SippUas:
         scenario.write_text(_SIPP_UAS.replace("{what}", what).replace("{answer}", body))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port), "-mp", str(free_udp_port()),
+                [sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port), "-mp", str(sipp_media_port()),
                  "-nostdin", "-trace_msg", "-message_file", str(self.messages_path),
                  "-trace_err", "-error_file", str(self.workdir / f"{self.name}.errors.log")],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,

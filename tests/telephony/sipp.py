@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.telephony.ports import udp_block
+
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
     import audioop
@@ -58,22 +60,9 @@ def free_udp_port() -> int:
 
 
 def free_udp_range(count: int) -> tuple[int, int]:
-    """``count`` consecutive free UDP ports (the first even), as (low, high)."""
-    for _ in range(200):
-        low = random.randrange(20000, 60000 - count, 2)
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(low, low + count):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sockets.append(sock)
-                sock.bind((LOCALHOST, port))
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-        return low, low + count - 1
-    raise RuntimeError(f"no {count} consecutive free UDP ports")
+    """``count`` consecutive free UDP ports (the first even), as (low, high), outside the ephemeral range."""
+    low = udp_block(count)
+    return low, low + count - 1
 
 
 # ------------------------------------------------------------------------------ audio
