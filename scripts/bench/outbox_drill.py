@@ -7,7 +7,10 @@
    (each answers at once: the after-commit wake-up cannot reach the broker), Redis is started
    and the worker with its beat delivers; every message of those orders counted once.
 
-The gateway is the log sink (a line per message handed over to it).
+Counted at the far end of a real Kannel (bearerbox + smsbox, Debian's `kannel`) whose SMS centre
+is Kannel's fakesmsc (`kannel-extras`): what a phone would receive, concatenated parts joined. The
+application is served on a socket in this process so Kannel's delivery reports come back to it.
+`--gateway log` counts at the log sink instead (no Kannel needed).
 """
 from __future__ import annotations
 
@@ -28,7 +31,40 @@ sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
 from api_bench import log, pg_url, prepare_schema  # noqa: E402
 
+TOKEN = "outbox-drill-gateway-token"
 REDIS = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:56379/0").replace("/0", "/5")
+
+
+class KannelGateway:
+    """A real Kannel with fakesmsc; counts what the phones received, by text."""
+
+    def __init__(self, folder: Path) -> None:
+        from tests.hotline.sms.kannel import Kannel
+        from tests.live_server import LiveServer
+        self.folder, self.Kannel, self.LiveServer = folder, Kannel, LiveServer
+        self.kannel = self.server = None
+
+    def start(self, app) -> None:
+        from tests.hotline.sms.kannel import PASSWORD, USERNAME
+        self.server = self.LiveServer(app)
+        self.server.start()
+        self.kannel = self.Kannel(self.folder / "kannel", self.server.url, TOKEN).start()
+        app.config.update(SMS_GATEWAY_TOKEN=TOKEN)
+        self._env = {"SMS_GATEWAY": "kannel", "SMS_KANNEL_URL": self.kannel.sendsms_url,
+                     "SMS_KANNEL_USERNAME": USERNAME, "SMS_KANNEL_PASSWORD": PASSWORD, "SMS_GATEWAY_TOKEN": TOKEN,
+                     "SMS_KANNEL_DLR_URL": f"{self.server.url}/sms/kannel/dlr?key={TOKEN}"}
+
+    def env(self) -> dict:
+        return self._env
+
+    def counts(self) -> collections.Counter:
+        return collections.Counter(handset.text for handset in self.kannel.delivered())
+
+    def stop(self) -> None:
+        if self.kannel:
+            self.kannel.stop()
+        if self.server:
+            self.server.stop()
 
 
 class LogGateway:
@@ -37,13 +73,19 @@ class LogGateway:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "sms.log"
 
+    def start(self, app) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
     def env(self) -> dict:
         return {"SMS_GATEWAY": "log", "SMS_LOG_PATH": str(self.path)}
 
     def counts(self) -> collections.Counter:
         if not self.path.exists():
             return collections.Counter()
-        return collections.Counter(json.loads(line)["message_id"] for line in self.path.read_text().splitlines())
+        return collections.Counter(json.loads(line)["text"] for line in self.path.read_text().splitlines())
 
 
 def worker(env: dict, folder: Path, name: str, beat: bool = False) -> subprocess.Popen:
@@ -75,6 +117,27 @@ def states(app, ids=None) -> collections.Counter:
         return found
 
 
+def reconcile(app, counts: collections.Counter, ids=None) -> dict:
+    """Each SMS of the outbox against what reached the phones (the stored body is the text a phone shows)."""
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from hotline.messaging.models import Message, MessageChannel, MessageState
+    with app.app_context():
+        query = sa.select(Message.body, Message.state).where(Message.channel == MessageChannel.SMS)
+        if ids is not None:
+            query = query.where(Message.ticket_id.in_(ids))
+        rows = db.session.execute(query).all()
+        db.session.remove()
+    arrived = [body for body, _state in rows if counts.get(body)]
+    return {"messages": len(rows), "once": sum(1 for body in arrived if counts[body] == 1),
+            "twice": sum(1 for body in arrived if counts[body] > 1),
+            "never": sum(1 for body, _state in rows if not counts.get(body)),
+            # lost: never reached a phone and the centre is not told (not failed)
+            "lost": sum(1 for body, state in rows if not counts.get(body) and state is not MessageState.FAILED),
+            "failed_but_arrived": sum(1 for body, state in rows if counts.get(body) and state is MessageState.FAILED)}
+
+
 def wait(what: str, predicate, timeout: float) -> float:
     t0 = time.perf_counter()
     while not predicate():
@@ -89,22 +152,36 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--kill-after", type=int, default=300, help="SIGKILL once this many reached the gateway")
+    parser.add_argument("--gateway", choices=("kannel", "log"), default="kannel")
     args = parser.parse_args()
     url = pg_url()
     folder = Path(tempfile.mkdtemp(prefix="outbox-drill-"))
-    gateway = LogGateway(folder)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS, "CELERY_BROKER_URL": REDIS,
-           "RATELIMIT_STORAGE_URI": "memory://", "MESSAGE_LEASE_SECONDS": "5", **gateway.env()}
+           "RATELIMIT_STORAGE_URI": "memory://", "MESSAGE_LEASE_SECONDS": "5"}
     os.environ.update(env)
     log("preparing the drill database (migrations, demo city)")
     ctx = prepare_schema(url)
 
-    import sqlalchemy as sa
     from hotline import create_app
+    app = create_app({"MESSAGING_WAKE_AFTER_COMMIT": True})
+    gateway = KannelGateway(folder) if args.gateway == "kannel" else LogGateway(folder)
+    gateway.start(app)
+    try:
+        drill(args, app, ctx, env, folder, gateway)
+    finally:
+        gateway.stop()
+
+
+def drill(args, app, ctx, env, folder, gateway) -> None:
+    import sqlalchemy as sa
+
     from hotline.extensions import db
     from hotline.messaging import operations
     from hotline.messaging.models import MessageChannel
-    app = create_app({"MESSAGING_WAKE_AFTER_COMMIT": True})
+    env.update(gateway.env())
+    os.environ.update(gateway.env())
+    log(f"the gateway: {args.gateway}" + (f" ({gateway.kannel.sendsms_url}, fakesmsc as the SMS centre)"
+                                          if args.gateway == "kannel" else " (log sink)"))
 
     # -- 1. SIGKILL in the middle of 1,000 -----------------------------------------------------------
     with app.app_context():
@@ -126,14 +203,12 @@ def main() -> None:
                     and states(app).get("sending", 0) == 0, 300)
     finally:
         stop(second)
-    counts = gateway.counts()
-    twice = sum(1 for n in counts.values() if n > 1)
-    never = args.messages - len(counts)
-    outbox = states(app)
-    log(f"   after restart: outbox empty in {took:.1f} s; at the gateway: {len(counts)} once or more, "
-        f"{twice} twice or more, {never} never; outbox: {dict(outbox)}")
-    log(f"   exactly once: {'YES' if twice == 0 and never == outbox.get('failed', 0) else 'NO'} "
-        f"(a message caught mid-send is failed for the centre, never sent again blindly)")
+    seen = reconcile(app, gateway.counts())
+    log(f"   after restart: outbox empty in {took:.1f} s; at the phones: {seen['once']} once, {seen['twice']} twice "
+        f"or more, {seen['never']} never (of {seen['messages']}); outbox: {dict(states(app))}")
+    log(f"   caught mid-send and failed for the centre to review: {seen['failed_but_arrived']} of them had reached "
+        f"the phone, {seen['never'] - seen['lost']} had not; lost without a word: {seen['lost']}")
+    log(f"   at most once, nothing lost silently: {'YES' if seen['twice'] == 0 and seen['lost'] == 0 else 'NO'}")
 
     # -- 2. Redis down while orders are dispatched ---------------------------------------------------
     subprocess.run([str(ROOT / "scripts/services"), "stop", "redis"], check=True, capture_output=True)
@@ -169,17 +244,14 @@ def main() -> None:
     waiting = states(app, ids)
     log(f"2. Redis stopped: {len(numbers)} orders registered and dispatched (slowest register+dispatch "
         f"{slowest * 1000:.0f} ms); their text messages waiting: {dict(waiting)}; Redis started")
-    before = gateway.counts()
     third = worker(env, folder, "drill3", beat=True)
     try:
         took = wait("the waiting messages to go out", lambda: states(app, ids).get("queued", 0) == 0, 180)
     finally:
         stop(third)
-    after = gateway.counts()
-    new = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
-    log(f"   delivered {len(new)} of {sum(waiting.values())} in {took:.1f} s after Redis came back; "
-        f"sent twice: {sum(1 for n in new.values() if n > 1)}; outbox: {dict(states(app, ids))}")
-
+    seen = reconcile(app, gateway.counts(), ids)
+    log(f"   after Redis came back, in {took:.1f} s: {seen['once']} of {seen['messages']} at the phones once, "
+        f"{seen['twice']} twice, {seen['never']} never; outbox: {dict(states(app, ids))}")
 
 if __name__ == "__main__":
     main()
