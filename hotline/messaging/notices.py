@@ -108,6 +108,8 @@ def notices_for(event: TicketEvent, ticket: Ticket, assignment: Assignment | Non
     rows = []
     for template, about, recipients in _plan(event, ticket, assignment):
         due = (about.sign_due_at if template == "dispatched" else about.reply_due_at) if about else ticket.due_at
+        if template == "urge" and due is not None and due > event.at:
+            template = "urge_before_due"          # a person urges an order that is not late yet
         params = {"number": ticket.number, "title": ticket.subject,
                   "department": about.department.name if about else "",
                   "due": format_local(due) if due else "—"}

@@ -23,6 +23,8 @@ TEXTS = {
                      "it at once.")),
     "urge": (_l("Urge: work order %(number)s is overdue"),
              _l("Urge: work order %(number)s (%(title)s) was due %(due)s. Please handle it at once.")),
+    "urge_before_due": (_l("Urge: work order %(number)s"),
+                        _l("Urge: please speed up work order %(number)s (%(title)s); it is due %(due)s.")),
     "escalation": (_l("Escalated: work order %(number)s"),
                    _l("Work order %(number)s of %(department)s, due %(due)s, is still open and has been "
                       "escalated to supervision.")),

@@ -43,9 +43,12 @@ def test_reply_review_and_manual_urges_reach_the_department_but_not_the_actor(ap
     assert api("cgj_admin").action(number, "reply", {"content": "已处理完毕", "contacted_citizen": True}).status_code == 200
     assert api("reviewer").action(number, "review-reply", {"approve": True}).status_code == 200
     templates = [t for t in told(number) if t[0] != "dispatched"]
-    assert templates == [("urge", "handler"), ("urge", "cgj_admin"),
+    # urged before its deadline: the text asks to speed up and does not call it overdue
+    assert templates == [("urge_before_due", "handler"), ("urge_before_due", "cgj_admin"),
                          ("reply_rejected", "handler"), ("reply_rejected", "cgj_admin"),
                          ("reply_approved", "handler"), ("reply_approved", "cgj_admin")]
+    urge = db.session.scalar(sa.select(Message.body).where(Message.template == "urge_before_due").limit(1))
+    assert urge.startswith(f"催办：请加快办理工单{number}") and "到期" not in urge and "办理时限" in urge
 
 
 def test_a_change_that_rolls_back_tells_nobody(app, world, new_ticket):
