@@ -50,7 +50,8 @@ class SweepResult:
     looked_at: int = 0
     recorded: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in escalation.Step})
     notices: int = 0
-    last_id: int | None = None
+    #: where the next batch starts: (next_check_at, id) of the last assignment looked at
+    last: tuple[datetime, int] | None = None
 
     def add(self, other: SweepResult) -> None:
         self.looked_at += other.looked_at
@@ -165,29 +166,39 @@ def _notices(run: _Sweep, item: escalation.Owed, a: Looked) -> list[dict]:
                                            ticket_id=a.ticket_id, urgent=a.urgency == "urgent")
 
 
-def sweep_batch(now: datetime | None = None, *, after_id: int = 0, limit: int = BATCH) -> SweepResult:
-    """Look at up to `limit` assignments due for a look (ids after `after_id`); the caller commits."""
+def sweep_batch(now: datetime | None = None, *, after: tuple[datetime, int] | None = None,
+                limit: int = BATCH) -> SweepResult:
+    """Look at up to `limit` assignments due for a look, in the order they fell due (after the key
+    `after`, the previous batch's last); the caller commits."""
     now = now or utcnow()
     run = _Sweep(now)
     result = SweepResult()
+    # Walked in (next_check_at, id) order, the order of the next_check_at index: the scan stops at the
+    # batch's limit or at `now`, whatever the backlog (ordered by id, PostgreSQL may walk the primary
+    # key and filter a million rows to find the hundred due).
     # Rows a person is changing right now are skipped (PostgreSQL: locked in the order the lifecycle
     # actions lock, order then assignment) and looked at next pass; those read stay locked until the
     # caller commits, so nothing read here changes before it is written. On SQLite the caller's
     # write to the lock row (renew_lock) holds the database's write lock for the same purpose.
-    batch = [Looked(*row[:15], row[15].value, row[16].value) for row in db.session.execute(
-        sa.select(*COLUMNS).join(Ticket, Ticket.id == Assignment.ticket_id)
+    due = Assignment.next_check_at <= now
+    if after is not None:
+        due = sa.and_(due, Assignment.next_check_at >= after[0],
+                      sa.or_(Assignment.next_check_at > after[0], Assignment.id > after[1]))
+    batch = [(Looked(*row[:15], row[15].value, row[16].value), row[17]) for row in db.session.execute(
+        sa.select(*COLUMNS, Assignment.next_check_at).join(Ticket, Ticket.id == Assignment.ticket_id)
         .join(Department, Department.id == Assignment.department_id)
-        .where(Assignment.next_check_at <= now, Assignment.id > after_id).order_by(Assignment.id).limit(limit)
+        .where(due).order_by(Assignment.next_check_at, Assignment.id).limit(limit)
         .with_for_update(of=[Ticket.__table__, Assignment.__table__], skip_locked=True))]
     if not batch:
         return result
+    result.last = (batch[-1][1], batch[-1][0].id)
+    batch = [a for a, _next_check in batch]
     recorded = _recorded([a.id for a in batch])
     chases: list[dict] = []
     notices: list[dict] = []
     next_checks: list[dict] = []
     for a in batch:
         result.looked_at += 1
-        result.last_id = a.id
         watches = watches_of(a)
         policy = run.policy(a)
         try:

@@ -33,17 +33,17 @@ def run_sweep(at: datetime | None = None, *, batch: int = operations.BATCH,
     try:
         operations.look_again_if_rules_changed(LOCK, holder)
         db.session.commit()
-        after = 0
+        after = None
         while True:
             # renewing first also takes SQLite's write lock before the batch is read
             if not operations.renew_lock(LOCK, holder, LOCK_TTL):
                 raise SweepBusy("the escalation sweep lost its lock (a batch took longer than the lease)")
-            result = operations.sweep_batch(at, after_id=after, limit=batch)
+            result = operations.sweep_batch(at, after=after, limit=batch)
             db.session.commit()
             total.add(result)
-            if result.last_id is None:
+            if result.last is None:
                 break
-            after = result.last_id
+            after = result.last
             if progress:
                 progress(total)
     finally:

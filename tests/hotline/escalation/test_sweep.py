@@ -95,6 +95,20 @@ def test_a_second_sweep_records_nothing_and_reads_nothing(world, clock, complain
     assert db.session.scalar(sa.select(Assignment.next_check_at)) is None   # nothing more can fall due
 
 
+def test_a_pass_in_small_batches_looks_at_every_order_once_in_the_order_they_fell_due(world, clock, dispatched):
+    clock.set(local(2026, 9, 30, 9, 0))
+    numbers = [dispatched(type="complaint") for _ in range(5)]
+    clock.advance(hours=1)
+    numbers += [dispatched(type="complaint") for _ in range(2)]      # fell due an hour after the others
+    at = local(2026, 10, 21, 10, 0)
+    seen = []
+    result = run_sweep(at, batch=2, progress=lambda total: seen.append(total.looked_at))
+    assert result.looked_at == 7 and result.recorded["urge"] == 7 and result.recorded["escalate"] == 7
+    assert seen == [2, 4, 6, 7]                                      # four batches, nothing read twice
+    assert all(len([c for c in chases(n) if c[1] == "supervise"]) == 1 for n in numbers)
+    assert run_sweep(at, batch=2).looked_at == 0
+
+
 def test_signing_and_replying_stop_the_chasing(api, world, clock, complaint_before_national_day):
     number = complaint_before_national_day
     assert api("handler").action(number, "sign").status_code == 200
