@@ -14,18 +14,20 @@ from hotline.auth.models import User
 from hotline.citizens.operations import is_mobile
 from hotline.core.base import utcnow
 from hotline.extensions import db
-from hotline.messaging import operations
+from hotline.messaging import operations, texts
 from hotline.messaging.models import MessageChannel
 from hotline.sla.service import format_local, local_tz
 from hotline.tickets import operations as tickets
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
 from hotline.tickets.permissions import is_confidential
+from integrations.sms import UCS2_PART
 from workflows import notify
 from workflows.states import REVIEW, Action, AssignmentStatus, Role
 
 DEPARTMENT_STAFF = frozenset({Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_ADMIN})
-#: A progress note is texted cut to this many characters (the portal shows it whole).
-PROGRESS_SMS_CHARS = 120
+#: A progress note's text message is cut to fit this many concatenated parts, signature and frame
+#: included (the portal shows the note whole).
+PROGRESS_SMS_PARTS = 2
 
 
 def install(app: Flask) -> None:
@@ -91,7 +93,9 @@ def _progress_to_citizen(event: TicketEvent, ticket: Ticket) -> None:
             or not is_mobile(citizen.phone):
         return
     db.session.flush()  # the event's id is the message's idempotency key: one text per note
-    text = data["text"] if len(data["text"]) <= PROGRESS_SMS_CHARS else data["text"][:PROGRESS_SMS_CHARS - 1] + "…"
+    room = PROGRESS_SMS_PARTS * UCS2_PART - len(operations.sms_text(texts.render(
+        "progress", {"number": ticket.number, "text": ""}, None)[1]))
+    text = data["text"] if len(data["text"]) <= room else data["text"][:room - 1] + "…"
     now, urgent = utcnow(), ticket.urgency.value == "urgent"
     operations.queue_message(
         intent=f"{ticket.number}:progress:e{event.id}:citizen:sms", channel=MessageChannel.SMS, template="progress",

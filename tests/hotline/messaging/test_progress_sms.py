@@ -86,7 +86,12 @@ def test_a_long_note_is_cut_in_the_text_and_whole_on_the_record(api, signed):
     long_note = "详细说明" * 60
     progress(api, number, long_note)
     (sms,) = texts_about(number)
-    assert sms.body.endswith("办理进展：" + long_note[:119] + "…")
+    # two SMS parts, signature and all: 134 characters, the note cut with an ellipsis
+    assert len(sms.body) == 134 and sms.body.startswith("【12345】")
+    kept = sms.body.split("办理进展：", 1)[1]
+    assert kept.endswith("…") and long_note.startswith(kept[:-1])
+    from integrations.sms import ucs2_parts
+    assert len(ucs2_parts(sms.body)) == 2
     events = api("reviewer").get(f"/tickets/{number}/events").get_json()["items"]
     assert events[-1]["note"] == long_note
 
