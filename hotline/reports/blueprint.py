@@ -5,16 +5,18 @@ Thin: check the permission, read the period, ask workspace.py, render or write t
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid
-from hotline.reports import drill, labels, workspace
+from hotline.reports import drill, labels, ledger, workspace
 from hotline.reports.permissions import can_view_workspace
 from hotline.sla import service as sla
 from hotline.web.tables import Percent, csv_response, xlsx_response
 from workflows import measures as wm
+from workflows.vocabulary import TicketType
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -83,6 +85,81 @@ def _quarters(today) -> list[str]:
         out.append(f"{year}-Q{q}")
         year, q = (year, q - 1) if q > 1 else (year - 1, 4)
     return out
+
+
+def _ledger_filters(args, today) -> ledger.Filters:
+    """The ledger's period, type and category; raises Invalid naming the field to fix."""
+    period = workspace.parse_period(args, today)
+    errors = {}
+    ticket_type = None
+    if args.get("type"):
+        try:
+            ticket_type = TicketType(args["type"])
+        except ValueError:
+            errors["type"] = _("Choose a type from the list.")
+    code = (args.get("category") or "").strip() or None
+    if code and code not in ledger.categories():
+        errors["category"] = _("Choose a category from the list.")
+    if errors:
+        raise Invalid(_("Some fields need fixing."), fields=errors)
+    return ledger.Filters(period, ticket_type, code)
+
+
+@bp.get("/ledger")
+@login_required
+def ledger_page():
+    """分类台账: the orders of a period by category and type, with their state and timeliness."""
+    _require_reader()
+    now = utcnow()
+    today = sla.local_date(now)
+    try:
+        filters, error = _ledger_filters(request.args, today), None
+    except Invalid as err:
+        filters, error = ledger.Filters(wm.current("month", today)), err
+    entries = ledger.entries(filters, now, ledger.PAGE_LIMIT + 1)
+    base = {**workspace.period_args(filters.period), **({"type": filters.type.value} if filters.type else {}),
+            **({"category": filters.category} if filters.category else {})}
+    choice = {k: v for k, v in base.items() if k in ("type", "category")}
+    before, after = workspace.previous_next(filters.period, today)
+    return render_template(
+        "reports/ledger.html", filters=filters, period=filters.period, choice=choice, before=before, after=after,
+        period_url=lambda a: url_for("reports.ledger_page", **{**(a or {}), **choice}), error=error, errors=error.fields if error else {},
+        entries=entries[:ledger.PAGE_LIMIT], more=len(entries) > ledger.PAGE_LIMIT, limit=ledger.PAGE_LIMIT,
+        summary=ledger.summary(filters, now), timeliness=ledger.TIMELINESS, categories=ledger.categories(),
+        types=list(TicketType), kind_titles=labels.KIND_TITLES, args=request.args, today=today,
+        weeks=workspace.recent_units("week", today, 27), months=workspace.recent_units("month", today, 25),
+        quarters=_quarters(today), local=ledger.local,
+        export_url=lambda fmt: url_for("reports.export_ledger", fmt=fmt, **base),
+    ), (error.status if error else 200)
+
+
+@bp.get("/ledger.<fmt>")
+@login_required
+def export_ledger(fmt: str):
+    """The ledger as CSV or XLSX: every order of it, headers and values in the user's language."""
+    _require_reader()
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    now = utcnow()
+    try:
+        filters = _ledger_filters(request.args, sla.local_date(now))
+    except Invalid as err:
+        abort(422, err.message)
+    locale = str(get_locale() or "zh")
+    headers = [_("Number"), _("Registered"), _("Category"), _("Type"), _("Subject"), _("Lead department"),
+               _("Status"), _("Deadline"), _("Replied"), _("Closed"), _("Timeliness"), _("Satisfaction")]
+    rows = ([e.number, ledger.local(e.registered), e.category, e.type.title_for(locale), e.subject, e.department,
+             e.status.title_for(locale), ledger.local(e.due_at), ledger.local(e.replied_at),
+             ledger.local(e.closed_at), str(ledger.TIMELINESS[e.timeliness]),
+             e.satisfaction.title_for(locale) if e.satisfaction else ""]
+            for e in ledger.entries(filters, now, ledger.EXPORT_LIMIT))
+    period = f"{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
+    name = f"{_('Category ledger')}-{period}.{fmt}"
+    if fmt == "csv":
+        return csv_response(name, headers, rows)
+    caption = _("Category ledger, %(start)s – %(end)s", start=filters.period.start.isoformat(),
+                end=filters.period.end.isoformat())
+    return xlsx_response(name, _("Category ledger"), headers, rows, caption=caption)
 
 
 @bp.get("/ranking.<fmt>")
