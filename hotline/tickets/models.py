@@ -109,7 +109,7 @@ class Assignment(db.Model):
         Index("ix_assignments_open_dept_due", "department_id", "reply_due_at",
               postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),
         # the escalation sweep's work list: what is due for a look, nothing else
-        Index("ix_assignments_next_check_at", "next_check_at",
+        Index("ix_assignments_next_check", "next_check_at", "id",
               postgresql_where=text("next_check_at IS NOT NULL"), sqlite_where=text("next_check_at IS NOT NULL")),
         # the board's "no progress for N working days": signed-for work by how long it has been quiet
         Index("ix_assignments_quiet", "last_progress_at",
