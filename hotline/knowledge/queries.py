@@ -105,7 +105,7 @@ def query_words(q: str, groups: list[list[str]], stats: text.CorpusStats) -> tup
                 if word in lowered:
                     continue
                 added.append(word)
-                for token in text.tokens(word, keep_stopwords=True):
+                for token in text.tokens(word) or text.tokens(word, keep_stopwords=True):
                     weights.setdefault(token, SYNONYM_WEIGHT)
     if len(weights) > MAX_WORDS:
         kept = sorted(weights, key=lambda w: (-weights[w], -stats.idf(w)))[:MAX_WORDS]
