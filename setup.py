@@ -27,6 +27,11 @@ setup(
         "gevent>=24",     # the live process: one gunicorn gevent worker holds thousands of open pages
         "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/sip/
         "smpplib>=2.2,<3",  # SMPP, the SMS centres' own protocol (integrations/sms/smpp.py)
+        # Chinese has no spaces: the knowledge base's search segments words with jieba (pure Python,
+        # its dictionary ships inside the package); pinned because a new dictionary changes the tokens
+        # already stored in the search indexes (hotline/knowledge/text.py)
+        "jieba==0.42.1",
+        "nh3>=0.2.14,<0.4",  # knowledge articles' rich text is cleaned to safe HTML (Ammonia)
     ],
     extras_require={
         "postgresql": ["psycopg[binary]>=3.1,<4"],

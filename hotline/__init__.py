@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from hotline import models  # noqa: F401  (every model registered with the metadata)
     from hotline.api import admin as _api_admin  # noqa: F401  (routes on the API blueprint)
+    from hotline.api import knowledge as _api_knowledge  # noqa: F401
     from hotline.api import messages as _api_messages  # noqa: F401
     from hotline.api.blueprint import bp as api_bp
     from hotline.auth.blueprint import bp as auth_bp
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.board.blueprint import bp as board_bp
     from hotline.desk.blueprint import bp as desk_bp
     from hotline.inbox.blueprint import bp as inbox_bp
+    from hotline.knowledge.blueprint import bp as knowledge_bp
     from hotline.live.blueprint import bp as live_bp
     from hotline.messaging.blueprint import bp as messaging_bp
     from hotline.portal.blueprint import bp as portal_bp
@@ -85,7 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.telephony.blueprint import bp as telephony_bp
     from hotline.tickets.blueprint import bp as tickets_bp
     for page_bp in (desk_bp, tickets_bp, board_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
-                    telephony_admin_bp, messaging_bp, sms_bp, reports_bp, live_bp):
+                    telephony_admin_bp, messaging_bp, sms_bp, reports_bp, live_bp, knowledge_bp):
         app.register_blueprint(page_bp)
     from hotline.messaging.notices import install as install_notices
     install_notices(app)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from hotline.knowledge.models import ArticleState
 from hotline.messaging.models import MessageChannel, MessageState
 from workflows.states import Action, AssignmentRole, AssignmentStatus, TicketStatus
 from workflows.vocabulary import Channel, Satisfaction, TicketType, Urgency
@@ -61,6 +62,7 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 @lru_cache(maxsize=1)
 def spec() -> dict:
     number = {"name": "number", "in": "path", "required": True, "schema": STR}
+    article_id = {"name": "article_id", "in": "path", "required": True, "schema": INT}
     page = [_query("page", {"type": "integer", "minimum": 1}), _query("per_page", {"type": "integer", "minimum": 1,
                                                                                    "maximum": 200})]
     filters = [
@@ -116,6 +118,39 @@ def spec() -> dict:
             "parameters": [_query("from", {"type": "string", "format": "date"}),
                            _query("to", {"type": "string", "format": "date"})],
             "responses": {"200": _json(OBJ), **ERRORS}}},
+        "/knowledge": {
+            "get": {"summary": "Search the knowledge base: articles in force, best first, with a snippet marking "
+                               "the words found. Without a token: published public articles only (the portal)",
+                    "security": [{"bearer": []}, {}],
+                    "parameters": [_query("q", {"type": "string", "maxLength": 2000},
+                                          "the caller's question in their words (2 to 2000 characters); "
+                                          "empty: the most used articles"), *page],
+                    "responses": {"200": _json(_ref("KnowledgeResults")), **ERRORS}},
+            "post": {"summary": "Write a new article (administrators, department staff for their department); "
+                                "a draft until reviewed",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": _ref("KnowledgeInput")}}},
+                     "responses": {"201": _json(_ref("KnowledgeArticle"), "Created"), **ERRORS}}},
+        "/knowledge/{article_id}": {
+            "get": {"summary": "One article with its body (safe HTML)", "security": [{"bearer": []}, {}],
+                    "parameters": [article_id],
+                    "responses": {"200": _json(_ref("KnowledgeArticle")), **ERRORS}},
+            "put": {"summary": "Edit an article (a new version; a published article edited by someone who may "
+                               "not review it goes back to review)", "parameters": [article_id],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("KnowledgeInput")}}},
+                    "responses": {"200": _json(_ref("KnowledgeArticle")), **ERRORS}}},
+        "/knowledge/{article_id}/publish": {"post": {
+            "summary": "Publish a draft or an article awaiting review (administrators, the owning department's "
+                       "administrator); the reviewer is recorded", "parameters": [article_id],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"note": STR}}}}},
+            "responses": {"200": _json(_ref("KnowledgeArticle")), **ERRORS}}},
+        "/knowledge/{article_id}/uses": {"post": {
+            "summary": "Record that the article answered a caller (counts in the ranking)", "parameters": [article_id],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"ticket": {"type": "string", "description": "an order number"}}}}}},
+            "responses": {"201": _json(_ref("KnowledgeArticle"), "Recorded"), **ERRORS}}},
         "/health": {"get": {"summary": "Liveness of the database, broker and gateways", "security": [],
                             "responses": {"200": _json(OBJ), "503": _json(OBJ, "Degraded")}}},
         "/me": {"get": {"summary": "The calling user", "responses": {"200": _json(OBJ), **ERRORS}}},
@@ -194,6 +229,35 @@ def spec() -> dict:
                     "state": _enum(MessageState), "attempts": INT, "last_error": {"type": "string", "nullable": True},
                     "created_at": TIME, "next_attempt_at": TIME, "sent_at": TIME, "delivered_at": TIME,
                     "failed_at": TIME}},
+                "KnowledgeInput": {"type": "object", "required": ["title", "body"], "properties": {
+                    "title": {"type": "string", "maxLength": 200},
+                    "body": {"type": "string", "maxLength": 50000,
+                             "description": "HTML (cleaned to safe tags: no scripts, styles or handlers) or "
+                                            "plain text, one paragraph a line"},
+                    "category": {"type": "string", "description": "a category code"},
+                    "owner_department": {"type": "integer", "description": "default: the writer's department"},
+                    "source_document": {"type": "string", "maxLength": 200},
+                    "source_office": {"type": "string", "maxLength": 120},
+                    "valid_from": {"type": "string", "format": "date"},
+                    "valid_until": {"type": "string", "format": "date"},
+                    "is_public": BOOL, "note": {"type": "string", "maxLength": 200}}},
+                "KnowledgeArticle": {"type": "object", "properties": {
+                    "id": INT, "title": STR, "body": STR, "state": _enum(ArticleState), "is_public": BOOL,
+                    "category": {"type": "object", "nullable": True}, "owner_department": OBJ,
+                    "source_document": {"type": "string", "nullable": True},
+                    "source_office": {"type": "string", "nullable": True},
+                    "valid_from": {"type": "string", "format": "date", "nullable": True},
+                    "valid_until": {"type": "string", "format": "date", "nullable": True},
+                    "use_count": INT, "version": INT, "updated_at": TIME, "reviewed_at": TIME,
+                    "reviewed_by": {"type": "string", "nullable": True}}},
+                "KnowledgeResults": {"type": "object", "properties": {
+                    "query": STR, "words": {"type": "array", "items": STR},
+                    "synonyms_added": {"type": "array", "items": STR},
+                    "items": {"type": "array", "items": {"allOf": [_ref("KnowledgeArticle"), {
+                        "type": "object", "properties": {
+                            "score": {"type": "number"},
+                            "snippet": {"type": "string", "description": "escaped text, the words found in <mark>"}}}]}},
+                    "page": INT, "per_page": INT, "total": INT}},
                 "Event": {"type": "object", "properties": {
                     "at": TIME, "actor": {"type": "string", "nullable": True}, "action": STR,
                     "from_status": {"type": "string", "nullable": True},

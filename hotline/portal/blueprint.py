@@ -209,3 +209,5 @@ def sms():
     if err is not None or ticket is None:
         return _not_found(number, phone)
     return _render_track({"number": number, "phone": phone}, {}, None, ticket, sms_saved=True)
+
+from hotline.portal import knowledge as _knowledge  # noqa: E402,F401  (the answers pages, on this blueprint)

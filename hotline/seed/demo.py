@@ -17,6 +17,7 @@ from hotline.categories.models import Category
 from hotline.core.base import utcnow
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.seed.knowledge import seed_knowledge
 from hotline.seed.telephony import seed_telephony
 from hotline.sla import operations as sla_operations
 from hotline.sla import service as sla
@@ -236,6 +237,8 @@ def seed_demo(*, orders: int = 3000, if_empty: bool = False, echo: Callable[[str
     db.session.commit()
     if orders % 200:
         echo(f"orders {orders}/{orders}")
+    seed_knowledge(users["admin"], echo=echo)
+    db.session.commit()
     calls = seed_telephony(rng, users, now)
     db.session.commit()
     echo(f"telephony: extensions 8001 (calltaker), 8002 (expert), 8101 (supervisor); {calls} calls in the last "

@@ -9,7 +9,7 @@ from werkzeug.routing import BuildError
 
 from hotline.core.errors import OperationError
 from hotline.core.transactions import writes
-from workflows.states import CENTRE, DEPARTMENT, DESK, REVIEW, Role
+from workflows.states import CENTRE, DEPARTMENT, DESK, REVIEW, STAFF, Role
 
 T = TypeVar("T")
 
@@ -26,6 +26,7 @@ NAV = [
     ("telephony.callbacks", _l("Callbacks"), DESK),
     ("telephony.calls", _l("Calls"), CENTRE),
     ("inbox.inbox", _l("My department"), DEPARTMENT),
+    ("knowledge.index", _l("Knowledge base"), STAFF),
     ("reports.index", _l("Statistics and assessment"), REVIEW | {Role.MANAGER}),
     ("messaging.index", _l("Outbox"), REVIEW | {Role.ADMIN}),
     ("admin.index", _l("Administration"), {Role.ADMIN}),
