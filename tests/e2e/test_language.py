@@ -1,10 +1,10 @@
 """The interface language in a real browser: Chinese for a browser that prefers English, English
 once the user chooses it from the user menu (and again the next time they log in), and the
-portal's switch for citizens who are not logged in."""
+portal's switch for citizens who are not logged in; file pickers worded by the page."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import check, choose_language, login, zh
+from tests.e2e.helpers import check, choose_language, login, tiny_png, zh
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,13 @@ def test_a_citizen_switches_the_portal_on_a_phone(pages):
     page = pages.new(width=375, height=812, locale="en-US", mobile=True)
     page.goto("/portal")
     assert _lang(page) == "zh-CN"
+    # the photo picker is worded by the page, not by the (English) browser
+    picker = page.locator(".file-picker")
+    expect(picker).to_contain_text(zh("Choose files"))
+    expect(picker).to_contain_text(zh("No file chosen"))
+    page.locator('input[type="file"]').set_input_files(
+        [{"name": "路灯.png", "mimeType": "image/png", "buffer": tiny_png()}])
+    expect(picker).to_contain_text("路灯.png")
     check(page, "portal-zh-for-an-english-phone")
     with page.expect_navigation():
         page.get_by_role("button", name="English").click()
