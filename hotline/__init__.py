@@ -10,21 +10,32 @@ from hotline import config as config_module
 from hotline.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 LOCALES = ("zh", "en")
+#: The cookie that keeps an anonymous visitor's (a citizen's on the portal) language choice.
+LANG_COOKIE = "lang"
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
-    """Explicit choice (?lang=, the session, the user's setting), then the browser's, then Chinese."""
-    if request:
-        chosen = request.args.get("lang")
-        if chosen in LOCALES:
-            session["lang"] = chosen
-            return chosen
-        if session.get("lang") in LOCALES:
-            return session["lang"]
-        if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-            return current_user.locale
+    """The interface language: an explicit choice, else Chinese. A browser's preference is not a choice.
+
+    In order: ?lang= (kept for this browser session), the signed-in user's saved language, the
+    cookie an anonymous visitor's switch set. API clients alone (/api/, /open311/) ask with
+    Accept-Language, which a program sends on purpose.
+    """
+    if not request:
+        return "zh"
+    chosen = request.args.get("lang")
+    if chosen in LOCALES:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in LOCALES:
+        return session["lang"]
+    if request.path.startswith(("/api/", "/open311/")) and request.headers.get("Accept-Language"):
         return request.accept_languages.best_match(LOCALES, default="zh") or "zh"
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    if request.cookies.get(LANG_COOKIE) in LOCALES:
+        return request.cookies[LANG_COOKIE]
     return "zh"
 
 

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.auth.models import User
-from hotline.auth.operations import authenticate
+from hotline.auth.operations import authenticate, set_language
 from hotline.extensions import db, limiter, login_manager
+from hotline.web.pages import run_operation
 
 bp = Blueprint("auth", __name__)
 
@@ -63,3 +64,23 @@ def logout():
     logout_user()
     flash(_("You have logged out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language():
+    """Switch the interface language: saved on a signed-in user, in a cookie for an anonymous visitor."""
+    from hotline import LANG_COOKIE, LOCALES
+    chosen = request.form.get("language", "")
+    target = _safe_next(request.form.get("next"))
+    if chosen not in LOCALES:
+        return redirect(target)
+    session.pop("lang", None)
+    if current_user.is_authenticated and not current_user.is_service_account:
+        _user, error = run_operation(set_language, current_user._get_current_object(),
+                                     current_user._get_current_object(), chosen)
+        if error is not None:
+            flash(error.message)
+    response = redirect(target)
+    response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response

@@ -106,6 +106,18 @@ def set_notice_preferences(actor: User, user: User, mobile: str | None, wants_sm
     return user
 
 
+def set_language(actor: User, user: User, language: str) -> User:
+    """The interface language a user chose ("zh" or "en"); it also chooses the language of their notices."""
+    from hotline import LOCALES
+    if actor.id != user.id and actor.role is not Role.ADMIN:
+        raise Forbidden(_("Only the user or an administrator may change their language."))
+    if language not in LOCALES:
+        raise Invalid(_("Some fields need fixing."), fields={"language": _("Choose Chinese or English.")})
+    user.locale = language
+    db.session.flush()
+    return user
+
+
 def set_user_active(actor: User, user: User, active: bool) -> None:
     """Switch a user on or off; a switched-off user can no longer log in or use tokens."""
     _changeable(actor, user)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext as _lp
 
 from hotline.citizens.operations import is_mobile
 from hotline.extensions import db
@@ -31,9 +31,9 @@ STATUS_WORDS = {
                                                    "handles your request.")),
     TicketStatus.REPLIED: (_l("Answer being checked"), _l("The department has answered; the hotline centre is "
                                                          "checking the answer before it is final.")),
-    TicketStatus.AWAITING_VISIT: (_l("Answered"), _l("Your request has been answered. The hotline centre may "
+    TicketStatus.AWAITING_VISIT: (_lp("request", "Answered"), _l("Your request has been answered. The hotline centre may "
                                                     "call you to ask whether your problem was solved.")),
-    TicketStatus.CLOSED: (_l("Closed"), _l("Your request has been answered and closed.")),
+    TicketStatus.CLOSED: (_lp("order", "Closed"), _l("Your request has been answered and closed.")),
     TicketStatus.MERGED: (_l("Handled with another request"), _l("Other people reported the same problem; "
                                                                 "it is handled together under one order.")),
     TicketStatus.CANCELLED: (_l("Cancelled"), _l("This request was withdrawn or cancelled.")),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from hotline.core.base import utcnow
@@ -146,8 +147,8 @@ def export_ledger(fmt: str):
     except Invalid as err:
         abort(422, err.message)
     locale = str(get_locale() or "zh")
-    headers = [_("Number"), _("Registered"), _("Category"), _("Type"), _("Subject"), _("Lead department"),
-               _("Status"), _("Deadline"), _("Replied"), _("Closed"), _("Timeliness"), _("Satisfaction")]
+    headers = [pgettext("order", "Number"), _("Registered"), _("Category"), _("Type"), _("Subject"), _("Lead department"),
+               _("Status"), _("Deadline"), _("Replied"), pgettext("date", "Closed"), _("Timeliness"), _("Satisfaction")]
     rows = ([e.number, ledger.local(e.registered), e.category, e.type.title_for(locale), e.subject, e.department,
              e.status.title_for(locale), ledger.local(e.due_at), ledger.local(e.replied_at),
              ledger.local(e.closed_at), str(ledger.TIMELINESS[e.timeliness]),

@@ -1,7 +1,7 @@
 """What the measures are called on the page, in the exports and on the drill-down list."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext as _lp
 
 #: Counts, rates and the drill-downs of the rates (the orders that fail them).
 TITLES = {
@@ -20,7 +20,7 @@ TITLES = {
     "return_rate": _l("Return rate"),
     "urged": _l("Urged orders"),
     "urges": _l("Urges"),
-    "due": _l("Due"),
+    "due": _lp("orders", "Due"),
     "replied_on_time": _l("Replied on time"),
     "not_on_time": _l("Not replied on time"),
     "on_time_completion_rate": _l("On-time completion rate"),

@@ -120,7 +120,7 @@ def _agent_page(error: OperationError | None = None, form=None, status: int = 20
     user = current_user._get_current_object()
     reasons = [(code, str(agents.NOT_READY_TITLES[code])) for code in NOT_READY_REASONS]
     return render_template(
-        "telephony/agent.html", panel=queries.agent_panel(user), refresh=AGENT_REFRESH,
+        "telephony/agent.html", panel=queries.agent_panel(user, utcnow()), refresh=AGENT_REFRESH,
         calls=queries.agent_calls_today(user, utcnow()), reasons=reasons, error=error,
         errors=error.fields if error else {}, form=form or {},
         has_extension=permissions.has_extension(user)), status
@@ -136,7 +136,7 @@ def agent():
 @agent_only
 def agent_panel():
     """The state panel alone; 204 while it would look the same (the time ticks in the browser)."""
-    panel = queries.agent_panel(current_user._get_current_object())
+    panel = queries.agent_panel(current_user._get_current_object(), utcnow())
     if request.args.get("v") == panel["fingerprint"]:
         return "", 204
     return render_template("telephony/_agent_panel.html", panel=panel, refresh=AGENT_REFRESH)

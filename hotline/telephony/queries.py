@@ -18,7 +18,8 @@ from hotline.sla import service as sla
 from hotline.telephony import permissions
 from hotline.telephony.models import (Agent, Call, Callback, CallbackStatus, CallDisposition, CallLeg, CallQueue,
                                       MonitorRequest, OutboundRequest, QueueEntry, QueueEvent, QueueLogEntry,
-                                      Recording)
+                                      Recording, TelephonyWorker)
+from hotline.telephony.operations.workers import WORKER_TIMEOUT
 from hotline.tickets import queries as ticket_queries
 from hotline.tickets.models import Ticket
 from workflows.acd import AgentState
@@ -38,6 +39,15 @@ def day_start(now: datetime) -> datetime:
 def fingerprint(*parts) -> str:
     """A short digest of what a refreshed panel shows: unchanged means nothing to redraw."""
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+# -- the line ---------------------------------------------------------------------------------
+
+def line_status(now: datetime) -> dict:
+    """Whether calls can come in: some telephony worker reported within the time after which the
+    reaper counts a worker as gone. `last_seen`: the latest report (None: no worker since the reap)."""
+    last = db.session.scalar(sa.select(sa.func.max(TelephonyWorker.heartbeat_at)))
+    return {"up": last is not None and last >= now - WORKER_TIMEOUT, "last_seen": last}
 
 
 # -- the agent's page -------------------------------------------------------------------------
@@ -76,8 +86,10 @@ def agent_calls_today(user: User, now: datetime) -> list[dict]:
             for call, up in rows]
 
 
-def agent_panel(user: User) -> dict:
-    """The state panel: state and since when, after-call work's end, and the screen-pop."""
+def agent_panel(user: User, now: datetime) -> dict:
+    """The state panel: state and since when, after-call work's end, the screen-pop, and whether
+    the line is up."""
+    line = line_status(now)
     agent = db.session.get(Agent, user.id)
     state = agent.state if agent else AgentState.OFFLINE
     pop = screen_pop(agent.current_call_id) if agent and state in (AgentState.RINGING, AgentState.ON_CALL) else None
@@ -85,8 +97,8 @@ def agent_panel(user: User) -> dict:
               agent.acw_until if agent else None, agent.current_call_id if agent else None,
               tuple((t.number, t.status.value) for t in pop["history"]) if pop else None,
               (pop["citizen"].is_vip, pop["citizen"].is_important, pop["citizen"].name)
-              if pop and pop["citizen"] else None)
-    return {"agent": agent, "state": state, "caller": pop, "fingerprint": fingerprint(*stable)}
+              if pop and pop["citizen"] else None, line["up"])
+    return {"agent": agent, "state": state, "caller": pop, "line": line, "fingerprint": fingerprint(*stable)}
 
 
 # -- the wallboard ----------------------------------------------------------------------------
@@ -175,17 +187,18 @@ def live_calls(viewer: User) -> list[dict]:
 
 
 def wallboard(viewer: User, now: datetime) -> dict:
-    queues, agents, calls = queue_figures(now), agent_rows(now), live_calls(viewer)
+    queues, agents, calls, line = queue_figures(now), agent_rows(now), live_calls(viewer), line_status(now)
     stable = (
         tuple((q["queue"].id, q["waiting"], q["oldest"], q["offered"], q["answered"], q["abandoned"], q["overflow"],
                q["within"], q["asa"]) for q in queues),
         tuple((a["user"].id, a["state"].value, a["since"], a["reason"], a["caller"], a["calls_today"]) for a in agents),
         tuple((c["call"].id, c["call"].answered_at, c["monitor"].id if c["monitor"] else None,
                c["monitor"].mode if c["monitor"] else None) for c in calls),
-        sla.local_date(now),
+        sla.local_date(now), line["up"],
     )
     peak = max([q["offered"] for q in queues] + [1])
-    return {"queues": queues, "agents": agents, "calls": calls, "peak": peak, "fingerprint": fingerprint(*stable)}
+    return {"queues": queues, "agents": agents, "calls": calls, "peak": peak, "line": line,
+            "any_calls_today": any(q["offered"] for q in queues), "fingerprint": fingerprint(*stable)}
 
 
 # -- call records -----------------------------------------------------------------------------

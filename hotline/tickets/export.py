@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
@@ -19,7 +19,7 @@ LIMIT = 50000
 
 
 def headers() -> list[str]:
-    return [_("Number"), _("Status"), _("Type"), _("Channel"), _("Urgency"), _("Subject"), _("Category"),
+    return [pgettext("order", "Number"), _("Status"), _("Type"), _("Channel"), _("Urgency"), _("Subject"), _("Category"),
             _("Lead department"), _("Citizen"), _("Phone"), _("Registered"), _("Deadline"), _("Deadline state"),
             _("Urges")]
 

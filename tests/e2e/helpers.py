@@ -66,6 +66,14 @@ def login(page, username: str, password: str = PASSWORD, *, next_path: str | Non
     assert "/login" not in page.url, f"{username} is still on the login page: {visible_text(page)[:300]}"
 
 
+def choose_language(page, name: str) -> None:
+    """Switch the interface language from the user menu (中文 or English), as a person would."""
+    if not page.locator("details.user-menu[open]").count():
+        page.locator("details.user-menu > summary").click()
+    with page.expect_navigation():
+        page.locator("details.user-menu").get_by_role("button", name=name, exact=True).click()
+
+
 # -- screenshots -----------------------------------------------------------------------------
 
 def _test_slug() -> str:

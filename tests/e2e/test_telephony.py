@@ -64,3 +64,45 @@ def test_the_agent_panel_follows_the_phone(pages, world, new_ticket, clock):
     assert re.search(r"/desk\?phone=13812345678&call=e2e-1", page.url), page.url
     assert page.locator('input[name="call_id"]').get_attribute("value") == "e2e-1@w1"
     expect(page.locator("#caller-panel")).to_contain_text("张三")
+
+
+def _worker_reports():
+    from hotline.extensions import db
+    from hotline.telephony.operations import workers
+    workers.heartbeat("w1", "host", 1, 0)
+    db.session.commit()
+
+
+def test_the_agent_and_the_supervisor_see_when_the_line_is_down(pages, world, clock):
+    from hotline.auth.models import User
+    from hotline.extensions import db
+    from hotline.telephony.operations.configuration import install_defaults
+    from workflows.acd import AgentState
+
+    install_defaults()  # the queues, with no calls yet today
+    for key, ext in (("call_taker", "8001"), ("supervisor", "8101")):
+        db.session.execute(sa.update(User).where(User.id == world.users[key].id).values(extension=ext))
+    db.session.commit()
+    _agent(world, state=AgentState.READY)
+    page = pages.new(width=1366, height=800)
+    login(page, "call_taker")
+    page.goto("/agent")
+    banner = page.locator(".alert.line-down")
+    expect(banner).to_contain_text("线路中断")
+    panel = page.locator("#agent-panel")
+    expect(panel.locator(".state-badge")).to_have_text("线路中断")
+    check(page, "agent-line-down")
+    _worker_reports()  # the worker is back: the open page says so by itself
+    expect(banner).to_have_count(0, timeout=5000)
+    expect(panel.locator(".state-badge")).to_have_text(zh("Ready"))
+    check(page, "agent-line-up")
+
+    from hotline.telephony.models import TelephonyWorker
+    db.session.execute(sa.delete(TelephonyWorker))
+    db.session.commit()
+    board = pages.new(width=1366, height=800)
+    login(board, "supervisor")
+    board.goto("/telephony/wallboard")
+    expect(board.locator(".alert.line-down")).to_be_visible()
+    expect(board.locator(".chart-empty")).to_have_text("今日暂无来电")
+    check(board, "wallboard-line-down-no-calls")

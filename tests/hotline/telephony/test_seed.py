@@ -34,5 +34,5 @@ def test_the_demo_line_has_agents_calls_recordings_and_callbacks(app, db_session
     client = app.test_client()
     token = client.get("/login").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     client.post("/login", data={"username": "admin", "password": "hotline12345", "csrf_token": token})
-    page = client.get(f"/telephony/calls/{root_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"/telephony/calls/{root_id}?lang=en").get_data(as_text=True)
     assert "The recording file is missing." in page and admin.extension is None
