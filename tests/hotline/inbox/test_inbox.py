@@ -58,12 +58,20 @@ def test_department_admin_sees_its_sub_units_orders_separately(browser, dispatch
 
 def test_time_left_in_words(app, world):
     from hotline.inbox.queries import time_left
-    now = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)
+    from workflows.deadlines import Unit
+    now = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)              # Monday 10:00 in Beijing
     with app.test_request_context("/?lang=en"):
         assert time_left(now + timedelta(hours=3, minutes=5), now) == "3 hours left"
-        assert time_left(now - timedelta(days=2, hours=1), now) == "2 days overdue"
+        assert time_left(now - timedelta(days=2, hours=1), now) == "2 calendar days overdue"
+        # to Monday 06-22: seven calendar days, four working days (Friday 06-19 is the Dragon Boat Festival)
+        assert time_left(now + timedelta(days=7), now, Unit.WORKING_DAYS) == "4 working days left"
+        assert time_left(now + timedelta(days=7), now, Unit.MINUTES) == "7 calendar days left"
+        assert time_left(now - timedelta(days=3), now, Unit.WORKING_DAYS) == "1 working day overdue"
         assert time_left(now + timedelta(minutes=1), now) == "1 minute left"
         assert time_left(None, now) == "No deadline"
+    with app.test_request_context("/?lang=zh"):
+        assert time_left(now + timedelta(days=7), now, Unit.WORKING_DAYS) == "还剩 4 个工作日"
+        assert time_left(now + timedelta(days=7), now, Unit.MINUTES) == "还剩 7 个自然日"
 
 
 def test_what_waits_on_the_centre_is_listed_apart(app, api, world, new_ticket):
