@@ -56,8 +56,9 @@ def _union(viewer: User, now: datetime):
         parts.append(board.ticket_queue(viewer, queue, now).order_by(None).with_only_columns(
             sa.literal(kind, sa.String).label("kind"), Ticket.id.label("ticket_id"),
             sa.cast(sa.null(), sa.Integer).label("extension_id"), since.label("since")))
-    extensions = (sa.select(sa.literal("extension", sa.String).label("kind"), ExtensionRequest.ticket_id.label("ticket_id"),
-                            ExtensionRequest.id.label("extension_id"), ExtensionRequest.requested_at.label("since"))
+    extensions = (sa.select(sa.literal("extension", sa.String).label("kind"),
+                            ExtensionRequest.ticket_id.label("ticket_id"), ExtensionRequest.id.label("extension_id"),
+                            ExtensionRequest.requested_at.label("since"))
                   .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
                   .where(ExtensionRequest.status == ExtensionStatus.PENDING))
     visible = permissions.visible_filter(viewer)

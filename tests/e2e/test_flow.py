@@ -2,10 +2,10 @@
 through "my to-do", a call taker takes call after call at the desk, a handler signs for an order
 on a phone and replies from the same page, the board fits 1366 px however long its lists are.
 
-Clicks from logging in to the first step of each role's main job (README, "Landing pages"):
-reviewer 3 -> 2 (open the order, unfold the form, submit -> the row's step, submit); manager
-1 -> 0 (to the reports); call taker 1 -> 1, and 1 -> 0 to get back to the desk after each call;
-handler 2 -> 2 to sign for the first order, then 3 -> 1 to send its reply."""
+Clicks from logging in to the first step of each role's main job, form filling aside (before ->
+now): reviewer 3 -> 2 (open the order, unfold the form, submit -> the row's step, submit); manager
+1 -> 0 (to the reports); call taker 1 -> 1, and 1 -> 0 back to the desk after each call; handler
+2 -> 2 to sign for an order, then 2 -> 1 to send its reply (open it again from the inbox, submit)."""
 import re
 
 import pytest

@@ -523,7 +523,8 @@ def test_time_left_counts_working_days_for_a_working_day_deadline():
 
 def test_time_left_in_hours_and_minutes_under_a_day_and_over_a_holiday():
     now = local(2025, 10, 13, 10)
-    assert time_left(now + timedelta(hours=5, minutes=59), now, Unit.WORKING_DAYS, CAL, TZ) == TimeLeft(5, "hours", False)
+    soon = now + timedelta(hours=5, minutes=59)
+    assert time_left(soon, now, Unit.WORKING_DAYS, CAL, TZ) == TimeLeft(5, "hours", False)
     assert time_left(now - timedelta(seconds=20), now, Unit.MINUTES, CAL, TZ) == TimeLeft(1, "minutes", True)
     # overdue since the last working day before the holiday, no working day since: in hours
     assert time_left(local(2025, 9, 30, 10), local(2025, 10, 3, 10), Unit.WORKING_DAYS, CAL, TZ) == \

@@ -99,7 +99,8 @@ def test_the_step_opens_on_the_order_and_leads_back_to_the_queue(app, api, waiti
                        data={"csrf_token": _csrf(page), "approve": "true", "then": "todo"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/todo"
     after = client.get("/todo").get_data(as_text=True)
-    assert f'<p class="alert ok" role="status">工单 <a href="/tickets/{number}">{number}</a>：已审核回复。</p>' in after
+    link = f'<a href="/tickets/{number}">{number}</a>'                                 # the message links the order
+    assert f'<p class="alert ok" role="status">工单 {link}：已审核回复。</p>' in after
     assert (("visit", number) in [(k, n) for k, n, _l in _rows(after)])              # next: its return visit
     assert api("reviewer").get(f"/tickets/{number}").get_json()["status"] == "awaiting_visit"
 
