@@ -97,7 +97,8 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.telephony.admin import bp as telephony_admin_bp
     from hotline.telephony.blueprint import bp as telephony_bp
     from hotline.tickets.blueprint import bp as tickets_bp
-    for page_bp in (desk_bp, tickets_bp, board_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
+    from hotline.todo.blueprint import bp as todo_bp
+    for page_bp in (desk_bp, tickets_bp, board_bp, todo_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
                     telephony_admin_bp, messaging_bp, sms_bp, reports_bp, live_bp, knowledge_bp):
         app.register_blueprint(page_bp)
     from hotline.messaging.notices import install as install_notices

@@ -291,6 +291,44 @@ def due_at(
     return add_working_days(start, rule.amount, cal, tz)
 
 
+@dataclass(frozen=True)
+class TimeLeft:
+    """The time to a deadline (or past it) as people count it: `n` `what`, where `what` is
+    minutes, hours, working_days (a working-day deadline) or days (calendar days)."""
+
+    n: int
+    what: str
+    overdue: bool
+
+
+def time_left(due: datetime, now: datetime, unit: Unit | None, cal: WorkCalendar,
+              tz: ZoneInfo = DEFAULT_TZ) -> TimeLeft:
+    """How long until `due`, or how long past it, counted the way its rule counts.
+
+    Under an hour: minutes; under a day: hours. Beyond that a working-day deadline counts the
+    working days between the two dates (Friday to Monday is one), a clock-time one (or one whose
+    rule is not known, `unit` None) calendar days. A span of a day or more holding no working day
+    (a weekend) is told in hours; a year the calendar does not know, in calendar days.
+    """
+    _require_aware("due", due)
+    _require_aware("now", now)
+    seconds = (due - now).total_seconds()
+    overdue = seconds < 0
+    span = abs(seconds)
+    if span < 3600:
+        return TimeLeft(max(1, int(span // 60)), "minutes", overdue)
+    if span < 86400:
+        return TimeLeft(int(span // 3600), "hours", overdue)
+    if unit is Unit.WORKING_DAYS:
+        early, late = sorted((now, due))
+        try:
+            n = cal.workdays_between(early.astimezone(tz).date(), late.astimezone(tz).date())
+        except CalendarMissing:
+            return TimeLeft(int(span // 86400), "days", overdue)
+        return TimeLeft(n, "working_days", overdue) if n else TimeLeft(int(span // 3600), "hours", overdue)
+    return TimeLeft(int(span // 86400), "days", overdue)
+
+
 GREEN = "green"
 YELLOW = "yellow"
 RED = "red"

@@ -1,8 +1,11 @@
 """Centre supervision board: what is turning yellow and red, and what waits on the centre."""
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from hotline.board import queries
@@ -18,6 +21,12 @@ from hotline.web.pages import run_operation
 bp = Blueprint("board", __name__, url_prefix="/board")
 #: How often the counts refresh in the page, in seconds.
 REFRESH = 30
+#: How many rows each list of the board shows; the rest are a "view all" link away.
+FOLD = 10
+#: Rows per page of one list shown whole.
+PER_PAGE = 25
+#: Lists a reviewer may pick orders from to urge them.
+URGEABLE = ("red", "yellow", "quiet")
 
 
 def _require_viewer() -> None:
@@ -25,23 +34,60 @@ def _require_viewer() -> None:
         abort(403)
 
 
+def _lists(now, limit: int, page_no: int = 1, only: str | None = None) -> dict:
+    """key -> (rows, total) of the board's lists (or of the one list `only`), one page of `limit`."""
+    user = current_user._get_current_object()
+    out = {}
+    for key in queries.QUEUES:
+        if only in (None, key):
+            tickets, total = queries.queue(user, key, now, limit, page_no)
+            out[key] = ([schemas.ticket_summary(t, user, now) for t in tickets], total)
+    if only in (None, "quiet"):
+        quiet, total = queries.quiet(user, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit, page_no)
+        out["quiet"] = ([(a, assignment_sla(a, now)["reply"]) for a in quiet], total)
+    if only in (None, "extensions"):
+        out["extensions"] = queries.pending_extensions(limit, page_no)
+    return out
+
+
+def _titles(quiet_days: int) -> dict[str, str]:
+    return {"red": _("Overdue"), "yellow": _("Due soon (three quarters of the time used)"),
+            "quiet": ngettext("No progress for %(num)d working day", "No progress for %(num)d working days",
+                              quiet_days),
+            "returned": _("Returns waiting for review"), "extensions": _("Extension requests"),
+            "replied": _("Replies waiting for review"), "awaiting_visit": _("Return visits due")}
+
+
+def _page_context() -> dict:
+    quiet_days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
+    return {"quiet_days": quiet_days, "titles": _titles(quiet_days), "refresh": REFRESH,
+            "can_urge": can_urge_from_board(current_user), "urgeable": URGEABLE}
+
+
 @bp.get("/")
 @login_required
 def index():
     _require_viewer()
-    now = utcnow()
-    lists = {key: queries.queue(current_user, key, now) for key in queries.QUEUES}
-    extensions = queries.pending_extensions()
-    quiet_days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
-    quiet, quiet_total = queries.quiet(current_user, now, quiet_days)
-    rows = {key: [schemas.ticket_summary(t, current_user, now) for t in tickets]
-            for key, (tickets, _total) in lists.items()}
-    totals = {k: v[1] for k, v in lists.items()}
-    return render_template("board/index.html", rows=rows, totals=totals, extensions=extensions, refresh=REFRESH,
-                           counts={**totals, "extensions": extensions[1], "quiet": quiet_total},
-                           quiet=[(a, assignment_sla(a, now)["reply"]) for a in quiet], quiet_total=quiet_total,
-                           quiet_days=quiet_days,
-                           can_urge=can_urge_from_board(current_user))
+    lists = _lists(utcnow(), FOLD)
+    return render_template("board/index.html", lists=lists, counts={k: v[1] for k, v in lists.items()},
+                           **_page_context())
+
+
+@bp.get("/list/<key>")
+@login_required
+def full_list(key: str):
+    """One list of the board shown whole, a page at a time, in the board's order."""
+    _require_viewer()
+    if key not in (*queries.QUEUES, "quiet", "extensions"):
+        abort(404)
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    rows, total = _lists(utcnow(), PER_PAGE, page_no, only=key)[key]
+    pages = max(1, math.ceil(total / PER_PAGE))
+    return render_template("board/list.html", key=key, rows=rows, total=total, page=page_no, pages=pages,
+                           page_url=lambda n: url_for("board.full_list", key=key, page=n), **_page_context())
 
 
 @bp.get("/counts")
@@ -62,7 +108,7 @@ def urge():
     note = (request.form.get("note") or "").strip() or None
     if not numbers:
         flash(_("Choose at least one order to urge."))
-        return redirect(url_for("board.index"))
+        return redirect(_back())
     done, refused = [], []
     for number in dict.fromkeys(numbers):
         try:
@@ -76,4 +122,12 @@ def urge():
         flash(_("Urged %(n)d orders.", n=len(done)))
     if refused:
         flash(_("Not urged (no longer waiting on a department): %(numbers)s", numbers=", ".join(refused)))
-    return redirect(url_for("board.index"))
+    return redirect(_back())
+
+
+def _back() -> str:
+    """Back to the list the urge was sent from (the board, or one of its lists shown whole)."""
+    key = request.form.get("back")
+    if key in URGEABLE:
+        return url_for("board.full_list", key=key)
+    return url_for("board.index")

@@ -26,22 +26,24 @@ QUEUES = {
 }
 
 
-def _query(viewer: User, key: str, now: datetime):
+def ticket_queue(viewer: User, key: str, now: datetime) -> sa.Select:
+    """The orders of one queue that `viewer` may see, in the queue's order."""
     query, _fields = queries.build_query(viewer, QUEUES[key], now)
     if key == "awaiting_visit":   # an order whose survey by SMS waits for its answer is not called meanwhile
         query = query.where(Ticket.id.not_in(sms_queries.waiting_for_answer()))
     return query
 
 
-def queue(viewer: User, key: str, now: datetime, limit: int = 50) -> tuple[list[Ticket], int]:
-    return queries.page(_query(viewer, key, now), 1, limit)
+def queue(viewer: User, key: str, now: datetime, limit: int = 50, page_no: int = 1) -> tuple[list[Ticket], int]:
+    return queries.page(ticket_queue(viewer, key, now), page_no, limit)
 
 
-def pending_extensions(limit: int = 50) -> tuple[list[ExtensionRequest], int]:
+def pending_extensions(limit: int = 50, page_no: int = 1) -> tuple[list[ExtensionRequest], int]:
     base = sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     rows = db.session.scalars(base.options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
-                              .order_by(ExtensionRequest.requested_at).limit(limit)).all()
+                              .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
+                              .limit(limit).offset((page_no - 1) * limit)).all()
     return list(rows), total
 
 
@@ -55,19 +57,20 @@ def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
     return query if visible is None else query.where(visible)
 
 
-def quiet(viewer: User, now: datetime, days: int, limit: int = 50) -> tuple[list[Assignment], int]:
+def quiet(viewer: User, now: datetime, days: int, limit: int = 50, page_no: int = 1) -> tuple[list[Assignment], int]:
     """The quietest first (the oldest last word), and how many there are."""
     query = _quiet_query(viewer, now, days)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.options(selectinload(Assignment.ticket))
-                              .order_by(Assignment.last_progress_at, Assignment.id).limit(limit)).all()
+                              .order_by(Assignment.last_progress_at, Assignment.id)
+                              .limit(limit).offset((page_no - 1) * limit)).all()
     return list(rows), total
 
 
 def counts(viewer: User, now: datetime) -> dict[str, int]:
     out = {}
     for key in QUEUES:
-        query = _query(viewer, key, now)
+        query = ticket_queue(viewer, key, now)
         out[key] = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     out["extensions"] = pending_extensions(limit=0)[1]
     out["quiet"] = quiet(viewer, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit=0)[1]

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from hotline.categories.models import Category
@@ -57,6 +58,11 @@ def desk_required(view):
 
 def order_url(number: str) -> str:
     return url_for("tickets.detail", number=number)
+
+
+def _order_link(number: str) -> Markup:
+    """The order's number as a link to its page, for the message above the fresh desk."""
+    return Markup('<a href="{}">{}</a>').format(order_url(number), number)
 
 
 # -- reading the form -----------------------------------------------------------------------
@@ -210,13 +216,14 @@ def submit():
                                   call_id=call_id if CALL_ID.fullmatch(call_id) else None)
     if error is not None:
         return _render(form, error=error, status=error.status)
+    order = _order_link(ticket.number)
     if finish == "answer":
-        flash(_("Order %(number)s registered and answered.", number=ticket.number))
+        flash(Markup(_("Order %(number)s registered and answered.", number=order)))
     else:
         lead = ticket.lead_department
-        flash(_("Order %(number)s registered and dispatched to %(department)s.", number=ticket.number,
-                department=lead.name if lead else ""))
-    return redirect(order_url(ticket.number))
+        flash(Markup(_("Order %(number)s registered and dispatched to %(department)s.", number=order,
+                       department=escape(lead.name if lead else ""))))
+    return redirect(url_for("desk.index"))  # a fresh form, ready for the next call
 
 
 @bp.post("/link")
@@ -230,10 +237,11 @@ def link():
     ticket, error = run_operation(record_repeat_call, current_user, number, note=note, urge=urge)
     if error is not None:
         return _render(form, error=error, status=error.status)
+    order = _order_link(ticket.number)
     if urge:
-        flash(_("This call was recorded on order %(number)s as a repeat call, and the department was urged.",
-                number=ticket.number))
+        flash(Markup(_("This call was recorded on order %(number)s as a repeat call, and the department was urged.",
+                       number=order)))
     else:
-        flash(_("This call was recorded on order %(number)s as a repeat call; no new order was registered.",
-                number=ticket.number))
-    return redirect(order_url(ticket.number))
+        flash(Markup(_("This call was recorded on order %(number)s as a repeat call; no new order was registered.",
+                       number=order)))
+    return redirect(url_for("desk.index"))

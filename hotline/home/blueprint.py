@@ -8,10 +8,11 @@ from workflows.states import Role
 
 bp = Blueprint("home", __name__)
 
-#: Where each role starts its day.
+#: Where each role starts its day: its own to-do queue (reviewers and supervisors: what waits on them;
+#: call takers: the desk, ready for the next call; departments: their inbox), or the reports for managers.
 HOME = {
     Role.CALL_TAKER: "desk.index", Role.EXPERT: "desk.index",
-    Role.SUPERVISOR: "board.index", Role.CENTRE_REVIEWER: "board.index", Role.MANAGER: "board.index",
+    Role.SUPERVISOR: "todo.index", Role.CENTRE_REVIEWER: "todo.index", Role.MANAGER: "reports.index",
     Role.DEPARTMENT_HANDLER: "inbox.inbox", Role.DEPARTMENT_ADMIN: "inbox.inbox",
     Role.ADMIN: "admin.index",
 }

@@ -1,6 +1,8 @@
 """Department workspace, designed for a phone."""
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -62,8 +64,22 @@ def _ticket_or_404(number: str, *, for_update: bool = False):
 
 @bp.get("")
 def inbox():
+    """The first cards of every group; ?group= shows one group whole, a page at a time."""
     now = utcnow()
-    return render_template("inbox/inbox.html", inbox=queries.inbox(_user(), now), now=now)
+    user = _user()
+    name = request.args.get("group")
+    if name is None:
+        return render_template("inbox/inbox.html", inbox=queries.inbox(user, now), now=now)
+    if name not in queries.groups_of(user):
+        abort(404)
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    cards, total = queries.group(user, name, now, queries.PER_PAGE, page_no)
+    return render_template("inbox/group.html", group=name, cards=cards, total=total, now=now, page=page_no,
+                           pages=max(1, math.ceil(total / queries.PER_PAGE)),
+                           page_url=lambda n: url_for(".inbox", group=name, page=n))
 
 
 def _render_detail(ticket, *, error: OperationError | None = None, failed: str | None = None,
@@ -88,8 +104,9 @@ SUCCESS = {
     Action.SUB_DISPATCH.value: lambda n: _("Order %(number)s sent to the sub-unit.", number=n),
     Action.PROGRESS.value: lambda n: _("Progress on order %(number)s recorded.", number=n),
 }
-#: Steps after which the handler stays on the order (its part goes on); after the others, back to the inbox.
-STAY = {Action.PROGRESS.value: "progress"}
+#: Steps after which the handler stays on the order (its part goes on: after signing for it, the reply
+#: form is next), with where on the page to land; after the others, back to the inbox.
+STAY = {Action.SIGN.value: "act-reply", Action.PROGRESS.value: "progress"}
 
 
 @bp.post("/tickets/<number>/act/<action>")

@@ -17,37 +17,51 @@ from hotline.sla import service as sla
 from hotline.tickets import permissions, rules, schemas
 from hotline.tickets.models import (Assignment, Attachment, ExtensionRequest, Reply, Ticket,
                                     TicketEvent)
+from workflows import deadlines as dl
 from workflows.states import ASSIGNMENT_LIVE, Action, AssignmentStatus
 from workflows.vocabulary import ExtensionStatus, ReplyStatus
 
-#: How many cards one group shows at most: the most urgent first (a phone page stays small).
-GROUP_LIMIT = 100
+#: How many cards each group of the inbox shows; the rest of a group is a "view all" link away.
+FOLD = 5
+#: Cards per page of one group shown whole.
+PER_PAGE = 25
+#: The inbox's groups, in the order the page shows them.
+GROUPS = ("sent_back", "to_sign", "to_handle", "waiting", "sub_units")
 #: The steps this workspace offers, in the order the page shows them.
 DEPARTMENT_ACTIONS = (Action.SIGN, Action.REPLY, Action.PROGRESS, Action.REQUEST_EXTENSION, Action.SUB_DISPATCH,
                       Action.RETURN)
 OPEN = (AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS)
 
 
-def time_left(due: datetime | None, now: datetime) -> str:
-    """ "3 hours left" / "2 days overdue": the time to a deadline in words."""
+def time_left(due: datetime | None, now: datetime, unit: dl.Unit | None = None) -> str:
+    """ "3 hours left", "2 working days left", "4 calendar days overdue": the time to a deadline in
+    words, days counted as its rule counts them (`unit`; calendar days when it is not known)."""
     if due is None:
         return _("No deadline")
-    seconds = (due - now).total_seconds()
-    span = abs(seconds)
-    if span < 3600:
-        n = max(1, int(span // 60))
-        if seconds >= 0:
-            return ngettext("%(num)d minute left", "%(num)d minutes left", n)
-        return ngettext("%(num)d minute overdue", "%(num)d minutes overdue", n)
-    if span < 86400:
-        n = int(span // 3600)
-        if seconds >= 0:
-            return ngettext("%(num)d hour left", "%(num)d hours left", n)
-        return ngettext("%(num)d hour overdue", "%(num)d hours overdue", n)
-    n = int(span // 86400)
-    if seconds >= 0:
-        return ngettext("%(num)d day left", "%(num)d days left", n)
-    return ngettext("%(num)d day overdue", "%(num)d days overdue", n)
+    left = dl.time_left(due, now, unit, sla.calendar(), sla.local_tz())
+    n = left.n
+    if left.what == "minutes":
+        if left.overdue:
+            return ngettext("%(num)d minute overdue", "%(num)d minutes overdue", n)
+        return ngettext("%(num)d minute left", "%(num)d minutes left", n)
+    if left.what == "hours":
+        if left.overdue:
+            return ngettext("%(num)d hour overdue", "%(num)d hours overdue", n)
+        return ngettext("%(num)d hour left", "%(num)d hours left", n)
+    if left.what == "working_days":
+        if left.overdue:
+            return ngettext("%(num)d working day overdue", "%(num)d working days overdue", n)
+        return ngettext("%(num)d working day left", "%(num)d working days left", n)
+    if left.overdue:
+        return ngettext("%(num)d calendar day overdue", "%(num)d calendar days overdue", n)
+    return ngettext("%(num)d calendar day left", "%(num)d calendar days left", n)
+
+
+def deadline_unit(a: Assignment, step: str) -> dl.Unit | None:
+    """How the assignment's `step` deadline ("sign" or "reply") is counted: its policy's unit (an
+    extension, always in working days, is only granted on a working-day reply deadline)."""
+    rule = sla.rule_or_none(step, a.ticket.urgency, a.ticket.type)
+    return rule.unit if rule is not None else None
 
 
 @dataclass
@@ -81,58 +95,77 @@ def card(a: Assignment, now: datetime, sent_back: str | None = None) -> Card:
         step, due, state = "sign", a.sign_due_at, states["sign"]
     else:
         step, due, state = "reply", a.reply_due_at, states["reply"]
-    return Card(a, a.ticket, step, due, state, time_left(due, now), sent_back)
+    return Card(a, a.ticket, step, due, state, time_left(due, now, deadline_unit(a, step)), sent_back)
 
 
 def _by_deadline(due_column):
     return (due_column.is_(None), due_column, Assignment.id)
 
 
-def _assignments(where, order, limit: int = GROUP_LIMIT) -> tuple[list[Assignment], int]:
+#: The deadline that counts now: signing for an order waiting to be signed for, else replying.
+_DUE_NOW = sa.case((Assignment.status == AssignmentStatus.AWAITING_SIGN, Assignment.sign_due_at),
+                   else_=Assignment.reply_due_at)
+
+
+def _was_sent_back():
+    """An open assignment the centre sent back: its reply was rejected, or its return refused (an
+    approved return withdraws the assignment, so one still open with a return reason was refused)."""
+    rejected = sa.exists().where(Reply.assignment_id == Assignment.id, Reply.status == ReplyStatus.REJECTED)
+    return sa.or_(Assignment.return_reason.is_not(None), rejected)
+
+
+def _group_query(user: User, name: str) -> tuple[list, tuple]:
+    """(conditions, order) of one group of `user`'s inbox."""
+    own = Assignment.department_id == user.department_id
+    if name == "sent_back":
+        return [own, Assignment.status.in_(OPEN), _was_sent_back()], _by_deadline(_DUE_NOW)
+    if name == "to_sign":
+        return [own, Assignment.status == AssignmentStatus.AWAITING_SIGN, sa.not_(_was_sent_back())], \
+            _by_deadline(Assignment.sign_due_at)
+    if name == "to_handle":
+        return [own, Assignment.status == AssignmentStatus.IN_PROGRESS, sa.not_(_was_sent_back())], \
+            _by_deadline(Assignment.reply_due_at)
+    if name == "waiting":  # what the department handed to the centre: its return or its reply under review
+        return [own, Assignment.parent_id.is_(None),
+                Assignment.status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))], \
+            _by_deadline(Assignment.reply_due_at)
+    below = sa.and_(Assignment.department_id.in_(permissions.subtree_ids(user.department_id)),
+                    Assignment.department_id != user.department_id)
+    return [below, Assignment.status.in_(ASSIGNMENT_LIVE)], _by_deadline(Assignment.reply_due_at)
+
+
+def _assignments(where, order, limit: int, page_no: int = 1) -> tuple[list[Assignment], int]:
     query = sa.select(Assignment).join(Assignment.ticket).where(*where)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.options(contains_eager(Assignment.ticket))
-                              .order_by(*order).limit(limit)).unique().all()
+                              .order_by(*order).limit(limit).offset((page_no - 1) * limit)).unique().all()
     return list(rows), total
 
 
+def groups_of(user: User) -> tuple[str, ...]:
+    return GROUPS if sees_sub_units(user) else GROUPS[:-1]
+
+
+def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) -> tuple[list[Card], int]:
+    """One page of one group of the inbox, the nearest deadline first, and how many the group holds."""
+    where, order = _group_query(user, name)
+    rows, total = _assignments(where, order, limit, page_no)
+    reasons = sent_back_reasons(rows) if name == "sent_back" else {}
+    cards = [card(a, now, reasons.get(a.id)) for a in rows]
+    if name == "waiting":
+        for c in cards:
+            c.waiting = (_("Return under the centre's review") if c.assignment.status == AssignmentStatus.RETURNED
+                         else _("Reply under the centre's review"))
+    return cards, total
+
+
 def inbox(user: User, now: datetime) -> Inbox:
-    """The user's department's open assignments (and, for its admin, those of its sub-units)."""
+    """The first cards of each group of the user's department's open assignments (and, for its
+    admin, those of its sub-units), and how many each group holds."""
     out = Inbox()
-    dept_id = user.department_id
-    own = Assignment.department_id == dept_id
-    to_sign, out.totals["to_sign"] = _assignments(
-        [own, Assignment.status == AssignmentStatus.AWAITING_SIGN], _by_deadline(Assignment.sign_due_at))
-    to_handle, out.totals["to_handle"] = _assignments(
-        [own, Assignment.status == AssignmentStatus.IN_PROGRESS], _by_deadline(Assignment.reply_due_at))
-    reasons = sent_back_reasons([*to_sign, *to_handle])
-    for a in to_sign + to_handle:
-        c = card(a, now, reasons.get(a.id))
-        if c.sent_back:
-            out.sent_back.append(c)
-        elif a.status == AssignmentStatus.AWAITING_SIGN:
-            out.to_sign.append(c)
-        else:
-            out.to_handle.append(c)
-    out.sent_back.sort(key=lambda c: (c.due is None, c.due or now))
-    out.totals["to_sign"] -= sum(1 for c in out.sent_back if c.step == "sign")
-    out.totals["to_handle"] -= sum(1 for c in out.sent_back if c.step == "reply")
-    # what the department handed to the centre and waits on: its return or its reply under review
-    rows, out.totals["waiting"] = _assignments(
-        [own, Assignment.parent_id.is_(None),
-         Assignment.status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))],
-        _by_deadline(Assignment.reply_due_at))
-    for a in rows:
-        c = card(a, now)
-        c.waiting = (_("Return under the centre's review") if a.status == AssignmentStatus.RETURNED
-                     else _("Reply under the centre's review"))
-        out.waiting.append(c)
-    if sees_sub_units(user):
-        below = sa.and_(Assignment.department_id.in_(permissions.subtree_ids(dept_id)),
-                        Assignment.department_id != dept_id)
-        rows, out.totals["sub_units"] = _assignments(
-            [below, Assignment.status.in_(ASSIGNMENT_LIVE)], _by_deadline(Assignment.reply_due_at))
-        out.sub_units = [card(a, now) for a in rows]
+    for name in groups_of(user):
+        cards, out.totals[name] = group(user, name, now, FOLD)
+        setattr(out, name, cards)
     return out
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
@@ -36,7 +37,11 @@ FORM_ORDER = [Action.SIGN, Action.REPLY, Action.PROGRESS, Action.DISPATCH, Actio
               Action.REVIEW_EXTENSION, Action.VISIT, Action.REOPEN, Action.SUB_DISPATCH, Action.REQUEST_EXTENSION,
               Action.RETURN, Action.URGE, Action.SUPERVISE, Action.GRANT_IDENTITY, Action.MERGE, Action.CANCEL,
               Action.COMMENT]
-#: Timeline entries that are not lifecycle actions.
+#: Steps that move an order on: the first of these a user may take is the form the page opens.
+NEXT_STEPS = frozenset({Action.SIGN, Action.REPLY, Action.DISPATCH, Action.ANSWER, Action.REVIEW_REPLY,
+                        Action.REVIEW_RETURN, Action.REVIEW_EXTENSION, Action.VISIT})
+#: Pages an action form may send the user back to once the step is taken (?then=, kept by the form).
+THEN = {"todo": "todo.index"}
 
 
 def _title(enum_cls, value) -> str:
@@ -140,6 +145,19 @@ def available_actions(ticket: Ticket, user) -> list[Action]:
                   key=lambda a: FORM_ORDER.index(a) if a in FORM_ORDER else len(FORM_ORDER))
 
 
+def open_action(actions: list[Action], asked: str | None) -> str | None:
+    """The one form the page shows open: the step asked for (?act=), else the most likely next step."""
+    member = Action.parse(asked) if asked else None
+    if member in actions:
+        return member.value
+    return actions[0].value if actions and actions[0] in NEXT_STEPS else None
+
+
+def _then() -> str | None:
+    then = request.values.get("then")
+    return then if then in THEN and THEN[then] in current_app.view_functions else None
+
+
 def _pending_extensions(ticket: Ticket) -> list[ExtensionRequest]:
     return list(db.session.scalars(sa.select(ExtensionRequest).where(
         ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == ExtensionStatus.PENDING)
@@ -177,6 +195,7 @@ def _render_detail(ticket: Ticket, *, failed: str | None = None, error: Operatio
     return render_template(
         "tickets/detail.html", ticket=ticket, t=detail, events=schemas.events_for(ticket, user),
         actions=actions, fields=forms.ACTION_FIELDS, options=_options(ticket, user, actions),
+        opened=failed or open_action(actions, request.args.get("act")), then=_then(),
         failed=failed, error=error, errors=(error.fields if error else {}), form=form or {},
         is_centre=user.role in CENTRE, may_upload=ticket.status not in FINAL,
         assignment_names={a["id"]: a["department"]["name"] for a in detail["assignments"]},
@@ -213,6 +232,12 @@ def act(number: str, action: str):
     data = forms.action_data(member, request.form)
     _result, err = run_operation(_act, user, number, action, data)
     if err is None:
+        then = _then()
+        if then is not None:  # back to the queue the step was taken from, naming the order
+            link = Markup('<a href="{}">{}</a>').format(url_for("tickets.detail", number=number), number)
+            flash(Markup(_("Order %(number)s: %(action)s done.", number=link,
+                           action=escape(_title(Action, member)))))
+            return redirect(url_for(THEN[then]))
         flash(_("Done: %(action)s.", action=_title(Action, member)))
         return redirect(url_for("tickets.detail", number=number))
     ticket = _load(number)  # 404 when the order itself is not visible

@@ -18,6 +18,7 @@ AGENTS = frozenset({Role.CALL_TAKER, Role.EXPERT, Role.SUPERVISOR})
 
 #: (endpoint, title, roles that see the link). Links whose page does not exist yet are left out.
 NAV = [
+    ("todo.index", _l("My to-do"), REVIEW),
     ("telephony.agent", _l("My phone"), AGENTS),
     ("desk.index", _l("Intake desk"), DESK),
     ("tickets.index", _l("Work orders"), CENTRE | DEPARTMENT),

@@ -50,11 +50,14 @@ def test_call_taker_registers_and_dispatches_an_order(page, world, new_ticket):
     with page.expect_navigation():
         page.get_by_role("button", name=zh("Register and dispatch")).click()
 
-    match = re.search(r"/tickets/(\w+)$", page.url)
-    assert match, f"after dispatching the call taker should be on the order's page, not {page.url}"
-    number = match.group(1)
-    assert number != earlier
-    expect(page.get_by_role("status").first).to_contain_text(number)
-    expect(page.locator("main")).to_contain_text("城市管理局")
+    # a fresh desk for the next call; the message links the new order
+    assert page.url.endswith("/desk"), f"after dispatching the call taker should be on a fresh desk, not {page.url}"
+    status = page.get_by_role("status").first
+    expect(status).to_contain_text("城市管理局")
+    number = status.get_by_role("link").inner_text()
+    assert re.fullmatch(r"\d{14}", number) and number != earlier, number
+    check(page, "desk-after-dispatch")
+    with page.expect_navigation():
+        status.get_by_role("link").click()
     expect(page.locator("main")).to_contain_text("待签收")  # awaiting sign-for, in Chinese
     check(page, "order-dispatched")

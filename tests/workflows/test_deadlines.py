@@ -15,6 +15,7 @@ from workflows.deadlines import (  # noqa: E402
     DEFAULT_POLICIES,
     CalendarMissing,
     PolicyRow,
+    TimeLeft,
     Rule,
     Unit,
     WorkCalendar,
@@ -24,6 +25,7 @@ from workflows.deadlines import (  # noqa: E402
     official_holiday_names,
     pick_rule,
     sla_state,
+    time_left,
     weekday_calendar,
     working_days_before,
 )
@@ -504,3 +506,28 @@ def test_no_framework_imports():
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy", "hotline"}
+
+
+# --------------------------------------------------------------------------
+# Time left, as people count it
+# --------------------------------------------------------------------------
+
+
+def test_time_left_counts_working_days_for_a_working_day_deadline():
+    now = local(2025, 9, 26, 10)                        # Friday before National Day
+    due = local(2025, 10, 13, 10)                       # 17 calendar days on, 7 working days
+    assert time_left(due, now, Unit.WORKING_DAYS, CAL, TZ) == TimeLeft(7, "working_days", False)
+    assert time_left(due, now, Unit.MINUTES, CAL, TZ) == TimeLeft(17, "days", False)
+    assert time_left(now, due, Unit.WORKING_DAYS, CAL, TZ) == TimeLeft(7, "working_days", True)
+
+
+def test_time_left_in_hours_and_minutes_under_a_day_and_over_a_holiday():
+    now = local(2025, 10, 13, 10)
+    soon = now + timedelta(hours=5, minutes=59)
+    assert time_left(soon, now, Unit.WORKING_DAYS, CAL, TZ) == TimeLeft(5, "hours", False)
+    assert time_left(now - timedelta(seconds=20), now, Unit.MINUTES, CAL, TZ) == TimeLeft(1, "minutes", True)
+    # overdue since the last working day before the holiday, no working day since: in hours
+    assert time_left(local(2025, 9, 30, 10), local(2025, 10, 3, 10), Unit.WORKING_DAYS, CAL, TZ) == \
+        TimeLeft(72, "hours", True)
+    # a year the calendar does not know: calendar days
+    assert time_left(local(2027, 1, 10), local(2026, 12, 30), Unit.WORKING_DAYS, CAL, TZ).what == "days"

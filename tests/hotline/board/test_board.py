@@ -80,3 +80,40 @@ def test_the_board_marks_what_the_sweep_escalated_and_urged(app, api, world, new
     row = lambda number: red[red.index(number):red.index("</tr>", red.index(number))]  # noqa: E731
     assert "Supervised" in row(escalated) and "Urged once" in row(escalated)   # its sign-for urge
     assert "Supervised" not in row(urged_only) and "Urged once" in row(urged_only)
+
+
+def test_each_list_folds_with_a_link_to_the_whole_list_a_page_at_a_time(app, api, world, new_ticket, clock,
+                                                                         monkeypatch):
+    from hotline.board import blueprint
+    monkeypatch.setattr(blueprint, "FOLD", 2)
+    monkeypatch.setattr(blueprint, "PER_PAGE", 2)
+    late = [_dispatched(api, world, new_ticket, subject=f"超期工单{i}") for i in range(3)]
+    clock.advance(days=10)
+    client = _client(app, "reviewer")
+    page = client.get("/board/?lang=en").get_data(as_text=True)
+    red = page[page.index('id="q-red"'):page.index('id="q-yellow"')]
+    assert late[0] in red and late[1] in red and late[2] not in red          # the oldest deadlines first
+    assert '<a href="/board/list/red">View all (3)</a>' in red
+    assert "View all" not in page[page.index('id="q-returned"'):]            # short lists are whole
+    first = client.get("/board/list/red").get_data(as_text=True)
+    second = client.get("/board/list/red?page=2").get_data(as_text=True)
+    assert late[0] in first and late[1] in first and late[2] not in first
+    assert late[2] in second and late[0] not in second
+    assert 'href="/board/list/red?page=2" rel="next"' in first
+    assert 'form="urge-form"' in first and 'name="back" value="red"' in first   # urged from the list itself
+    token = _csrf(first)
+    resp = client.post("/board/urge", data={"csrf_token": token, "number": [late[2]], "back": "red"})
+    assert resp.headers["Location"] == "/board/list/red"
+    assert client.get("/board/list/nonsense").status_code == 404
+    assert _client(app, "handler").get("/board/list/red").status_code == 403
+
+
+def test_long_titles_and_names_are_cut_not_wrapped(app, api, world, new_ticket, clock):
+    subject = "关于幸福路与和平街交叉口东北角长期占道经营、噪音扰民及垃圾乱堆乱放问题的反映"
+    number = _dispatched(api, world, new_ticket, subject=subject)
+    clock.advance(days=10)
+    page = _client(app, "reviewer").get("/board/").get_data(as_text=True)
+    red = page[page.index('id="q-red"'):page.index('id="q-yellow"')]
+    assert '<table class="list board-table">' in red and '<col class="c-number">' in red   # fixed column widths
+    assert f'<span class="cut" title="{subject}">{subject}</span>' in red                  # the whole title on hover
+    assert f'<a href="/tickets/{number}">{number}</a>' in red

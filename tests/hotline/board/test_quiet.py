@@ -15,7 +15,8 @@ def quiet_rows(page: str) -> list[tuple[str, str]]:
     """(number, department) of each row of the section, in its order."""
     section = page[page.index('id="q-quiet"'):]
     section = section[:section.index("</section>")]
-    return re.findall(r'<td><a href="/tickets/(\d+)">\d+</a></td>\s*<td>[^\n]*</td>\s*<td>([^<]+)</td>', section)
+    return re.findall(r'<td class="num"><a href="/tickets/(\d+)">\d+</a></td>\s*<td>.*?</td>\s*'
+                      r'<td><span class="cut" title="[^"]*">([^<]+)</span></td>', section, re.S)
 
 
 def quiet_count(app) -> int:

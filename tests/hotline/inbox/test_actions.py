@@ -37,10 +37,11 @@ def test_signing_from_the_page_moves_the_assignment_to_in_progress(browser, disp
     number = dispatched("cgj")
     client = browser("handler")
     resp = post_action(client, number, "sign")
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/m")
+    # the handler stays on the order, at the reply form: replying is what comes next
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/m/tickets/{number}#act-reply")
     assert _order(api, number)["assignments"][0]["status"] == "in_progress"
+    assert "signed for" in client.get(resp.headers["Location"]).get_data(as_text=True)  # the flash
     html = client.get("/m").get_data(as_text=True)
-    assert "signed for" in html  # the flash
     assert number in section(html, "to-handle") and number not in section(html, "to-sign")
     detail = client.get(f"/m/tickets/{number}").get_data(as_text=True)
     assert 'capture="environment"' in detail and "Ask for an extension" in detail

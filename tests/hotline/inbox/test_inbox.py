@@ -58,12 +58,20 @@ def test_department_admin_sees_its_sub_units_orders_separately(browser, dispatch
 
 def test_time_left_in_words(app, world):
     from hotline.inbox.queries import time_left
-    now = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)
+    from workflows.deadlines import Unit
+    now = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)              # Monday 10:00 in Beijing
     with app.test_request_context("/?lang=en"):
         assert time_left(now + timedelta(hours=3, minutes=5), now) == "3 hours left"
-        assert time_left(now - timedelta(days=2, hours=1), now) == "2 days overdue"
+        assert time_left(now - timedelta(days=2, hours=1), now) == "2 calendar days overdue"
+        # to Monday 06-22: seven calendar days, four working days (Friday 06-19 is the Dragon Boat Festival)
+        assert time_left(now + timedelta(days=7), now, Unit.WORKING_DAYS) == "4 working days left"
+        assert time_left(now + timedelta(days=7), now, Unit.MINUTES) == "7 calendar days left"
+        assert time_left(now - timedelta(days=3), now, Unit.WORKING_DAYS) == "1 working day overdue"
         assert time_left(now + timedelta(minutes=1), now) == "1 minute left"
         assert time_left(None, now) == "No deadline"
+    with app.test_request_context("/?lang=zh"):
+        assert time_left(now + timedelta(days=7), now, Unit.WORKING_DAYS) == "还剩 4 个工作日"
+        assert time_left(now + timedelta(days=7), now, Unit.MINUTES) == "还剩 7 个自然日"
 
 
 def test_what_waits_on_the_centre_is_listed_apart(app, api, world, new_ticket):
@@ -83,3 +91,23 @@ def test_what_waits_on_the_centre_is_listed_apart(app, api, world, new_ticket):
     other = app.test_client()
     _login(other, "handler_b", "password-123")
     assert returned not in other.get("/m").get_data(as_text=True)
+
+
+def test_each_group_folds_and_pages_the_nearest_deadline_first(browser, dispatched, monkeypatch):
+    from hotline.inbox import queries
+    monkeypatch.setattr(queries, "FOLD", 2)
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    orders = [dispatched("cgj", signed_by="handler", type=t) for t in ("suggestion", "consultation", "complaint")]
+    nearest = [orders[1], orders[2], orders[0]]                     # 3, 5 and 13 working days
+    client = browser("handler")
+    part = section(client.get("/m").get_data(as_text=True), "to-handle")
+    assert nearest[0] in part and nearest[1] in part and nearest[2] not in part
+    assert part.index(nearest[0]) < part.index(nearest[1])
+    assert '<a href="/m?group=to_handle">View all (3)</a>' in part
+    first = client.get("/m?group=to_handle").get_data(as_text=True)
+    second = client.get("/m?group=to_handle&page=2").get_data(as_text=True)
+    assert nearest[0] in first and nearest[1] in first and nearest[2] not in first
+    assert nearest[2] in second and nearest[0] not in second
+    assert 'href="/m?group=to_handle&amp;page=2" rel="next"' in first
+    assert client.get("/m?group=sub_units").status_code == 404       # a handler has no sub-units group
+    assert client.get("/m?group=nonsense").status_code == 404
