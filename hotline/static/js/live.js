@@ -12,7 +12,7 @@
   var panel = document.getElementById("bell-panel");
   var toasts = document.getElementById("live-toasts");
   var muteButton = document.querySelector("[data-live-mute]");
-  var ALERTS = { dispatched: true, urge: true, sign_urge: true };
+  var ALERTS = { dispatched: true, urge: true, urge_before_due: true, sign_urge: true };
   var MUTED = "hotline.live.muted";
   var source = null, opened = 0, timers = {};
 
