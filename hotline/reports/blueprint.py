@@ -114,3 +114,7 @@ def export_ranking(fmt: str):
     if fmt == "csv":
         return csv_response(name, headers, rows)
     return xlsx_response(name, _("Ranking"), headers, rows, caption=caption)
+
+
+# the call-centre pages (calls, agents, call list, forecast) add their routes to this blueprint
+from hotline.reports import callpages  # noqa: E402,F401
