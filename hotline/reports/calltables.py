@@ -11,11 +11,11 @@ from workflows.acd import AgentState
 
 #: (key, title, kind): kind is "count", "rate", "seconds" (an average or a longest wait) or "agents".
 STAT_COLUMNS = [
-    ("offered", _l("Offered"), "count"),
-    ("answered", _l("Answered"), "count"),
-    ("abandoned", _l("Abandoned"), "count"),
+    ("offered", _l("Calls offered"), "count"),
+    ("answered", _l("Calls answered"), "count"),
+    ("abandoned", _l("Calls abandoned"), "count"),
     ("short_abandoned", _l("Short abandons"), "count"),
-    ("overflow", _l("To voicemail"), "count"),
+    ("overflow", _l("Sent to voicemail"), "count"),
     ("answer_rate", _l("Answer rate"), "rate"),
     ("abandon_rate", _l("Abandon rate"), "rate"),
     ("service_level", _l("Service level"), "rate"),
@@ -29,7 +29,7 @@ STAT_COLUMNS = [
 SLOT_COLUMNS = STAT_COLUMNS + [("idle_agents", _l("Idle agents (average)"), "agents"),
                                ("logged_in", _l("Agents logged in (average)"), "agents")]
 AGENT_CALL_COLUMNS = [
-    ("answered", _l("Calls answered"), "count"),
+    ("answered", _l("Calls taken"), "count"),
     ("missed", _l("Offers not taken"), "count"),
     ("talk", _l("Average talk time"), "seconds"),
     ("acw", _l("Average after-call work"), "seconds"),
@@ -37,7 +37,7 @@ AGENT_CALL_COLUMNS = [
 ]
 #: Agents' performance: "reasons" stands for one column per reason for not being ready.
 AGENT_COLUMNS = [
-    ("answered", _l("Calls answered"), "count"),
+    ("answered", _l("Calls taken"), "count"),
     ("missed", _l("Offers not taken"), "count"),
     ("outbound", _l("Calls placed"), "count"),
     ("talk", _l("Average talk time"), "seconds"),
@@ -76,14 +76,15 @@ WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
             _l("Sunday")]
 
 
-def duration(seconds: float | None) -> str:
-    """12:05 (minutes and seconds) or 1:02:05 (hours too); — for nothing."""
+def duration(seconds: float | None, hours: bool = False) -> str:
+    """12:05 (minutes and seconds) or 1:02:05 (with hours when there are some, or when asked);
+    — for nothing."""
     if seconds is None:
         return "—"
     total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
+    h, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{h}:{minutes:02d}:{secs:02d}" if h or hours else f"{minutes}:{secs:02d}"
 
 
 def title_of(title) -> str:
@@ -187,13 +188,13 @@ def charts(stats: dict) -> dict:
         "legend": {"top": 0}, "tooltip": {"trigger": "axis"},
         "grid": {"left": 48, "right": 56, "top": 36, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "category", "data": labels},
-        "yAxis": [{"type": "value", "name": _("Calls"), "minInterval": 1},
+        "yAxis": [{"type": "value", "name": _("Number of calls"), "minInterval": 1},
                   {"type": "value", "name": _("Service level"), "min": 0, "max": 100,
                    "axisLabel": {"formatter": "{value}%"}}],
         "series": [
-            {"type": "bar", "name": _("Answered"), "stack": "calls", "data": [r["answered"] for r in slots]},
-            {"type": "bar", "name": _("Abandoned"), "stack": "calls", "data": [r["abandoned"] for r in slots]},
-            {"type": "bar", "name": _("To voicemail"), "stack": "calls", "data": [r["overflow"] for r in slots]},
+            {"type": "bar", "name": _("Calls answered"), "stack": "calls", "data": [r["answered"] for r in slots]},
+            {"type": "bar", "name": _("Calls abandoned"), "stack": "calls", "data": [r["abandoned"] for r in slots]},
+            {"type": "bar", "name": _("Sent to voicemail"), "stack": "calls", "data": [r["overflow"] for r in slots]},
             {"type": "line", "name": _("Service level"), "yAxisIndex": 1, "connectNulls": True, "data": sl},
         ],
     }
@@ -203,7 +204,7 @@ def charts(stats: dict) -> dict:
         "grid": {"left": 48, "right": 24, "top": 36, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "category", "data": [r["label"] for r in agents]},
         "yAxis": {"type": "value", "minInterval": 1},
-        "series": [{"type": "bar", "name": _("Calls answered"), "data": [r["answered"] for r in agents]},
+        "series": [{"type": "bar", "name": _("Calls taken"), "data": [r["answered"] for r in agents]},
                    {"type": "bar", "name": _("Offers not taken"), "data": [r["missed"] for r in agents]}],
     }
     return {"intervals": intervals, "agents": per_agent}
@@ -216,7 +217,7 @@ def forecast_chart(result: dict) -> dict:
         "grid": {"left": 48, "right": 56, "top": 36, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "category", "data": [r["label"][:5] for r in rows]},
         "yAxis": [{"type": "value", "name": _("Agents"), "minInterval": 1},
-                  {"type": "value", "name": _("Calls"), "minInterval": 1}],
+                  {"type": "value", "name": _("Number of calls"), "minInterval": 1}],
         "series": [
             {"type": "bar", "name": _("Agents to schedule"), "data": [r["scheduled"] for r in rows]},
             {"type": "line", "name": _("Agents logged in (average)"), "step": "middle",
