@@ -160,3 +160,33 @@ def test_a_bad_period_or_forecast_input_is_named(app, world):
     assert client.get("/reports/calls?kind=custom&from=2026-06-09&to=2026-06-01").status_code == 422
     resp = client.get("/reports/forecast?weeks=99")
     assert resp.status_code == 422 and "e-weeks" in resp.get_data(as_text=True)
+
+
+def test_every_change_of_an_agents_state_is_logged(app, world, clock):
+    """The agents' time in each state is counted from a log that every change of state writes."""
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from hotline.auth.models import User
+    from hotline.telephony.models import AgentStateChange
+    from hotline.telephony.operations import agents
+    from workflows.acd import AgentState
+
+    db.session.execute(sa.update(User).where(User.id == world.users["call_taker"].id).values(extension="8001"))
+    user = db.session.get(User, world.users["call_taker"].id)
+    clock.set(calldata.at(8, 8, 30))
+    agents.set_agent_state(user, "ready")
+    clock.set(calldata.at(8, 10, 30))
+    agents.set_agent_state(user, "not_ready", "meal")
+    clock.set(calldata.at(8, 11))
+    agents.set_agent_state(user, "offline")
+    db.session.commit()
+    log = db.session.execute(sa.select(AgentStateChange.state, AgentStateChange.reason, AgentStateChange.at)
+                             .where(AgentStateChange.user_id == user.id).order_by(AgentStateChange.at)).all()
+    assert [(s, r) for s, r, _a in log] == [(AgentState.READY, None), (AgentState.NOT_READY, "meal"),
+                                           (AgentState.OFFLINE, None)]
+    assert log[1][2] == calldata.at(8, 10, 30)
+    clock.set(calldata.NOW)
+    page = _text(_client(app, "manager").get(f"/reports/agents?{DAY}"))
+    row = _row(page, "t-performance", "call_taker")
+    assert row["ready"] == "2:00:00" and row["not_ready"] == "0:30:00" and row["logged_in"] == "2:30:00"
