@@ -7,6 +7,7 @@ ask calls / agents / cdr / forecast, render or write the table.
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -99,13 +100,12 @@ def export_calls(table: str, fmt: str):
 # -- agents' performance ----------------------------------------------------------------------
 
 def _performance(period, now):
-    return agentq.performance(period, now, team_title=lambda role: _("%(team)s subtotal", team=role.title_for(
-        str(_locale()))), total_title=_("All agents"))
+    return agentq.performance(period, now, total_title=_("All agents"),
+                              team_title=lambda role: _("%(team)s subtotal", team=role.title_for(_locale())))
 
 
-def _locale():
-    from flask_babel import get_locale
-    return get_locale()
+def _locale() -> str:
+    return str(get_locale() or "zh")
 
 
 @bp.get("/agents")
@@ -150,7 +150,8 @@ def call_list():
             "masked": "1" if options["masked"] else ""}
     return _render("reports/cdr.html", period, error, today, "reports.call_list", keep=keep, groups=groups,
                    total=cdr.summed(rows), more=more, options=options, group_titles=GROUP_TITLES,
-                   too_many=len(rows) > cdr.PAGE_LIMIT and options["detail"], page_limit=cdr.PAGE_LIMIT, limit=cdr.LIMIT,
+                   too_many=len(rows) > cdr.PAGE_LIMIT and options["detail"], page_limit=cdr.PAGE_LIMIT,
+                   limit=cdr.LIMIT,
                    printed_at=sla.format_local(now),
                    number=lambda n: cdr.shown_number(current_user, n, options["masked"]),
                    group_label=lambda g: _group_label(options["group"], g), columns=CDR_COLUMNS,
@@ -178,7 +179,7 @@ def export_cdr(fmt: str):
     period, now = _strict_period()
     rows, _more = cdr.records(period, now)
     masked = request.args.get("masked") == "1"
-    headers, table = cdr_table(rows, lambda n: cdr.shown_number(current_user, n, masked), str(_locale()))
+    headers, table = cdr_table(rows, lambda n: cdr.shown_number(current_user, n, masked), _locale())
     title = _("Call records")
     return _export(fmt, f"{title}-{period.start.isoformat()}-{period.end.isoformat()}", title,
                    f"{title}, {_span(period)}", headers, table)

@@ -164,10 +164,11 @@ def cdr_table(rows: list[dict], number, locale: str) -> tuple[list[str], list[li
     body = []
     for r in rows:
         body.append([
-            r["started"].astimezone(sla.local_tz()).strftime("%Y-%m-%d %H:%M:%S"), inbound if r["direction"] == "inbound" else outbound, number(r["citizen"]), r["queue"],
+            r["started"].astimezone(sla.local_tz()).strftime("%Y-%m-%d %H:%M:%S"),
+            inbound if r["direction"] == "inbound" else outbound, number(r["citizen"]), r["queue"],
             r["agent"].display_name if r["agent"] else "", _cell(r["wait"], "seconds"), _cell(r["talk"], "seconds"),
-            _cell(r["duration"], "seconds"), r["disposition"].title_for(locale) if r["disposition"] else _("In progress"),
-            r["ticket"] or "",
+            _cell(r["duration"], "seconds"),
+            r["disposition"].title_for(locale) if r["disposition"] else _("In progress"), r["ticket"] or "",
         ])
     return headers, body
 

@@ -96,8 +96,10 @@ def records(period: wm.Period, now: datetime, limit: int = LIMIT) -> tuple[list[
         ended = root.ended_at
         ticket = root.ticket_id or next((leg.ticket_id for leg in legs if leg.ticket_id), None)
         out.append({
-            "call": root, "started": root.started_at, "ended": ended, "direction": "inbound" if inbound else "outbound",
-            "citizen": citizen, "service": root.callee if inbound else "", "queue": root.queue.name if root.queue else "",
+            "call": root, "started": root.started_at, "ended": ended,
+            "direction": "inbound" if inbound else "outbound",
+            "citizen": citizen, "service": root.callee if inbound else "",
+            "queue": root.queue.name if root.queue else "",
             "queue_id": root.queue_id, "agent": agent, "wait": waits.get(root.id),
             "talk": talk, "duration": (ended - root.started_at).total_seconds() if ended else None,
             "disposition": root.disposition, "ivr_path": root.ivr_path or "",

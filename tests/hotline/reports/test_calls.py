@@ -42,7 +42,8 @@ def _row(page: str, table_id: str, label: str) -> dict:
 
 def test_the_centres_figures_of_the_day(app, monday):
     page = _text(_client(app, "manager").get(f"/reports/calls?{DAY}"))
-    cards = dict(re.findall(r'data-figure="([a-z_]+)"><span class="name">[^<]*</span><strong>([^<]*)</strong>', page))
+    cards = dict(re.findall(r'data-figure="([a-z_]+)"><span class="name">[^<]*</span><strong>([^<]*)</strong>',
+                            page))
     assert cards == {
         "offered": "7", "answered": "4", "abandoned": "2", "short_abandoned": "1", "overflow": "1",
         "answer_rate": "57.1%",         # 4 / 7
