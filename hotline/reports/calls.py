@@ -115,4 +115,10 @@ def statistics(period: wm.Period, now: datetime) -> dict:
     agent_rows = sorted(({"key": uid, "user": people.get(uid), "label": people[uid].display_name if uid in people
                           else str(uid), **fig} for uid, fig in agents.items()), key=lambda r: r["label"])
     return {"totals": totals, "queues": queue_rows, "slots": slot_rows, "agents": agent_rows, "settings": cfg,
-            "busy_slots": [r for r in slot_rows if r["offered"] or r["logged_in"] > 0]}
+            "busy_slots": _busy(slot_rows)}
+
+
+def _busy(rows: list[dict]) -> list[dict]:
+    """The half hours from the first to the last with calls or agents logged in (none: an empty list)."""
+    busy = [i for i, r in enumerate(rows) if r["offered"] or r["logged_in"] > 0]
+    return rows[busy[0]:busy[-1] + 1] if busy else []

@@ -196,7 +196,7 @@ def charts(stats: dict) -> dict:
             {"type": "bar", "name": _("Calls answered"), "stack": "calls", "data": [r["answered"] for r in slots]},
             {"type": "bar", "name": _("Calls abandoned"), "stack": "calls", "data": [r["abandoned"] for r in slots]},
             {"type": "bar", "name": _("Sent to voicemail"), "stack": "calls", "data": [r["overflow"] for r in slots]},
-            {"type": "line", "name": _("Service level"), "yAxisIndex": 1, "connectNulls": True, "data": sl},
+            {"type": "line", "name": _("Service level"), "yAxisIndex": 1, "connectNulls": False, "data": sl},
         ],
     }
     agents = stats["agents"]
@@ -205,8 +205,10 @@ def charts(stats: dict) -> dict:
         "grid": {"left": 48, "right": 24, "top": 36, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "category", "data": [r["label"] for r in agents]},
         "yAxis": {"type": "value", "minInterval": 1},
-        "series": [{"type": "bar", "name": _("Calls taken"), "data": [r["answered"] for r in agents]},
-                   {"type": "bar", "name": _("Offers not taken"), "data": [r["missed"] for r in agents]}],
+        "series": [{"type": "bar", "name": _("Calls taken"), "barMaxWidth": 36,
+                    "data": [r["answered"] for r in agents]},
+                   {"type": "bar", "name": _("Offers not taken"), "barMaxWidth": 36,
+                    "data": [r["missed"] for r in agents]}],
     }
     return {"intervals": intervals, "agents": per_agent}
 

@@ -44,7 +44,8 @@ def test_manager_reads_a_days_calls(pages, world, clock):
     page.emulate_media(media="print")
     expect(page.locator("header.top")).to_be_hidden()
     expect(page.locator("form.list-options")).to_be_hidden()
-    expect(page.locator(".print-only")).to_be_visible()
+    expect(page.locator(".print-subtitle")).to_be_visible()
+    expect(page.locator(".call-list > p.print-only.muted")).to_contain_text("manager")
     screenshot(page, "call-list-print")
     page.emulate_media(media="screen")
 
