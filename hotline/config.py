@@ -103,6 +103,15 @@ def from_environment() -> dict:
         #: Departments whose on-time sign-for, on-time completion or satisfaction rate is under this
         #: share are marked in the reports (0.9: under 90 %).
         "REPORT_RATE_FLOOR": _float("REPORT_RATE_FLOOR", 0.9),
+        #: Call statistics: a caller answered within this many seconds counts towards the service
+        #: level; one who hangs up sooner than CALL_SHORT_ABANDON_SECONDS is a short abandon (left
+        #: out of the abandon rate and the service level); an order answered directly is a repeat
+        #: when its caller calls again within CALL_REPEAT_DAYS; the staffing forecast aims at
+        #: CALL_SERVICE_LEVEL_TARGET (0.8: 80 % within the service level's seconds).
+        "CALL_SERVICE_LEVEL_SECONDS": _int("CALL_SERVICE_LEVEL_SECONDS", 20),
+        "CALL_SHORT_ABANDON_SECONDS": _int("CALL_SHORT_ABANDON_SECONDS", 5),
+        "CALL_REPEAT_DAYS": _int("CALL_REPEAT_DAYS", 7),
+        "CALL_SERVICE_LEVEL_TARGET": _float("CALL_SERVICE_LEVEL_TARGET", 0.8),
         #: Live pages (the bell, lists that refresh themselves): "redis" publishes through Redis pub/sub to
         #: every web process; "local" within one process (the embedded default, one web process).
         "LIVE_BACKEND": _env("LIVE_BACKEND", "redis" if redis_url else "local"),
@@ -195,6 +204,14 @@ def validate(config: dict) -> None:
     floor = config.get("REPORT_RATE_FLOOR")
     if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
         raise ConfigError(f"REPORT_RATE_FLOOR must be a share from 0 to 1 (0.9 for 90 %), got {floor!r}")
+    for name, low, high in (("CALL_SERVICE_LEVEL_SECONDS", 1, 3600), ("CALL_SHORT_ABANDON_SECONDS", 0, 600),
+                            ("CALL_REPEAT_DAYS", 1, 90)):
+        value = config.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    target = config.get("CALL_SERVICE_LEVEL_TARGET")
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
+        raise ConfigError(f"CALL_SERVICE_LEVEL_TARGET must be a share between 0 and 1 (0.8 for 80 %), got {target!r}")
     if config.get("LIVE_BACKEND") not in ("local", "redis"):
         raise ConfigError(f"LIVE_BACKEND must be 'local' or 'redis', got {config.get('LIVE_BACKEND')!r}")
     if config.get("LIVE_BACKEND") == "redis" and not config.get("LIVE_REDIS_URL"):

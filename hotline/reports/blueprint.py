@@ -56,7 +56,6 @@ def index():
         period, error = wm.current("month", today), err
     slice_name, parent, sort = _choices(request.args)
     base = workspace.period_args(period)
-    before, after = workspace.previous_next(period, today)
     ranking = workspace.ranking(period, slice_name, parent, sort, now)
     view = {"slice": slice_name, "parent": parent, "sort": sort}
     charts = {
@@ -70,22 +69,10 @@ def index():
         "reports/index.html", period=period, previous=period.previous(), args=request.args, error=error,
         errors=error.fields if error else {}, cards=workspace.totals(period, now), charts=charts,
         ranking=ranking, titles=labels.TITLES, slice_titles=labels.SLICE_TITLES, kind_titles=labels.KIND_TITLES,
-        is_rate=workspace.is_rate, today=today, quarters=_quarters(today),
-        weeks=workspace.recent_units("week", today, 27), months=workspace.recent_units("month", today, 25),
+        is_rate=workspace.is_rate, today=today, picker=workspace.picker("reports.index", period, today, view),
         page_url=lambda **kw: url_for("reports.index", **{**base, **view, **kw}),
-        period_url=lambda a: url_for("reports.index", **{**(a or {}), **view}),
-        before=before, after=after,
         export_url=lambda fmt: url_for("reports.export_ranking", fmt=fmt, **base, **view),
     ), (error.status if error else 200)
-
-
-def _quarters(today) -> list[str]:
-    year, q = today.year, (today.month - 1) // 3 + 1
-    out = []
-    for _i in range(8):
-        out.append(f"{year}-Q{q}")
-        year, q = (year, q - 1) if q > 1 else (year - 1, 4)
-    return out
 
 
 def _ledger_filters(args, today) -> ledger.Filters:
@@ -121,15 +108,12 @@ def ledger_page():
     base = {**workspace.period_args(filters.period), **({"type": filters.type.value} if filters.type else {}),
             **({"category": filters.category} if filters.category else {})}
     choice = {k: v for k, v in base.items() if k in ("type", "category")}
-    before, after = workspace.previous_next(filters.period, today)
     return render_template(
-        "reports/ledger.html", filters=filters, period=filters.period, choice=choice, before=before, after=after,
-        period_url=lambda a: url_for("reports.ledger_page", **{**(a or {}), **choice}), error=error, errors=error.fields if error else {},
+        "reports/ledger.html", filters=filters, period=filters.period, error=error,
+        errors=error.fields if error else {}, picker=workspace.picker("reports.ledger_page", filters.period, today, choice),
         entries=entries[:ledger.PAGE_LIMIT], more=len(entries) > ledger.PAGE_LIMIT, limit=ledger.PAGE_LIMIT,
         summary=ledger.summary(filters, now), timeliness=ledger.TIMELINESS, categories=ledger.categories(),
-        types=list(TicketType), kind_titles=labels.KIND_TITLES, args=request.args, today=today,
-        weeks=workspace.recent_units("week", today, 27), months=workspace.recent_units("month", today, 25),
-        quarters=_quarters(today), local=ledger.local,
+        types=list(TicketType), kind_titles=labels.KIND_TITLES, args=request.args, today=today, local=ledger.local,
         export_url=lambda fmt: url_for("reports.export_ledger", fmt=fmt, **base),
     ), (error.status if error else 200)
 
@@ -192,3 +176,7 @@ def export_ranking(fmt: str):
     if fmt == "csv":
         return csv_response(name, headers, rows)
     return xlsx_response(name, _("Ranking"), headers, rows, caption=caption)
+
+
+# the call-centre pages (calls, agents, call list, forecast) add their routes to this blueprint
+from hotline.reports import callpages  # noqa: E402,F401

@@ -186,3 +186,22 @@ def previous_next(period: wm.Period, today: date) -> tuple[dict | None, dict | N
         start = wm.unit_end(period.kind, period.start) + timedelta(days=1)
         after = wm.Period(period.kind, start, min(wm.unit_end(period.kind, start), today))
     return period_args(before), (period_args(after) if after.start <= today else None)
+
+
+def recent_quarters(today: date, count: int = 8) -> list[str]:
+    """The last `count` quarters up to today, newest first ("2026-Q4"), for the picker."""
+    year, q = today.year, (today.month - 1) // 3 + 1
+    out = []
+    for _i in range(count):
+        out.append(f"{year}-Q{q}")
+        year, q = (year, q - 1) if q > 1 else (year - 1, 4)
+    return out
+
+
+def picker(endpoint: str, period: wm.Period, today: date, keep: dict) -> dict:
+    """What the period picker (reports/_picker.html) needs, for a page that keeps `keep` when the period changes."""
+    before, after = previous_next(period, today)
+    kept = {k: v for k, v in keep.items() if v not in (None, "")}
+    return {"endpoint": endpoint, "keep": kept, "period_url": lambda a: url_for(endpoint, **{**(a or {}), **kept}),
+            "before": before, "after": after, "quarters": recent_quarters(today),
+            "weeks": recent_units("week", today, 27), "months": recent_units("month", today, 25)}

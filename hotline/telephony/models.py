@@ -99,6 +99,21 @@ class Agent(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class AgentStateChange(db.Model):
+    """An agent's state changed: the log the agents' time in each state is counted from
+    (written by every change of `Agent.state`, never changed afterwards)."""
+
+    __tablename__ = "agent_state_log"
+    __table_args__ = (Index("ix_agent_state_log_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[AgentState] = mapped_column(enum_column(AgentState, "agent_state"))
+    #: Why "not ready", as on the agent.
+    reason: Mapped[str | None] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class CallQueue(db.Model):
     __tablename__ = "call_queues"
 

@@ -22,7 +22,7 @@ from hotline.core.errors import Conflict, Forbidden
 from hotline.extensions import db
 from hotline.sla.service import local_date
 from hotline.telephony import permissions
-from hotline.telephony.models import Agent, Call, CallQueue, QueueEntry, QueueEvent, QueueMember
+from hotline.telephony.models import Agent, AgentStateChange, Call, CallQueue, QueueEntry, QueueEvent, QueueMember
 from hotline.telephony.operations import calls, invalid, no_extension, queue
 from workflows.acd import BUSY_STATES, CHOSEN_STATES, AgentSnapshot, AgentState, Strategy, may_choose, order_agents
 from workflows.states import DEPARTMENT
@@ -51,10 +51,20 @@ class Offer:
 
 
 def _update(*where, **values) -> int:
-    """One conditional UPDATE of agents; how many rows it changed."""
-    done = db.session.execute(sa.update(Agent).where(*where).values(**values)
-                              .execution_options(synchronize_session=False))
-    return done.rowcount
+    """One conditional UPDATE of agents; how many rows it changed. A change of state is logged
+    for each agent it changed (the agents' time in each state is counted from the log)."""
+    update = sa.update(Agent).where(*where).values(**values).execution_options(synchronize_session=False)
+    if "state" not in values:
+        return db.session.execute(update).rowcount
+    changed = db.session.execute(update.returning(Agent.user_id)).scalars().all()
+    for user_id in changed:
+        log_state(user_id, values["state"], values.get("reason"), values.get("state_since") or utcnow())
+    return len(changed)
+
+
+def log_state(user_id: int, state: AgentState, reason: str | None, at: datetime) -> None:
+    """One line of the agents' state log (never changed afterwards)."""
+    db.session.add(AgentStateChange(user_id=user_id, state=state, reason=reason, at=at))
 
 
 # -- the state an agent chooses ---------------------------------------------------------------
@@ -181,6 +191,7 @@ def agent_answered(entry: QueueEntry, call: Call, user_id: int) -> None:
     agent.calls_today = (agent.calls_today + 1) if agent.calls_day == day else 1
     agent.calls_day = day
     agent.state, agent.state_since = AgentState.ON_CALL, now
+    log_state(user_id, AgentState.ON_CALL, None, now)
     calls.taken_by(call, user_id, now)
     queue.answered(entry, user_id, now)
 
@@ -271,6 +282,7 @@ def set_extension(actor: User, user: User, extension: str | None) -> User:
             raise Conflict(_("%(name)s is on a call; change the extension when it ends.", name=user.display_name),
                            code="agent_busy")
         agent.state, agent.state_since, agent.reason = AgentState.OFFLINE, utcnow(), None
+        log_state(user.id, AgentState.OFFLINE, None, agent.state_since)
     log.info("extension of %s changed by %s from %s to %s", user.username, actor.username, user.extension, value)
     user.extension = value
     db.session.flush()
