@@ -136,13 +136,14 @@ def worker_command(ctx: click.Context) -> None:
 def register_commands(app: Flask) -> None:
     from hotline.celery import celery_init_app
     from hotline.escalation.cli import sla_group
+    from hotline.reports.cli import reports_group
     from hotline.sms.cli import sms_group
     from hotline.telephony.cli import telephony_group
     celery_init_app(app)
     from hotline.messaging.tasks import install_wake
     install_wake(app)
     for command in (users_group, calendar_group, seed_command, worker_command, telephony_group, sla_group,
-                    sms_group):
+                    sms_group, reports_group):
         app.cli.add_command(command)
 
 

@@ -103,6 +103,13 @@ def from_environment() -> dict:
         #: Departments whose on-time sign-for, on-time completion or satisfaction rate is under this
         #: share are marked in the reports (0.9: under 90 %).
         "REPORT_RATE_FLOOR": _float("REPORT_RATE_FLOOR", 0.9),
+        #: Generated bulletins (通报), DOCX and PDF, kept for download: <id>/bulletin-<period>.<docx|pdf>.
+        "BULLETIN_DIR": _env("BULLETIN_DIR", str(INSTANCE_DIR / "bulletins")),
+        #: The issuer printed in red at the head of a bulletin (empty: "XX市12345政务服务便民热线").
+        "BULLETIN_ISSUER": _env("BULLETIN_ISSUER", ""),
+        #: A .ttf/.ttc font with Chinese glyphs for the bulletin's PDF and charts (empty: WenQuanYi Micro Hei
+        #: or Noto Sans CJK where Debian installs them).
+        "BULLETIN_FONT": _env("BULLETIN_FONT", ""),
         #: Live pages (the bell, lists that refresh themselves): "redis" publishes through Redis pub/sub to
         #: every web process; "local" within one process (the embedded default, one web process).
         "LIVE_BACKEND": _env("LIVE_BACKEND", "redis" if redis_url else "local"),

@@ -12,3 +12,4 @@ from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow,
                                       OutboundRequest, Prompt, QueueEntry, QueueLogEntry, QueueMember,
                                       Recording, TelephonyWorker)
 from hotline.sms.models import IncomingSms, SmsSurvey  # noqa: F401
+from hotline.reports.models import Bulletin  # noqa: F401

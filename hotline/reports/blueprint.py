@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid
-from hotline.reports import drill, labels, workspace
+from hotline.reports import drill, hotspots, labels, workspace
 from hotline.reports.permissions import can_view_workspace
 from hotline.sla import service as sla
 from hotline.web.tables import Percent, csv_response, xlsx_response
@@ -71,7 +71,7 @@ def index():
         weeks=workspace.recent_units("week", today, 27), months=workspace.recent_units("month", today, 25),
         page_url=lambda **kw: url_for("reports.index", **{**base, **view, **kw}),
         period_url=lambda a: url_for("reports.index", **{**(a or {}), **view}),
-        before=before, after=after,
+        before=before, after=after, hotspots=hotspots.panel(period, now),
         export_url=lambda fmt: url_for("reports.export_ranking", fmt=fmt, **base, **view),
     ), (error.status if error else 200)
 
