@@ -21,9 +21,10 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
 SCALE = 2                      # drawn at twice the size shown, for print
-WIDTH = 760 * SCALE
-BAR = 22 * SCALE
-GAP = 10 * SCALE
+#: 560 px across 15 cm: a 13 px label prints at about 10 pt
+WIDTH = 560 * SCALE
+BAR = 20 * SCALE
+GAP = 8 * SCALE
 RED = (192, 0, 0)
 BLUE = (47, 84, 150)
 GREY = (120, 120, 120)
@@ -52,15 +53,15 @@ def bar_chart(title: str, rows: list[tuple[str, float]], *, percent: bool = Fals
     """Horizontal bars, one per (label, value), the value written at the bar's end; `line` draws a
     dashed red mark (the assessment floor) and labels in `marked` are drawn in red."""
     path = font_path()
-    title_font, font, small = _font(path, 15), _font(path, 12), _font(path, 10)
+    title_font, font, small = _font(path, 15), _font(path, 13), _font(path, 11)
     rows = rows or [("—", 0)]
-    top = 40 * SCALE
+    top = 34 * SCALE
     height = top + len(rows) * (BAR + GAP) + 30 * SCALE
     image = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(image)
     draw.text((WIDTH // 2, 8 * SCALE), title, font=title_font, fill="black", anchor="mt")
     label_width = min(max(draw.textlength(label, font=font) for label, _v in rows) + 12 * SCALE, WIDTH * 0.38)
-    left, right = int(label_width), WIDTH - 70 * SCALE
+    left, right = int(label_width), WIDTH - 60 * SCALE
     peak = 1.0 if percent else max(max(v or 0 for _l, v in rows), 1)
     span = right - left
     for i, (label, value) in enumerate(rows):

@@ -160,7 +160,11 @@ def _text(doc, text: str) -> None:
 
 def _chart(doc, png: bytes, width_cm: float = 15.0) -> None:
     doc.add_picture(io.BytesIO(png), width=Cm(width_cm))
-    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph = doc.paragraphs[-1]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # the body's exact 26 pt line would clip the picture to one line's height
+    paragraph.paragraph_format.line_spacing = 1.0
+    paragraph.paragraph_format.space_after = Pt(6)
 
 
 def render(bulletin: dict, charts: dict[str, bytes], *, locale: str = "zh") -> bytes:

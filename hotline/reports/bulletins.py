@@ -114,7 +114,7 @@ def _build(period: wm.Period, now: datetime, progress) -> dict:
 
     progress("hotspots")
     out["hotspots"] = hotspot_finder.find(period, now)
-    out["hotspot_history"] = hotspot_finder.history_of(period)
+    out["hotspot_history"] = hotspot_finder.history_window(period)
 
     progress("repeats")
     out["repeats"] = repeat_requests(period)
@@ -237,8 +237,10 @@ def sub_numbered(index: int, title: str) -> str:
     return f"（{CHINESE_NUMERALS[index]}）{title}"
 
 
-def hotspot_method(history: tuple[date, date]) -> str:
+def hotspot_method(history: tuple[date, date] | None) -> str:
     from workflows import hotspots as hs
+    if history is None:
+        return _("No hotspot can be judged yet: there are no orders before this period to compare with.")
     return _("A hotspot is a category or an area whose intake in the period is improbably high against its own "
              "history (%(start)s to %(end)s): at least %(min)s orders, and a one-sided Poisson test against the "
              "count its history's daily rate expects gives p < %(alpha)s.",

@@ -78,18 +78,25 @@ def _areas(by_department: dict) -> tuple[dict, dict]:
     return out, depts
 
 
+def history_window(period: wm.Period) -> tuple[date, date] | None:
+    """The days `period` is compared with, from the first order the centre registered; None: no history yet."""
+    start, end = history_of(period)
+    first = _first_order_day()
+    if first is None:
+        return None
+    start = max(start, first)
+    return (start, end) if start <= end else None
+
+
 def find(period: wm.Period, now: datetime) -> list[dict]:
     """The hotspots of `period` (a week or month; see assessed_period for others), most significant first:
     kind (category or area), key, label, count, expected, ratio, p_value and the list's query (drill)."""
     days = period.days
-    hist_start, hist_end = history_of(period)
-    first = _first_order_day()
-    if first is None:
+    window = history_window(period)
+    if window is None:
         return []
-    hist_start = max(hist_start, first)
+    hist_start, hist_end = window
     history_days = (hist_end - hist_start).days + 1
-    if history_days <= 0:
-        return []
     out = []
     # categories, as filed
     current = _intake(period.start, period.end, "category", now)
@@ -114,8 +121,6 @@ def find(period: wm.Period, now: datetime) -> list[dict]:
             label = f"{measures._dept_name(parent)} {label}"
         out.append(_row("area", key, label, r, {"unit": key}))
     out.sort(key=lambda h: (h["p_value"], -h["count"]))
-    for h in out:
-        h["history"] = (hist_start, hist_end)
     return out
 
 
@@ -140,5 +145,5 @@ def panel(period: wm.Period, now: datetime) -> dict:
         h["url"] = url_for("tickets.index", measure="intake", **{"from": assessed.start.isoformat(),
                            "to": assessed.end.isoformat()}, **h["drill"])
         h["p_text"] = format_p(h["p_value"])
-    return {"period": assessed, "history": history_of(assessed), "rows": rows, "min_count": hs.MIN_COUNT,
+    return {"period": assessed, "history": history_window(assessed), "rows": rows, "min_count": hs.MIN_COUNT,
             "alpha": hs.ALPHA}

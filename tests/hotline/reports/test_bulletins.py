@@ -1,5 +1,6 @@
 """Bulletins (通报): their content against the known fortnight (dataset.py), the DOCX and the PDF."""
 import io
+import re
 import shutil
 import subprocess
 
@@ -44,3 +45,54 @@ def test_the_weeks_bulletin_has_the_hand_counted_figures(w24):
     assert w24["repeats"]["groups"] == 1 and w24["repeats"]["orders"] == 3
     assert w24["repeats"]["rows"][0]["citizen"] == "张* 138****5678"
     assert w24["hotspots"] == []  # three 1001 orders against two the week before: no jump
+
+
+def _run(*args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=180, check=True, **kw)
+
+
+@pytest.fixture
+def files(app, dataset):
+    _data, out = bulletin_files.render(W24, NOW)
+    return out
+
+
+def test_the_docx_has_the_documents_headings_tables_and_charts(files, tmp_path):
+    doc = Document(io.BytesIO(files["docx"]))
+    headings = [(p.style.name, p.text) for p in doc.paragraphs if p.style.name in ("Title", "Heading 1", "Heading 2")]
+    assert headings[0] == ("Title", "2026年第24周12345热线运行情况通报")
+    assert [t for s, t in headings if s == "Heading 1"] == [
+        "一、总体情况", "二、诉求类型与受理渠道", "三、诉求类别与热点", "四、承办单位考核情况", "五、重复投诉",
+        "附件：各承办单位考核明细"]
+    assert ("Heading 2", "（二）热点诉求") in headings
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "XX市12345政务服务便民热线" and texts[1] == "〔2026〕第24期"
+    assert any("本期热线共受理市民诉求 4 件，较上期增长100.0%" in t for t in texts)
+    assert any(t.startswith("低于 90.0% 考核线的单位") and "东城区" in t for t in texts)
+    assert all(t.style.name == "Table Grid" for t in doc.tables)
+    annex = doc.tables[-1]
+    assert annex.rows[0].cells[0].text == "单位" and "东城区" in [r.cells[0].text for r in annex.rows]
+    assert len(doc.inline_shapes) == 5  # split, type, channel, categories, the units' completion
+    assert doc.sections[-1].orientation == 1  # the annex is landscape
+    assert "PAGE" in doc.sections[0].footer._element.xml  # the page number is a field
+    if shutil.which("soffice") is None:
+        pytest.fail("LibreOffice is missing: scripts/test installs libreoffice-writer-nogui")
+    (tmp_path / "w24.docx").write_bytes(files["docx"])
+    _run("soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(tmp_path / "w24.docx"))
+    text = _run("pdftotext", str(tmp_path / "w24.pdf"), "-").stdout
+    assert "总体情况" in text and "东城区" in text
+
+
+def test_the_pdf_reads_as_chinese_with_every_font_embedded(files, tmp_path):
+    pdf = tmp_path / "w24.pdf"
+    pdf.write_bytes(files["pdf"])
+    text = _run("pdftotext", "-layout", str(pdf), "-").stdout
+    for words in ("XX市12345政务服务便民热线", "〔2026〕第24期", "一、总体情况", "四、承办单位考核情况",
+                  "本期热线共受理市民诉求 4 件", "附件：各承办单位考核明细"):
+        assert words in text, words
+    assert re.search(r"—\s*1\s*—", text)  # the page number in the footer
+    fonts = _run("pdffonts", str(pdf)).stdout.splitlines()[2:]
+    assert fonts, "no fonts listed"
+    # columns: name type encoding emb sub uni object ID
+    assert all(line.split()[-5] == "yes" for line in fonts), fonts
