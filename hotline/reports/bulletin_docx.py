@@ -120,7 +120,7 @@ def _shade(cell, fill: str = "E7E6E6") -> None:
 
 
 def _table(doc, caption: str, headers: list[str], rows: list[list[str]], *, numeric_from: int = 1,
-           red_rows: set[int] = frozenset(), size: float = 10.5) -> None:
+           red_rows: set[int] = frozenset(), size: float = 10.5, left: frozenset = frozenset()) -> None:
     doc.add_paragraph(caption, style="Caption")
     table = doc.add_table(rows=1, cols=len(headers), style="Table Grid")
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -145,7 +145,7 @@ def _table(doc, caption: str, headers: list[str], rows: list[list[str]], *, nume
             paragraph = cell.paragraphs[0]
             paragraph.paragraph_format.line_spacing = 1.0
             paragraph.paragraph_format.first_line_indent = Cm(0)
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i >= numeric_from and row_index else \
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i >= numeric_from and i not in left and row_index else \
                 WD_ALIGN_PARAGRAPH.CENTER if not row_index else WD_ALIGN_PARAGRAPH.LEFT
             for run in paragraph.runs:
                 run.font.size = Pt(size)
@@ -249,8 +249,8 @@ def _render(data: dict, charts: dict[str, bytes]) -> bytes:
                  citizens=repeats["groups"], orders=repeats["orders"], reopened=data["reopened"]))
     if repeats["rows"]:
         _table(doc, _("Table 7  Repeat complaints"), [_("Citizen"), _("Category"), _("Orders"), _("Work orders")],
-               [[r["citizen"], r["category"], r["count"], "、".join(r["numbers"])] for r in repeats["rows"]],
-               numeric_from=2)
+               [[r["citizen"], r["category"], r["count"], "\n".join(r["numbers"])] for r in repeats["rows"]],
+               numeric_from=2, left=frozenset({3}))
 
     doc.add_paragraph()
     signature = doc.add_paragraph(data["issuer"])
