@@ -24,6 +24,10 @@ setup(
         "redis>=6.1,<9",  # kombu 5.7 (Celery's Redis transport) refuses redis-py before 6.1
         "gunicorn>=22",
         "openpyxl>=3.1,<4",  # XLSX exports of reports and work-order lists
+        # bulletins (通报): PDF from an HTML template with the CJK font embedded (needs Debian's Pango);
+        # its Pillow dependency also draws the bulletins' charts
+        "weasyprint>=60",
+        "python-docx>=1.1,<2",  # bulletins as Word documents, what government offices edit and forward
         "gevent>=24",     # the live process: one gunicorn gevent worker holds thousands of open pages
         "pyVoIP==1.6.8",  # SIP signalling; its defects are fixed in integrations/telephony/sip/
         "smpplib>=2.2,<3",  # SMPP, the SMS centres' own protocol (integrations/sms/smpp.py)

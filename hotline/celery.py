@@ -32,11 +32,16 @@ def celery_init_app(app: Flask) -> Celery:
             "escalation-sweep": {"task": "escalation.sweep", "schedule": 60.0},
             # return visits by SMS unanswered in time go back to the phone-visit list
             "expire-sms-surveys": {"task": "sms.expire_surveys", "schedule": 60.0},
+            # bulletins (通报) of the week and month just ended, in the centre's time zone; hotspots every hour
+            "weekly-bulletin": {"task": "reports.weekly_bulletin", "schedule": crontab(hour=6, minute=0, day_of_week=1)},
+            "monthly-bulletin": {"task": "reports.monthly_bulletin", "schedule": crontab(hour=6, minute=0, day_of_month=1)},
+            "hotspot-alerts": {"task": "reports.hotspot_alerts", "schedule": crontab(minute=20)},
         },
     )
     celery_app.set_default()
     import hotline.escalation.tasks  # noqa: F401  (registers the tasks with this app)
     import hotline.messaging.tasks  # noqa: F401
+    import hotline.reports.tasks  # noqa: F401
     import hotline.sms.tasks  # noqa: F401
     import hotline.telephony.tasks  # noqa: F401
     app.extensions["celery"] = celery_app

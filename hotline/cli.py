@@ -137,13 +137,14 @@ def register_commands(app: Flask) -> None:
     from hotline.celery import celery_init_app
     from hotline.escalation.cli import sla_group
     from hotline.knowledge.cli import knowledge_group
+    from hotline.reports.cli import reports_group
     from hotline.sms.cli import sms_group
     from hotline.telephony.cli import telephony_group
     celery_init_app(app)
     from hotline.messaging.tasks import install_wake
     install_wake(app)
     for command in (users_group, calendar_group, seed_command, worker_command, telephony_group, sla_group,
-                    sms_group, knowledge_group):
+                    sms_group, knowledge_group, reports_group):
         app.cli.add_command(command)
 
 

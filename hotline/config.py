@@ -112,6 +112,13 @@ def from_environment() -> dict:
         "CALL_SHORT_ABANDON_SECONDS": _int("CALL_SHORT_ABANDON_SECONDS", 5),
         "CALL_REPEAT_DAYS": _int("CALL_REPEAT_DAYS", 7),
         "CALL_SERVICE_LEVEL_TARGET": _float("CALL_SERVICE_LEVEL_TARGET", 0.8),
+        #: Generated bulletins (通报), DOCX and PDF, kept for download: <id>/bulletin-<period>.<docx|pdf>.
+        "BULLETIN_DIR": _env("BULLETIN_DIR", str(INSTANCE_DIR / "bulletins")),
+        #: The issuer printed in red at the head of a bulletin (empty: "XX市12345政务服务便民热线").
+        "BULLETIN_ISSUER": _env("BULLETIN_ISSUER", ""),
+        #: A .ttf/.ttc font with Chinese glyphs for the bulletin's PDF and charts (empty: WenQuanYi Micro Hei
+        #: or Noto Sans CJK where Debian installs them).
+        "BULLETIN_FONT": _env("BULLETIN_FONT", ""),
         #: Live pages (the bell, lists that refresh themselves): "redis" publishes through Redis pub/sub to
         #: every web process; "local" within one process (the embedded default, one web process).
         "LIVE_BACKEND": _env("LIVE_BACKEND", "redis" if redis_url else "local"),

@@ -13,3 +13,4 @@ from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow,
                                       Recording, TelephonyWorker)
 from hotline.sms.models import IncomingSms, SmsSurvey  # noqa: F401
 from hotline.knowledge.models import Article, ArticleUse, ArticleVersion, Synonym  # noqa: F401
+from hotline.reports.models import Bulletin  # noqa: F401

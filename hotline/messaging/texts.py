@@ -55,6 +55,12 @@ TEXTS = {
                           "with this number.")),
     "sms_appended": (_l("Your request %(number)s"),
                      _l("Your message has been added to your request %(number)s.")),
+    # reports: parameters title, start, end, link (a bulletin); name, count, expected, p, start, end, link (a hotspot)
+    "bulletin_ready": (_l("%(title)s is ready"),
+                       _l("The bulletin %(title)s (%(start)s to %(end)s) is ready to download: %(link)s")),
+    "hotspot": (_l("Hotspot: %(name)s"),
+                _l("Hotspot: %(name)s received %(count)s orders from %(start)s to %(end)s, against %(expected)s "
+                   "expected from its own history (p = %(p)s). See %(link)s")),
     "citizen_sms": (_l("Work order %(number)s: the citizen wrote"),
                     _l("The citizen sent a text message about work order %(number)s: %(text)s")),
 }

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid
-from hotline.reports import drill, labels, ledger, workspace
+from hotline.reports import drill, hotspots, labels, ledger, workspace
 from hotline.reports.permissions import can_view_workspace
 from hotline.sla import service as sla
 from hotline.web.tables import Percent, csv_response, xlsx_response
@@ -71,6 +71,7 @@ def index():
         ranking=ranking, titles=labels.TITLES, slice_titles=labels.SLICE_TITLES, kind_titles=labels.KIND_TITLES,
         is_rate=workspace.is_rate, today=today, picker=workspace.picker("reports.index", period, today, view),
         page_url=lambda **kw: url_for("reports.index", **{**base, **view, **kw}),
+        hotspots=hotspots.panel(period, now),
         export_url=lambda fmt: url_for("reports.export_ranking", fmt=fmt, **base, **view),
     ), (error.status if error else 200)
 
