@@ -15,6 +15,13 @@ def _login(client, username, password, token=None):
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
 
+def logged_in(app, username, password="password-123"):
+    """A test client logged in as `username` (the interface in its default language)."""
+    client = app.test_client()
+    assert _login(client, username, password).status_code == 302
+    return client
+
+
 def test_login_page_is_chinese_by_default_and_english_on_request(app, world):
     client = app.test_client()
     assert "登录" in client.get("/login").get_data(as_text=True)

@@ -1,13 +1,8 @@
 """The supervision board: queues, live counts, bulk urge, and who may see it."""
 import re
 
-from tests.hotline.auth.test_login import _csrf, _login
+from tests.hotline.auth.test_login import _csrf, logged_in as _client
 
-
-def _client(app, user):
-    client = app.test_client()
-    assert _login(client, user, "password-123").status_code == 302
-    return client
 
 
 def _dispatched(api, world, new_ticket, **kw):

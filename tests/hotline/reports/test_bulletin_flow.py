@@ -1,7 +1,6 @@
 """Hotspots found and told to the supervisors; bulletins generated from the page (a task with a progress
 bar), kept and downloaded; and written by `hotline reports bulletin`."""
 import io
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -11,17 +10,12 @@ from hotline.extensions import db
 from hotline.messaging.models import Message
 from hotline.reports import hotspots, tasks
 from hotline.reports.models import Bulletin
-from tests.hotline.auth.test_login import _csrf, _login
+from tests.hotline.auth.test_login import _csrf, logged_in as _client
 from tests.hotline.reports.dataset import NOW, at
 from workflows import measures as wm
 
 W24 = wm.Period("week", NOW.date().replace(day=8), NOW.date().replace(day=14))
 
-
-def _client(app, user):
-    client = app.test_client()
-    assert _login(client, user, "password-123").status_code == 302
-    return client
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import subprocess
 import pytest
 from docx import Document
 
-from hotline.core.base import utcnow
 from hotline.reports import bulletin_files, bulletins
 from tests.hotline.reports.dataset import NOW
 from workflows import measures as wm

@@ -8,7 +8,7 @@ import re
 import openpyxl
 import pytest
 
-from tests.hotline.auth.test_login import _login
+from tests.hotline.auth.test_login import logged_in as _client
 from tests.hotline.reports import calldata
 
 DAY = "kind=custom&from=2026-06-08&to=2026-06-08"
@@ -20,11 +20,6 @@ def monday(world, clock):
     clock.set(calldata.NOW)
     return data
 
-
-def _client(app, user):
-    client = app.test_client()
-    assert _login(client, user, "password-123").status_code == 302
-    return client
 
 
 def _text(resp):

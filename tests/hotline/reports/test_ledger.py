@@ -9,15 +9,10 @@ import re
 import openpyxl
 import pytest
 
-from tests.hotline.auth.test_login import _login
+from tests.hotline.auth.test_login import logged_in as _client
 
 W24 = "/reports/ledger?kind=week&week=2026-W24"
 
-
-def _client(app, user):
-    client = app.test_client()
-    assert _login(client, user, "password-123").status_code == 302
-    return client
 
 
 def _rows(page: str, table_class: str) -> list[list[str]]:

@@ -7,15 +7,10 @@ import re
 import openpyxl
 import pytest
 
-from tests.hotline.auth.test_login import _login
+from tests.hotline.auth.test_login import logged_in as _client
 
 WEEK = "/reports/?kind=week&week=2026-W24"
 
-
-def _client(app, user):
-    client = app.test_client()
-    assert _login(client, user, "password-123").status_code == 302
-    return client
 
 
 def _text(resp):

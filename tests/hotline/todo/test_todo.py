@@ -4,14 +4,8 @@ import re
 
 import pytest
 
-from tests.hotline.auth.test_login import _csrf, _login
+from tests.hotline.auth.test_login import _csrf, _login, logged_in as _client
 
-
-def _client(app, user):
-    client = app.test_client()
-    resp = _login(client, user, "password-123")
-    assert resp.status_code == 302
-    return client
 
 
 @pytest.mark.parametrize("user, landing", [
