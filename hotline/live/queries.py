@@ -8,6 +8,7 @@ from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.messaging.models import Message, MessageChannel
 from hotline.messaging.queries import unread_notices
+from hotline.messaging.texts import ALERTING
 from hotline.tickets.models import Ticket
 from workflows.states import DEPARTMENT
 
@@ -29,7 +30,7 @@ def order_url(number: str | None, role) -> str | None:
 
 def _latest(message_id: int, subject, body: str, template: str, urgent: bool, number, role) -> dict:
     return {"id": message_id, "subject": subject, "body": body[:BODY_CHARS], "template": template,
-            "urgent": bool(urgent), "ticket": number, "url": order_url(number, role)}
+            "alert": template in ALERTING, "urgent": bool(urgent), "ticket": number, "url": order_url(number, role)}
 
 
 def bell(user: User) -> dict:

@@ -10,6 +10,9 @@ from functools import lru_cache
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+#: Notices that sound and flash on a department's open page (a new order, an urge), not only count.
+ALERTING = frozenset({"dispatched", "urge", "urge_before_due", "sign_urge"})
+
 #: code -> (subject, text). Parameters: number, title, department, due (and text: a progress note).
 TEXTS = {
     "dispatched": (_l("New work order %(number)s"),

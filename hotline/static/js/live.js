@@ -12,7 +12,6 @@
   var panel = document.getElementById("bell-panel");
   var toasts = document.getElementById("live-toasts");
   var muteButton = document.querySelector("[data-live-mute]");
-  var ALERTS = { dispatched: true, urge: true, urge_before_due: true, sign_urge: true };
   var MUTED = "hotline.live.muted";
   var source = null, opened = 0, timers = {};
 
@@ -145,7 +144,7 @@
       bell.classList.add("rang");
       later("bell", 300, refreshBell);      // the list and the count's spoken label
     }
-    if (body.hasAttribute("data-live-alerts") && data.latest && ALERTS[data.latest.template]) {
+    if (body.hasAttribute("data-live-alerts") && data.latest && data.latest.alert) {
       toast(data.latest);
       chime();
     }

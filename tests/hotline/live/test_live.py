@@ -67,9 +67,15 @@ def test_the_count_rises_with_each_notice(app, world, live, api, dispatched):
         number = dispatched()
         assert api("handler").action(number, "sign").status_code == 200
         assert api("reviewer").action(number, "urge", {"note": "请尽快"}).status_code == 200
-        counts = [(e["count"], e["latest"]["template"]) for e in _drain(sub)]
+        events = _drain(sub)
+        counts = [(e["count"], e["latest"]["template"]) for e in events]
         # urged before its deadline: the text asks to speed up (an alert on the page all the same)
         assert counts == [(1, "dispatched"), (2, "urge_before_due")]
+        assert [e["latest"]["alert"] for e in events] == [True, True]   # the server says: sound and flash
+        assert api("handler").action(number, "reply", {"content": "已处理", "contacted_citizen": True}).status_code == 200
+        assert api("reviewer").action(number, "review-reply", {"approve": False, "note": "未说明结果"}).status_code == 200
+        [rejected] = _drain(sub)
+        assert rejected["latest"]["template"] == "reply_rejected" and rejected["latest"]["alert"] is False
 
 
 def _stream(client):
