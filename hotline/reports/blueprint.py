@@ -76,24 +76,6 @@ def index():
     ), (error.status if error else 200)
 
 
-def _ledger_filters(args, today) -> ledger.Filters:
-    """The ledger's period, type and category; raises Invalid naming the field to fix."""
-    period = workspace.parse_period(args, today)
-    errors = {}
-    ticket_type = None
-    if args.get("type"):
-        try:
-            ticket_type = TicketType(args["type"])
-        except ValueError:
-            errors["type"] = _("Choose a type from the list.")
-    code = (args.get("category") or "").strip() or None
-    if code and code not in ledger.categories():
-        errors["category"] = _("Choose a category from the list.")
-    if errors:
-        raise Invalid(_("Some fields need fixing."), fields=errors)
-    return ledger.Filters(period, ticket_type, code)
-
-
 @bp.get("/ledger")
 @login_required
 def ledger_page():
@@ -101,8 +83,9 @@ def ledger_page():
     _require_reader()
     now = utcnow()
     today = sla.local_date(now)
+    categories = ledger.categories()
     try:
-        filters, error = _ledger_filters(request.args, today), None
+        filters, error = ledger.parse_filters(request.args, today, categories), None
     except Invalid as err:
         filters, error = ledger.Filters(wm.current("month", today)), err
     entries = ledger.entries(filters, now, ledger.PAGE_LIMIT + 1)
@@ -113,7 +96,7 @@ def ledger_page():
         "reports/ledger.html", filters=filters, period=filters.period, error=error,
         errors=error.fields if error else {}, picker=workspace.picker("reports.ledger_page", filters.period, today, choice),
         entries=entries[:ledger.PAGE_LIMIT], more=len(entries) > ledger.PAGE_LIMIT, limit=ledger.PAGE_LIMIT,
-        summary=ledger.summary(filters, now), timeliness=ledger.TIMELINESS, categories=ledger.categories(),
+        summary=ledger.summary(filters, now), timeliness=ledger.TIMELINESS, categories=categories,
         types=list(TicketType), kind_titles=labels.KIND_TITLES, args=request.args, today=today, local=ledger.local,
         export_url=lambda fmt: url_for("reports.export_ledger", fmt=fmt, **base),
     ), (error.status if error else 200)
@@ -128,7 +111,7 @@ def export_ledger(fmt: str):
         abort(404)
     now = utcnow()
     try:
-        filters = _ledger_filters(request.args, sla.local_date(now))
+        filters = ledger.parse_filters(request.args, sla.local_date(now), ledger.categories())
     except Invalid as err:
         abort(422, err.message)
     locale = str(get_locale() or "zh")

@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from hotline.categories.models import Category
+from hotline.core.errors import Invalid
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.reports import measures
+from hotline.reports import measures, workspace
 from hotline.sla import service as sla
 from hotline.tickets.models import Assignment, Ticket
 from workflows import measures as wm
@@ -64,7 +65,24 @@ class Entry:
     closed_at: datetime | None
     timeliness: str
     satisfaction: Satisfaction | None
-    confidential: bool
+
+
+def parse_filters(args, today, categories: dict[str, str]) -> Filters:
+    """The ledger's period, type and category; raises Invalid naming the field to fix."""
+    period = workspace.parse_period(args, today)
+    errors = {}
+    ticket_type = None
+    if args.get("type"):
+        try:
+            ticket_type = TicketType(args["type"])
+        except ValueError:
+            errors["type"] = _("Choose a type from the list.")
+    code = (args.get("category") or "").strip() or None
+    if code and code not in categories:
+        errors["category"] = _("Choose a category from the list.")
+    if errors:
+        raise Invalid(_("Some fields need fixing."), fields=errors)
+    return Filters(period, ticket_type, code)
 
 
 def _lead():
@@ -92,7 +110,7 @@ def query(filters: Filters, now: datetime) -> sa.Select:
     q = (sa.select(Ticket.number, Ticket.created_at, Category.code, Category.name_en if english else Category.name,
                    Category.name, Ticket.type, Ticket.subject, lead_dept.name_en if english else lead_dept.name,
                    lead_dept.name, Ticket.status, Assignment.reply_due_at, Assignment.replied_at, Ticket.closed_at,
-                   _timeliness(now), Ticket.satisfaction, Ticket.is_confidential)
+                   _timeliness(now), Ticket.satisfaction)
          .outerjoin(Category, Category.id == Ticket.category_id)
          .outerjoin(Assignment, Assignment.id == _lead())
          .outerjoin(lead_dept, lead_dept.id == Assignment.department_id)
@@ -109,7 +127,7 @@ def entries(filters: Filters, now: datetime, limit: int) -> list[Entry]:
     return [Entry(number=r[0], registered=r[1], category_code=r[2] or "", category=r[3] or r[4] or _("No category"),
                   type=TicketType(r[5]), subject=r[6], department=r[7] or r[8] or "", status=TicketStatus(r[9]),
                   due_at=r[10], replied_at=r[11], closed_at=r[12], timeliness=r[13],
-                  satisfaction=Satisfaction(r[14]) if r[14] else None, confidential=bool(r[15])) for r in rows]
+                  satisfaction=Satisfaction(r[14]) if r[14] else None) for r in rows]
 
 
 def summary(filters: Filters, now: datetime) -> list[dict]:
