@@ -60,7 +60,8 @@ document.addEventListener("htmx:configRequest", function (event) {
     opener.className = "date-picker-open";
     opener.setAttribute("aria-label", labels.dateOpen);
     opener.setAttribute("aria-expanded", "false");
-    opener.textContent = "📅";
+    opener.innerHTML = '<svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" ' +
+      'stroke-width="2"><rect x="3" y="5" width="18" height="16" rx="2"/><path d="M3 10h18M8 3v4M16 3v4"/></svg>';
     wrap.appendChild(opener);
     var panel = document.createElement("div");
     panel.className = "date-picker-panel";
@@ -103,7 +104,10 @@ document.addEventListener("htmx:configRequest", function (event) {
       for (var day = 1; day <= days; day++) {
         (function (value) {
           var cls = "date-picker-day" + (value === chosen ? " chosen" : "") + (value === today ? " today" : "");
-          grid.appendChild(button(String(+value.slice(8)), value, function () { pick(value); }, cls));
+          var b = button(String(+value.slice(8)), null, function () { pick(value); }, cls);
+          b.title = value;
+          b.dataset.date = value;
+          grid.appendChild(b);
         })(iso(new Date(shown.getFullYear(), shown.getMonth(), day)));
       }
       panel.appendChild(grid);
