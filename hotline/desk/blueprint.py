@@ -13,11 +13,13 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from hotline.categories.models import Category
+from hotline.core.base import utcnow
 from hotline.citizens.operations import find_citizen, normalize_phone
 from hotline.departments.models import Department
 from hotline.desk.permissions import can_use_desk
 from hotline.desk.operations import may_urge, record_repeat_call, register_and_finish
 from hotline.extensions import db
+from hotline.telephony.queries import line_status
 from hotline.tickets import permissions, queries
 from hotline.web.pages import department_options, enum_options, run_operation
 from workflows.states import OPEN
@@ -160,6 +162,7 @@ def _render(form: MultiDict, *, error=None, status: int = 200):
         caller=_caller(form.get("phone")), categories=_categories(), departments=_departments(),
         department=department, suggested=suggested, types=_options(TicketType),
         channels=_options(Channel), urgencies=_options(Urgency), order_url=order_url,
+        line=line_status(utcnow()),
     ), status
 
 
