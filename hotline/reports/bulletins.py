@@ -129,8 +129,9 @@ def _date(day: date) -> str:
 
 def _mix(period: wm.Period, prev: wm.Period, dim: str, now: datetime, top: int | None = None) -> list[dict]:
     """Intake by type, channel or top-level category, with shares and the change against the period before."""
-    rows = measures.table(period.start, period.end, dim, families=("intake",), now=now)
-    before = {r["key"]: r["intake"] for r in measures.table(prev.start, prev.end, dim, families=("intake",), now=now)}
+    rows = measures.table(period.start, period.end, dim, families=("intake",), now=now, only=("intake",))
+    before = {r["key"]: r["intake"] for r in measures.table(prev.start, prev.end, dim, families=("intake",), now=now,
+                                                           only=("intake",))}
     total = sum(r["intake"] for r in rows)
     out = [{"label": r["label"], "value": r["intake"], "share": wm.rate(r["intake"], total),
             "change": wm.change(r["intake"], before.get(r["key"], 0))} for r in rows if r["intake"]]

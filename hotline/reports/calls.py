@@ -16,6 +16,7 @@ from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.reports import measures
 from hotline.sla import service as sla
+from hotline.telephony import queries as tel
 from hotline.telephony.models import AgentStateChange, CallQueue, QueueEvent, QueueLogEntry
 from workflows import callstats as cs
 from workflows import measures as wm
@@ -34,25 +35,14 @@ class Settings:
 
 def settings() -> Settings:
     c = current_app.config
-    return Settings(int(c.get("CALL_SERVICE_LEVEL_SECONDS", 20)), int(c.get("CALL_SHORT_ABANDON_SECONDS", 5)),
+    return Settings(int(c.get("CALL_SERVICE_LEVEL_SECONDS", 20)), tel.short_abandon_seconds(),
                     int(c.get("CALL_REPEAT_DAYS", 7)), float(c.get("CALL_SERVICE_LEVEL_TARGET", 0.8)))
 
 
 # -- loading ----------------------------------------------------------------------------------
 
-def log_rows(lo: datetime, hi: datetime) -> list[cs.LogRow]:
-    """Every queue-log line of the calls that entered a queue in [lo, hi)."""
-    entered = sa.select(QueueLogEntry.call_id).where(QueueLogEntry.event == QueueEvent.ENTERED,
-                                                     QueueLogEntry.at >= lo, QueueLogEntry.at < hi)
-    q = QueueLogEntry
-    rows = db.session.execute(sa.select(q.call_id, q.queue_id, q.event, q.at, q.agent_user_id, q.wait_seconds,
-                                        q.talk_seconds, q.acw_seconds).where(q.call_id.in_(entered)))
-    return [cs.LogRow(call_id, queue_id, QueueEvent(event).value, at, agent, wait, talk, acw)
-            for call_id, queue_id, event, at, agent, wait, talk, acw in rows]
-
-
-def visits(lo: datetime, hi: datetime) -> list[cs.Visit]:
-    return [v for v in cs.visits(log_rows(lo, hi)) if lo <= v.entered_at < hi]
+#: The visits of a period: the loader the wallboard's today figures use too.
+log_rows, visits = tel.log_rows, tel.visits
 
 
 def state_changes(lo: datetime, hi: datetime) -> list[cs.StateChange]:
@@ -80,6 +70,13 @@ def queue_names() -> dict[int, str]:
     return dict(db.session.execute(sa.select(CallQueue.id, CallQueue.name).order_by(CallQueue.code)).all())
 
 
+def _group(vs: list[cs.Visit], key) -> dict:
+    out: dict = {}
+    for v in vs:
+        out.setdefault(key(v), []).append(v)
+    return out
+
+
 def period_bounds(period: wm.Period, now: datetime) -> tuple[datetime, datetime, datetime]:
     """[lo, hi) of the period's local days, and where agents' time stops counting (now, if sooner)."""
     lo, hi = measures.bounds(period.start, period.end)
@@ -96,7 +93,10 @@ def statistics(period: wm.Period, now: datetime) -> dict:
     tz = sla.local_tz()
     totals = cs.figures(vs, cfg.threshold, cfg.short)
     queues = queue_names()
-    per_queue = cs.by(vs, lambda v: v.queue_id, cfg.threshold, cfg.short)
+    # Each queue with its own service-level threshold, as the wallboard shows it today.
+    thresholds = dict(db.session.execute(sa.select(CallQueue.id, CallQueue.service_level_seconds)).all())
+    per_queue = {qid: cs.figures(group, thresholds.get(qid, cfg.threshold), cfg.short)
+                 for qid, group in _group(vs, lambda v: v.queue_id).items()}
     queue_rows = [{"key": qid, "label": queues.get(qid, str(qid)), **per_queue[qid]}
                   for qid in [*queues, *sorted(set(per_queue) - set(queues))] if qid in per_queue]
     per_slot = cs.by(vs, lambda v: cs.slot_of(v.entered_at, tz), cfg.threshold, cfg.short)

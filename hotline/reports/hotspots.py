@@ -58,7 +58,7 @@ def _first_order_day() -> date | None:
 
 
 def _intake(start: date, end: date, dim: str, now: datetime) -> dict:
-    raw = measures.raw_counts(start, end, dim, ("intake",), now)
+    raw = measures.raw_counts(start, end, dim, ("intake",), now, only=("intake",))
     return {k: v["intake"] for k, v in raw.items() if k is not None}
 
 

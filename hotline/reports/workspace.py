@@ -98,7 +98,7 @@ def totals(period: wm.Period, now: datetime) -> list[dict]:
 
 
 def intake_by(period: wm.Period, dim: str, now: datetime) -> list[dict]:
-    rows = measures.table(period.start, period.end, dim, families=("intake",), now=now)
+    rows = measures.table(period.start, period.end, dim, families=("intake",), now=now, only=("intake",))
     return [{"label": r["label"], "value": r["intake"], "url": drill_url("intake", period, r["drill"])} for r in rows]
 
 

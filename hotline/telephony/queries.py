@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, selectinload
 
@@ -22,6 +23,7 @@ from hotline.telephony.models import (Agent, Call, Callback, CallbackStatus, Cal
 from hotline.telephony.operations.workers import WORKER_TIMEOUT
 from hotline.tickets import queries as ticket_queries
 from hotline.tickets.models import Ticket
+from workflows import callstats as cs
 from workflows.acd import AgentState
 from workflows.states import OPEN
 
@@ -103,43 +105,54 @@ def agent_panel(user: User, now: datetime) -> dict:
 
 # -- the wallboard ----------------------------------------------------------------------------
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+def _percent(share: float | None) -> float | None:
+    return round(100 * share, 1) if share is not None else None
+
+
+def short_abandon_seconds() -> int:
+    """A caller who hangs up sooner than this is a short abandon (CALL_SHORT_ABANDON_SECONDS)."""
+    return int(current_app.config.get("CALL_SHORT_ABANDON_SECONDS", 5))
+
+
+def log_rows(lo: datetime, hi: datetime) -> list[cs.LogRow]:
+    """Every queue-log line of the calls that entered a queue in [lo, hi)."""
+    q = QueueLogEntry
+    entered = sa.select(q.call_id).where(q.event == QueueEvent.ENTERED, q.at >= lo, q.at < hi)
+    rows = db.session.execute(sa.select(q.call_id, q.queue_id, q.event, q.at, q.agent_user_id, q.wait_seconds,
+                                        q.talk_seconds, q.acw_seconds).where(q.call_id.in_(entered)))
+    return [cs.LogRow(call_id, queue_id, QueueEvent(event).value, at, agent, wait, talk, acw)
+            for call_id, queue_id, event, at, agent, wait, talk, acw in rows]
+
+
+def visits(lo: datetime, hi: datetime) -> list[cs.Visit]:
+    """Callers' visits to queues that started in [lo, hi) (workflows/callstats.py defines them)."""
+    return [v for v in cs.visits(log_rows(lo, hi)) if lo <= v.entered_at < hi]
 
 
 def queue_figures(now: datetime) -> list[dict]:
     """Per active queue: waiting now, longest wait, and today's offered / answered / abandoned,
-    service level (answered within the queue's threshold, of those who stopped waiting) and answer rate."""
+    service level and answer rate: the figures of workflows/callstats.py (as the call statistics
+    report computes them) of the visits that started today, with the queue's own threshold."""
     queues = list(db.session.scalars(sa.select(CallQueue).where(CallQueue.is_active).order_by(CallQueue.code)))
     waiting = {qid: (n, oldest) for qid, n, oldest in db.session.execute(
         sa.select(QueueEntry.queue_id, sa.func.count(), sa.func.min(QueueEntry.entered_at))
         .group_by(QueueEntry.queue_id))}
-    within = sa.case((QueueLogEntry.wait_seconds <= CallQueue.service_level_seconds, 1), else_=0)
-    stats: dict[tuple[int, QueueEvent], tuple[int, int, float | None]] = {}
-    for qid, event, calls, fast, wait in db.session.execute(
-            sa.select(QueueLogEntry.queue_id, QueueLogEntry.event, sa.func.count(sa.distinct(QueueLogEntry.call_id)),
-                      sa.func.sum(within), sa.func.avg(QueueLogEntry.wait_seconds))
-            .join(CallQueue, CallQueue.id == QueueLogEntry.queue_id)
-            .where(QueueLogEntry.at >= day_start(now),
-                   QueueLogEntry.event.in_([QueueEvent.ENTERED, QueueEvent.ANSWERED, QueueEvent.ABANDONED,
-                                            QueueEvent.OVERFLOW]))
-            .group_by(QueueLogEntry.queue_id, QueueLogEntry.event)):
-        stats[(qid, event)] = (int(calls or 0), int(fast or 0), float(wait) if wait is not None else None)
+    per_queue: dict[int, list[cs.Visit]] = {}
+    for v in visits(day_start(now), now + timedelta(seconds=1)):
+        per_queue.setdefault(v.queue_id, []).append(v)
+    short = short_abandon_seconds()
     out = []
     for q in queues:
-        def n(event, q=q):
-            return stats.get((q.id, event), (0, 0, None))
         count, oldest = waiting.get(q.id, (0, None))
-        offered, answered, abandoned, overflow = (n(QueueEvent.ENTERED)[0], n(QueueEvent.ANSWERED)[0],
-                                                  n(QueueEvent.ABANDONED)[0], n(QueueEvent.OVERFLOW)[0])
-        fast = n(QueueEvent.ANSWERED)[1]
+        fig = cs.figures(per_queue.get(q.id, []), q.service_level_seconds, short)
         out.append({
             "queue": q, "waiting": count, "oldest": oldest,
             "longest_wait": int((now - oldest).total_seconds()) if oldest else 0,
-            "offered": offered, "answered": answered, "abandoned": abandoned, "overflow": overflow,
-            "within": fast, "asa": round(n(QueueEvent.ANSWERED)[2]) if n(QueueEvent.ANSWERED)[2] is not None else None,
-            "service_level": _rate(fast, answered + abandoned + overflow),
-            "answer_rate": _rate(answered, offered),
+            "offered": fig["offered"], "answered": fig["answered"], "abandoned": fig["abandoned"],
+            "short_abandoned": fig["short_abandoned"], "overflow": fig["overflow"], "within": fig["within"],
+            "asa": round(fig["asa"]) if fig["asa"] is not None else None,
+            "service_level": _percent(fig["service_level"]),
+            "answer_rate": _percent(fig["answer_rate"]),
         })
     return out
 

@@ -105,6 +105,9 @@ class Assignment(db.Model):
     __table_args__ = (
         Index("ix_assignments_dept_status_due", "department_id", "status", "reply_due_at"),
         Index("ix_assignments_dept_ticket", "department_id", "ticket_id"),
+        # the reports place assignments in a period by when they were dispatched or fall due
+        Index("ix_assignments_dispatched_at", "dispatched_at"),
+        Index("ix_assignments_reply_due_at", "reply_due_at"),
         # a department's open work in deadline order: its overdue list reads this index and stops at a page
         Index("ix_assignments_open_dept_due", "department_id", "reply_due_at",
               postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),
@@ -171,6 +174,8 @@ class TicketEvent(db.Model):
     __tablename__ = "ticket_events"
     __table_args__ = (
         Index("ix_ticket_events_ticket_at", "ticket_id", "id"),
+        # the reports' reopens of a period
+        Index("ix_ticket_events_action_at", "action", "at"),
         # the escalation sweep's look at what the system already recorded on an assignment
         Index("ix_ticket_events_system_assignment", "assignment_id",
               postgresql_where=text("actor_id IS NULL"), sqlite_where=text("actor_id IS NULL")),
@@ -247,7 +252,7 @@ class ReturnVisit(db.Model):
     is_resolved: Mapped[bool | None]
     note: Mapped[str | None] = mapped_column(Text)
     visited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    visited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    visited_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     #: The lead department the visit judges (for department rates).
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
 

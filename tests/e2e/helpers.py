@@ -167,7 +167,7 @@ _TEXT_JS = """() => {
 #: a decision that the word is not a missing translation.
 ALLOWED_WORDS = {
     "API", "SLA", "CSV",                                          # names Chinese staff use as they are
-    "PNG", "JPG", "JPEG", "GIF", "WebP", "PDF", "Word", "Excel",  # file types and the programs behind them
+    "PNG", "JPG", "JPEG", "GIF", "WebP", "PDF", "DOCX", "Word", "Excel",  # file types and the programs behind them
     "Ctrl", "Cmd", "Shift", "Alt", "Enter", "Tab", "Esc",         # keys, as printed on the keyboard
 }
 #: Test data, not interface text: the display names of the test world's users.

@@ -186,3 +186,21 @@ def test_every_change_of_an_agents_state_is_logged(app, world, clock):
     page = _text(_client(app, "manager").get(f"/reports/agents?{DAY}"))
     row = _row(page, "t-performance", "call_taker")
     assert row["ready"] == "2:00:00" and row["not_ready"] == "0:30:00" and row["logged_in"] == "2:30:00"
+
+
+def test_the_wallboard_shows_the_days_figures_of_the_report(app, monday, clock):
+    """At the end of the known Monday the wallboard's today figures of each queue are those of the
+    call statistics for that day (one definition of short abandons and the service level)."""
+    from hotline.core.base import utcnow
+    from hotline.telephony import queries as telephony
+    clock.set(calldata.at(8, 23, 59, 59))
+    page = _text(_client(app, "manager").get(f"/reports/calls?{DAY}"))
+    with app.app_context():
+        board = {q["queue"].name: q for q in telephony.queue_figures(utcnow())}
+    q1, q2 = _row(page, "t-queues", "综合咨询"), _row(page, "t-queues", "投诉举报")
+    assert board["综合咨询"]["service_level"] == 33.3 and q1["service_level"] == "33.3%"  # a short abandon left out
+    assert board["投诉举报"]["service_level"] == 66.7 and q2["service_level"] == "66.7%"
+    for queue, row in (("综合咨询", q1), ("投诉举报", q2)):
+        for figure in ("offered", "answered", "abandoned", "short_abandoned", "overflow"):
+            assert str(board[queue][figure]) == row[figure], (queue, figure)
+        assert f'{board[queue]["answer_rate"]:.1f}%' == row["answer_rate"]
