@@ -15,6 +15,7 @@ from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.knowledge import operations, permissions, queries
 from hotline.knowledge.models import Article, ArticleState, Synonym
+from hotline.tickets.panels import register_panel
 from hotline.web.pages import run_operation
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -174,3 +175,18 @@ def synonym_delete(synonym_id: int):
     _r, error = run_operation(operations.delete_synonyms, synonym, _user())
     flash(error.message if error else _("Synonyms removed."))
     return redirect(url_for("knowledge.synonyms"))
+
+
+# -- on the order page ------------------------------------------------------------------------------
+
+def order_articles_context(ticket, viewer) -> dict:
+    """The articles the order was answered with (依据知识), for staff who read the knowledge base."""
+    if not permissions.can_read_knowledge(viewer):
+        return {}
+    articles = queries.articles_used_on(ticket.id)
+    return {"articles": articles} if articles else {}
+
+
+@bp.record_once
+def _install(state) -> None:
+    register_panel(state.app, "knowledge", "knowledge/_order_articles.html", order_articles_context)
