@@ -13,7 +13,7 @@ ARTICLE = {"title": "居住证到期签注续期", "source_office": "市公安�
            "body": "<p>居住证有效期为一年，每年需要签注一次。</p><p>持居住证和身份证到派出所办理签注。</p>"}
 
 
-def test_call_taker_answers_a_call_with_a_knowledge_article(page, api):
+def test_call_taker_answers_a_call_with_a_knowledge_article(page, pages, api):
     created = api("cgj_admin").post("/knowledge", json=ARTICLE)
     assert created.status_code == 201, created.get_json()
     article_id = created.get_json()["id"]
@@ -58,3 +58,12 @@ def test_call_taker_answers_a_call_with_a_knowledge_article(page, api):
     expect(main).to_contain_text("依据知识：" + ARTICLE["title"])
     expect(main).to_contain_text("持居住证和身份证到派出所办理签注")
     check(page, "order-answered-with-article")
+
+    # the knowledge team sees the article among this week's most used
+    team = pages.new()
+    login(team, "cgj_admin")
+    team.goto(re.sub(r"^(https?://[^/]+).*$", r"\1/knowledge?tab=hot", team.url))
+    hot = team.locator("section.card", has=team.locator("#h-tab"))
+    expect(hot.get_by_role("row").nth(1)).to_contain_text(ARTICLE["title"])
+    expect(hot.get_by_role("row").nth(1)).to_contain_text("1")
+    check(team, "knowledge-hot-this-week")
