@@ -91,3 +91,10 @@ def test_an_article_ending_soon_is_told_once_to_its_departments_admins(api, worl
     assert operations.notify_expiring(clock.now.date(), app.config["KNOWLEDGE_EXPIRY_NOTICE_DAYS"]) == 1
     db.session.commit()
     assert len(_notices(world.users["cgj_admin"].id)) == 2
+
+
+def test_the_expiry_notices_run_daily_from_the_beat_schedule(app):
+    celery_app = app.extensions["celery"]
+    entry = celery_app.conf.beat_schedule["knowledge-expiry"]
+    assert entry["task"] == "knowledge.notify_expiring" and entry["task"] in celery_app.tasks
+    assert entry["schedule"].hour == {7}
