@@ -156,7 +156,7 @@ def _caller(raw_phone: str | None) -> dict:
             "may_urge": {t.number: may_urge(current_user, t) for t in history}}
 
 
-def _render(form: MultiDict, *, error=None, status: int = 200):
+def _render(form: MultiDict, *, error=None, status: int = 200, article: Article | None = None):
     errors = _field_errors(error.fields) if error else {}
     focus = next((name for name in FIELD_ORDER if name in errors), "phone")
     suggested = _suggestion(form)
@@ -168,6 +168,8 @@ def _render(form: MultiDict, *, error=None, status: int = 200):
         caller=_caller(form.get("phone")), categories=_categories(), departments=_departments(),
         department=department, suggested=suggested, types=_options(TicketType),
         channels=_options(Channel), urgencies=_options(Urgency), order_url=order_url,
+        knowledge_results=_knowledge_results(form) if form.get("subject") or form.get("content") else None,
+        answering=article,
     ), status
 
 
@@ -225,19 +227,23 @@ def _answering_article(raw: str | None) -> Article | None:
     return article
 
 
+def _knowledge_results(form: MultiDict):
+    """Articles answering what the caller says (subject and content); None before there is enough to search."""
+    problem = " ".join(form.get(name, "").strip() for name in ("subject", "content")).strip()
+    problem = problem[:knowledge_queries.MAX_QUERY]
+    if len(problem) < knowledge_queries.MIN_QUERY:
+        return None
+    try:
+        return knowledge_queries.search(problem, today=knowledge_operations.today(), per_page=SUGGESTIONS)
+    except Invalid:  # nothing searchable in it
+        return None
+
+
 @bp.get("/knowledge")
 @desk_required
 def knowledge():
-    """Articles answering what the caller says (subject and content), for htmx as they are typed."""
-    problem = " ".join(request.args.get(name, "").strip() for name in ("subject", "content")).strip()
-    problem = problem[:knowledge_queries.MAX_QUERY]
-    results, error = None, None
-    if len(problem) >= knowledge_queries.MIN_QUERY:
-        try:
-            results = knowledge_queries.search(problem, today=knowledge_operations.today(), per_page=SUGGESTIONS)
-        except Invalid as err:
-            error = err
-    return render_template("desk/_knowledge_hits.html", results=results, error=error)
+    """Articles answering what the caller says, for htmx as it is typed."""
+    return render_template("desk/_knowledge_hits.html", results=_knowledge_results(request.args), error=None)
 
 
 @bp.get("/knowledge/<int(max=2147483647):article_id>")
@@ -260,7 +266,7 @@ def submit():
                                   _finish_data(form, finish),
                                   call_id=call_id if CALL_ID.fullmatch(call_id) else None, article=article)
     if error is not None:
-        return _render(form, error=error, status=error.status)
+        return _render(form, error=error, status=error.status, article=article)
     order = _order_link(ticket.number)
     if article is not None:
         flash(Markup(_("Order %(number)s registered and answered with the article “%(title)s”.", number=order,

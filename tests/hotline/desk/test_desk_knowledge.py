@@ -96,3 +96,15 @@ def test_a_withdrawn_article_answers_no_call(login, api, world):
     resp = client.post(f"/desk?article={article_id}", data={"csrf_token": token, "finish": "answer", **ASK})
     assert resp.status_code == 404 and _total(api) == before
     assert client.get(f"/desk/knowledge/{article_id}").status_code == 404
+
+
+def test_a_form_to_fix_keeps_the_article_it_was_answered_with(login, api):
+    article_id = _publish(api)
+    client = login("call_taker")
+    token = _csrf(client.get("/desk").get_data(as_text=True))
+    resp = client.post(f"/desk?article={article_id}", data={"csrf_token": token, "finish": "answer",
+                                                           **{**ASK, "type": ""}})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    # the suggestions for what was typed, and the opened article with its button, are still there
+    assert f'hx-get="/desk/knowledge/{article_id}"' in html and f'formaction="/desk?article={article_id}"' in html
