@@ -46,7 +46,8 @@ def _articles(ids) -> dict[int, Article]:
 def hot_articles(now: datetime, *, days: int = HOT_DAYS, limit: int = LIST_LIMIT) -> list[Hot]:
     """The articles used most in the last `days` days, most used first."""
     uses = sa.func.count(ArticleUse.id)
-    rows = db.session.execute(sa.select(ArticleUse.article_id, uses).where(ArticleUse.used_at > now - timedelta(days=days))
+    since = now - timedelta(days=days)
+    rows = db.session.execute(sa.select(ArticleUse.article_id, uses).where(ArticleUse.used_at > since)
                               .group_by(ArticleUse.article_id).order_by(uses.desc(), ArticleUse.article_id)
                               .limit(limit)).all()
     found = _articles(r[0] for r in rows)

@@ -28,7 +28,8 @@ def _publish(api, body) -> int:
 def _answer(client, article_id, phone, category="1001 占道经营"):
     token = _csrf(client.get("/desk").get_data(as_text=True))
     resp = client.post(f"/desk?article={article_id}", data={
-        "csrf_token": token, "finish": "answer", "channel": "phone", "phone": phone, "type": "consultation", "category": category,
+        "csrf_token": token, "finish": "answer", "channel": "phone", "phone": phone, "type": "consultation",
+        "category": category,
         "subject": "咨询", "content": "来电咨询相关问题。"})
     assert resp.status_code == 302, re.findall(r"desk-error-list.*?</ul>", resp.get_data(as_text=True), re.S)
 
