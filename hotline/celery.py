@@ -36,10 +36,13 @@ def celery_init_app(app: Flask) -> Celery:
             "weekly-bulletin": {"task": "reports.weekly_bulletin", "schedule": crontab(hour=6, minute=0, day_of_week=1)},
             "monthly-bulletin": {"task": "reports.monthly_bulletin", "schedule": crontab(hour=6, minute=0, day_of_month=1)},
             "hotspot-alerts": {"task": "reports.hotspot_alerts", "schedule": crontab(minute=20)},
+            # knowledge articles whose validity ends soon (or ended) told to their departments' admins
+            "knowledge-expiry": {"task": "knowledge.notify_expiring", "schedule": crontab(hour=7, minute=5)},
         },
     )
     celery_app.set_default()
     import hotline.escalation.tasks  # noqa: F401  (registers the tasks with this app)
+    import hotline.knowledge.tasks  # noqa: F401
     import hotline.messaging.tasks  # noqa: F401
     import hotline.reports.tasks  # noqa: F401
     import hotline.sms.tasks  # noqa: F401

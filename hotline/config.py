@@ -111,6 +111,9 @@ def from_environment() -> dict:
         "CALL_SERVICE_LEVEL_SECONDS": _int("CALL_SERVICE_LEVEL_SECONDS", 20),
         "CALL_SHORT_ABANDON_SECONDS": _int("CALL_SHORT_ABANDON_SECONDS", 5),
         "CALL_REPEAT_DAYS": _int("CALL_REPEAT_DAYS", 7),
+        #: Knowledge base: a published article whose validity ends within this many days (or has
+        #: ended) is notified, once per validity end, to its owner department's administrators.
+        "KNOWLEDGE_EXPIRY_NOTICE_DAYS": _int("KNOWLEDGE_EXPIRY_NOTICE_DAYS", 30),
         "CALL_SERVICE_LEVEL_TARGET": _float("CALL_SERVICE_LEVEL_TARGET", 0.8),
         #: Generated bulletins (通报), DOCX and PDF, kept for download: <id>/bulletin-<period>.<docx|pdf>.
         "BULLETIN_DIR": _env("BULLETIN_DIR", str(INSTANCE_DIR / "bulletins")),
@@ -212,7 +215,7 @@ def validate(config: dict) -> None:
     if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
         raise ConfigError(f"REPORT_RATE_FLOOR must be a share from 0 to 1 (0.9 for 90 %), got {floor!r}")
     for name, low, high in (("CALL_SERVICE_LEVEL_SECONDS", 1, 3600), ("CALL_SHORT_ABANDON_SECONDS", 0, 600),
-                            ("CALL_REPEAT_DAYS", 1, 90)):
+                            ("CALL_REPEAT_DAYS", 1, 90), ("KNOWLEDGE_EXPIRY_NOTICE_DAYS", 0, 365)):
         value = config.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")

@@ -18,8 +18,14 @@ from hotline.citizens.operations import find_citizen, normalize_phone
 from hotline.departments.models import Department
 from hotline.desk.permissions import can_use_desk
 from hotline.desk.operations import may_urge, record_repeat_call, register_and_finish
+from hotline.core.errors import Invalid
+from hotline.core.fields import MAX_INT
 from hotline.extensions import db
 from hotline.telephony.queries import line_status
+from hotline.knowledge import operations as knowledge_operations
+from hotline.knowledge import permissions as knowledge_permissions
+from hotline.knowledge import queries as knowledge_queries
+from hotline.knowledge.models import Article
 from hotline.tickets import permissions, queries
 from hotline.web.pages import department_options, enum_options, run_operation
 from workflows.states import OPEN
@@ -43,6 +49,8 @@ FIELD_LABELS = {
 FIELD_ALIASES = {"citizen.phone": "phone", "citizen.name": "caller_name", "citizen": "phone"}
 #: How many earlier orders the caller panel lists.
 HISTORY_LIMIT = 20
+#: How many articles the desk suggests as the problem is typed.
+SUGGESTIONS = 5
 #: A SIP Call-ID as the telephony screen-pop passes it (?call=); anything else is not kept.
 CALL_ID = re.compile(r"[0-9A-Za-z._:@+~!%*-]{1,128}")
 
@@ -150,7 +158,7 @@ def _caller(raw_phone: str | None) -> dict:
             "may_urge": {t.number: may_urge(current_user, t) for t in history}}
 
 
-def _render(form: MultiDict, *, error=None, status: int = 200):
+def _render(form: MultiDict, *, error=None, status: int = 200, article: Article | None = None):
     errors = _field_errors(error.fields) if error else {}
     focus = next((name for name in FIELD_ORDER if name in errors), "phone")
     suggested = _suggestion(form)
@@ -163,6 +171,8 @@ def _render(form: MultiDict, *, error=None, status: int = 200):
         department=department, suggested=suggested, types=_options(TicketType),
         channels=_options(Channel), urgencies=_options(Urgency), order_url=order_url,
         line=line_status(utcnow()),
+        knowledge_results=_knowledge_results(form) if form.get("subject") or form.get("content") else None,
+        answering=article,
     ), status
 
 
@@ -207,20 +217,64 @@ def suggest():
                            suggested=suggested, errors={})
 
 
+# -- the knowledge base beside the form ----------------------------------------------------------
+
+def _answering_article(raw: str | None) -> Article | None:
+    """The article "answer with this article" names, if it answers callers today; else 404."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    article = db.session.get(Article, int(raw)) if raw.isdigit() and 0 < int(raw) <= MAX_INT else None
+    if article is None or not knowledge_permissions.answers_callers(article, knowledge_operations.today()):
+        abort(404)
+    return article
+
+
+def _knowledge_results(form: MultiDict):
+    """Articles answering what the caller says (subject and content); None before there is enough to search."""
+    problem = " ".join(form.get(name, "").strip() for name in ("subject", "content")).strip()
+    problem = problem[:knowledge_queries.MAX_QUERY]
+    if len(problem) < knowledge_queries.MIN_QUERY:
+        return None
+    try:
+        return knowledge_queries.search(problem, today=knowledge_operations.today(), per_page=SUGGESTIONS)
+    except Invalid:  # nothing searchable in it
+        return None
+
+
+@bp.get("/knowledge")
+@desk_required
+def knowledge():
+    """Articles answering what the caller says, for htmx as it is typed."""
+    return render_template("desk/_knowledge_hits.html", results=_knowledge_results(request.args), error=None)
+
+
+@bp.get("/knowledge/<int(max=2147483647):article_id>")
+@desk_required
+def knowledge_article(article_id: int):
+    """One article's answer in the desk's side panel, with "answer with this article"."""
+    return render_template("desk/_knowledge_article.html", article=_answering_article(str(article_id)))
+
+
 @bp.post("")
 @desk_required
 def submit():
-    """Register the call and answer or dispatch it, in one transaction."""
+    """Register the call and answer or dispatch it, in one transaction; ?article= (or the form's
+    `article`) answers it from that knowledge-base article."""
     form = request.form
     finish = form.get("finish", "")
     call_id = form.get("call_id", "")
+    article = _answering_article(request.args.get("article") or form.get("article"))
     ticket, error = run_operation(register_and_finish, current_user, _ticket_data(form), finish,
                                   _finish_data(form, finish),
-                                  call_id=call_id if CALL_ID.fullmatch(call_id) else None)
+                                  call_id=call_id if CALL_ID.fullmatch(call_id) else None, article=article)
     if error is not None:
-        return _render(form, error=error, status=error.status)
+        return _render(form, error=error, status=error.status, article=article)
     order = _order_link(ticket.number)
-    if finish == "answer":
+    if article is not None:
+        flash(Markup(_("Order %(number)s registered and answered with the article “%(title)s”.", number=order,
+                       title=escape(article.title))))
+    elif finish == "answer":
         flash(Markup(_("Order %(number)s registered and answered.", number=order)))
     else:
         lead = ticket.lead_department

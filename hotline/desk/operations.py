@@ -12,12 +12,18 @@ from hotline.auth.models import User
 from hotline.core.errors import Conflict, Forbidden, Invalid
 from hotline.core.fields import Fields
 from hotline.desk.permissions import can_use_desk
+from hotline.knowledge import operations as knowledge
+from hotline.knowledge import text as knowledge_text
+from hotline.knowledge.models import Article
 from hotline.telephony.operations import calls
 from hotline.tickets.operations.actions import perform
 from hotline.tickets.models import Ticket
 from hotline.tickets.operations import get_visible_ticket, register_ticket
 from hotline.tickets.rules import why_not
 from workflows.states import Action, TicketStatus
+
+#: The longest answer the desk fills in from an article (the answer action takes up to 20,000).
+MAX_ARTICLE_REPLY = 20000
 
 #: How a registration may be finished from the desk, and the action each one performs.
 FINISHES = {"answer": Action.ANSWER, "dispatch": Action.DISPATCH}
@@ -34,20 +40,35 @@ def _finish_errors(finish: str, finish_data: dict) -> dict[str, str]:
     return f.errors
 
 
+def article_reply(article: Article) -> str:
+    """The article's answer as the text the caller is given."""
+    return knowledge_text.plain_text(article.body)[:MAX_ARTICLE_REPLY]
+
+
 def register_and_finish(actor: User, data: dict, finish: str, finish_data: dict,
-                        *, call_id: str | None = None) -> Ticket:
-    """Register a case and at once answer it or dispatch it: both, or neither."""
+                        *, call_id: str | None = None, article: Article | None = None) -> Ticket:
+    """Register a case and at once answer it or dispatch it: both, or neither. With `article` the
+    call is answered from the knowledge base: its text is the answer unless one was written, and
+    the use is recorded on the order."""
     if not can_use_desk(actor):
         raise Forbidden(_("Only the centre's desk registers and finishes calls here."))
     if finish not in FINISHES:
         raise Invalid(_("Some fields need fixing."),
                       fields={"finish": _("Choose “Register and dispatch” or “Register and answer”.")})
+    if article is not None:
+        if finish != "answer":
+            raise Invalid(_("Some fields need fixing."),
+                          fields={"finish": _("An article answers the call: choose “Register and answer”.")})
+        if not (finish_data.get("reply") or "").strip():
+            finish_data = {**finish_data, "reply": article_reply(article)}
     try:
         ticket = register_ticket(actor, data)
     except Invalid as err:
         raise Invalid(err.message, fields={**_finish_errors(finish, finish_data), **err.fields}) from None
     calls.link_order(ticket.id, call_id)  # taken on this call (telephony's screen-pop)
     perform(ticket, FINISHES[finish].value, actor, finish_data)
+    if article is not None:
+        knowledge.record_use(article, actor, ticket_id=ticket.id)  # Conflict when it no longer answers
     return ticket
 
 

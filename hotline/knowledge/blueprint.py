@@ -3,7 +3,7 @@ the owning departments), synonyms (administrators)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,8 +13,10 @@ from hotline.core.errors import Invalid, OperationError
 from hotline.core.fields import MAX_INT
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.knowledge import operations, permissions, queries
+from hotline.core.base import utcnow
+from hotline.knowledge import operations, permissions, queries, usage
 from hotline.knowledge.models import Article, ArticleState, Synonym
+from hotline.tickets.panels import register_panel
 from hotline.web.pages import run_operation
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -63,10 +65,15 @@ def index():
         lists = {"review": queries.editor_articles(user, state=ArticleState.IN_REVIEW, today=today),
                  "drafts": queries.editor_articles(user, state=ArticleState.DRAFT, today=today),
                  "care": queries.editor_articles(user, needs_care=True, today=today)}
+        now = utcnow()
+        lists["hot"] = usage.hot_articles(now)
+        lists["repeats"] = usage.repeat_articles(now, current_app.config["CALL_REPEAT_DAYS"])
     pages = max(1, -(-results.total // PER_PAGE)) if results else 1
     return render_template("knowledge/index.html", q=q, results=results, error=error, page=page, pages=pages,
                            page_url=lambda n: url_for("knowledge.index", q=q, page=n), editor=editor, lists=lists,
-                           tab=tab if tab in lists else "", today=today), 422 if error else 200
+                           tab=tab if tab in lists else "", today=today, hot_days=usage.HOT_DAYS,
+                           repeat_days=current_app.config["CALL_REPEAT_DAYS"],
+                           repeat_window=usage.REPEAT_WINDOW_DAYS), 422 if error else 200
 
 
 @bp.get("/<int(max=2147483647):article_id>")
@@ -174,3 +181,18 @@ def synonym_delete(synonym_id: int):
     _r, error = run_operation(operations.delete_synonyms, synonym, _user())
     flash(error.message if error else _("Synonyms removed."))
     return redirect(url_for("knowledge.synonyms"))
+
+
+# -- on the order page ------------------------------------------------------------------------------
+
+def order_articles_context(ticket, viewer) -> dict:
+    """The articles the order was answered with (依据知识), for staff who read the knowledge base."""
+    if not permissions.can_read_knowledge(viewer):
+        return {}
+    articles = queries.articles_used_on(ticket.id)
+    return {"articles": articles} if articles else {}
+
+
+@bp.record_once
+def _install(state) -> None:
+    register_panel(state.app, "knowledge", "knowledge/_order_articles.html", order_articles_context)

@@ -6,7 +6,7 @@ Nothing commits here. Each edit keeps the text it left as a version row; the sea
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -20,7 +20,10 @@ from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.knowledge import permissions, text
 from hotline.knowledge.models import Article, ArticleState, ArticleUse, ArticleVersion, Synonym
+from hotline.messaging import operations as messaging
+from hotline.messaging.models import MessageChannel
 from hotline.sla.service import local_tz
+from workflows.states import Role
 
 #: Bumped by every write here: the search's document statistics of this process are then renewed.
 generation = 0
@@ -279,3 +282,27 @@ def reindex() -> int:
     db.session.flush()
     _changed()
     return len(articles)
+
+
+# -- validity ending -------------------------------------------------------------------------------
+
+def notify_expiring(day: date, notice_days: int) -> int:
+    """An in-app notice to the owner department's administrators of each published article whose
+    validity ends within `notice_days` days of `day` (or has ended): once per article and validity
+    end (a renewed article that nears its new end is notified again). Returns the notices queued."""
+    articles = db.session.scalars(sa.select(Article).where(
+        Article.state == ArticleState.PUBLISHED, Article.valid_until.is_not(None),
+        Article.valid_until <= day + timedelta(days=notice_days)).order_by(Article.id)).all()
+    if not articles:
+        return 0
+    departments = {a.owner_department_id for a in articles}
+    admins: dict[int, list[User]] = {}
+    for user in db.session.scalars(sa.select(User).where(User.role == Role.DEPARTMENT_ADMIN, User.is_active.is_(True),
+                                                         User.department_id.in_(departments)).order_by(User.id)):
+        admins.setdefault(user.department_id, []).append(user)
+    rows = [messaging.message_values(
+                intent=f"knowledge-expiry:{a.id}:{a.valid_until.isoformat()}:u{user.id}:inapp",
+                channel=MessageChannel.INAPP, template="knowledge_expiry", recipient=user,
+                params={"title": a.title, "until": a.valid_until.isoformat(), "link": f"/knowledge/{a.id}"})
+            for a in articles for user in admins.get(a.owner_department_id, [])]
+    return messaging.queue_messages(rows)

@@ -18,7 +18,7 @@ from hotline.core.errors import Invalid
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.knowledge import operations, text
-from hotline.knowledge.models import Article, ArticleState, ArticleVersion, Synonym
+from hotline.knowledge.models import Article, ArticleState, ArticleUse, ArticleVersion, Synonym
 from workflows.states import Role
 
 #: Query length in characters: below this nothing sensible can be looked for; above, it is not a question.
@@ -190,3 +190,12 @@ def versions_of(article: Article) -> list[ArticleVersion]:
 
 def synonyms() -> list[Synonym]:
     return list(db.session.scalars(sa.select(Synonym).order_by(Synonym.id)))
+
+
+def articles_used_on(ticket_id: int) -> list[Article]:
+    """The articles that answered this order, first used first."""
+    first = sa.func.min(ArticleUse.id)
+    rows = db.session.execute(sa.select(ArticleUse.article_id, first).where(ArticleUse.ticket_id == ticket_id)
+                              .group_by(ArticleUse.article_id).order_by(first)).all()
+    found = {a.id: a for a in db.session.scalars(sa.select(Article).where(Article.id.in_([r[0] for r in rows])))}
+    return [found[r[0]] for r in rows if r[0] in found]

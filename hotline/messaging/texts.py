@@ -64,6 +64,9 @@ TEXTS = {
     "hotspot": (_l("Hotspot: %(name)s"),
                 _l("Hotspot: %(name)s received %(count)s orders from %(start)s to %(end)s, against %(expected)s "
                    "expected from its own history (p = %(p)s). See %(link)s")),
+    "knowledge_expiry": (_l("Knowledge article ends: %(title)s"),
+                         _l("The knowledge article “%(title)s” is valid until %(until)s; after that it answers no "
+                            "caller. Renew or withdraw it: %(link)s")),
     "citizen_sms": (_l("Work order %(number)s: the citizen wrote"),
                     _l("The citizen sent a text message about work order %(number)s: %(text)s")),
 }

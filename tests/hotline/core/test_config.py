@@ -32,6 +32,7 @@ def test_production_needs_a_secret_postgresql_and_redis(monkeypatch):
     ("SESSION_MINUTES", "eight hours", "SESSION_MINUTES"),
     ("REPORT_RATE_FLOOR", "90%", "REPORT_RATE_FLOOR"),
     ("REPORT_RATE_FLOOR", "90", "REPORT_RATE_FLOOR"),
+    ("KNOWLEDGE_EXPIRY_NOTICE_DAYS", "400", "KNOWLEDGE_EXPIRY_NOTICE_DAYS"),
 ])
 def test_bad_values_are_named(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
