@@ -36,12 +36,15 @@ def celery_init_app(app: Flask) -> Celery:
             "weekly-bulletin": {"task": "reports.weekly_bulletin", "schedule": crontab(hour=6, minute=0, day_of_week=1)},
             "monthly-bulletin": {"task": "reports.monthly_bulletin", "schedule": crontab(hour=6, minute=0, day_of_month=1)},
             "hotspot-alerts": {"task": "reports.hotspot_alerts", "schedule": crontab(minute=20)},
+            # the department suggestion learns the day's handled orders
+            "train-suggestion": {"task": "similar.train_suggestion", "schedule": crontab(hour=2, minute=40)},
         },
     )
     celery_app.set_default()
     import hotline.escalation.tasks  # noqa: F401  (registers the tasks with this app)
     import hotline.messaging.tasks  # noqa: F401
     import hotline.reports.tasks  # noqa: F401
+    import hotline.similar.tasks  # noqa: F401
     import hotline.sms.tasks  # noqa: F401
     import hotline.telephony.tasks  # noqa: F401
     app.extensions["celery"] = celery_app
