@@ -15,7 +15,7 @@ CALLER = "caller"      # 同一来电人
 #: Below this share of words two texts are not called similar.
 TEXT_THRESHOLD = 0.25
 #: At most this many of an order's words are asked of the index (the longest: the most telling).
-QUERY_WORDS = 16
+QUERY_WORDS = 10
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _TAIL = re.compile(r"(附近|旁边|对面|门口|路口|周边|一带)$")
 
@@ -37,6 +37,11 @@ def telling(words: list[str]) -> list[str]:
 def query_words(words: list[str]) -> list[str]:
     """The words an order asks the index for: its longest telling words."""
     return sorted(telling(words), key=lambda w: (-len(w), w))[:QUERY_WORDS]
+
+
+def word_pairs(words: list[str]) -> list[tuple[str, str]]:
+    """Every pair of the asked words: a candidate must share at least two of them."""
+    return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]]
 
 
 def text_score(a: list[str], b: list[str]) -> float:

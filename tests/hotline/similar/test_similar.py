@@ -73,3 +73,15 @@ def test_administrators_see_the_models_accuracy(browser):  # noqa: F811
     assert browser("call_taker").get("/similar/model").status_code == 403
     page = browser("admin").get("/similar/model")
     assert page.status_code == 200 and "No model has been trained yet" in page.get_data(as_text=True)
+
+
+def test_training_learns_from_answered_orders_and_administrators_see_its_accuracy(api, signed, app, browser):  # noqa: F811
+    for i in range(6):
+        number = signed(**{**FIRST, "subject": f"建设路工地夜间施工噪音 {i}"})
+        assert api("handler").action(number, "reply", {"content": "已责令停工", "contacted_citizen": True}).status_code == 200
+    signed(**OTHER)  # dispatched but not answered: not learned from
+    result = app.test_cli_runner().invoke(args=["suggest", "train"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("6 orders")
+    page = browser("admin").get("/similar/model").get_data(as_text=True)
+    assert "Trained" in page and "6" in page
