@@ -75,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.api import admin as _api_admin  # noqa: F401  (routes on the API blueprint)
     from hotline.api import knowledge as _api_knowledge  # noqa: F401
     from hotline.api import messages as _api_messages  # noqa: F401
+    from hotline.api import similar as _api_similar  # noqa: F401
     from hotline.api.blueprint import bp as api_bp
     from hotline.auth.blueprint import bp as auth_bp
     from hotline.home.blueprint import bp as home_bp
@@ -94,13 +95,14 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.portal.blueprint import bp as portal_bp
     from hotline.reports.blueprint import bp as reports_bp
     from hotline.reports.bulletin_views import bp as bulletins_bp
+    from hotline.similar.blueprint import bp as similar_bp
     from hotline.sms.blueprint import bp as sms_bp
     from hotline.telephony.admin import bp as telephony_admin_bp
     from hotline.telephony.blueprint import bp as telephony_bp
     from hotline.tickets.blueprint import bp as tickets_bp
     from hotline.todo.blueprint import bp as todo_bp
     for page_bp in (desk_bp, tickets_bp, board_bp, todo_bp, inbox_bp, portal_bp, admin_bp, telephony_bp,
-                    telephony_admin_bp, messaging_bp, sms_bp, reports_bp, bulletins_bp, live_bp, knowledge_bp):
+                    telephony_admin_bp, messaging_bp, sms_bp, reports_bp, bulletins_bp, live_bp, knowledge_bp, similar_bp):
         app.register_blueprint(page_bp)
     from hotline.messaging.notices import install as install_notices
     install_notices(app)

@@ -38,6 +38,8 @@ def celery_init_app(app: Flask) -> Celery:
             "hotspot-alerts": {"task": "reports.hotspot_alerts", "schedule": crontab(minute=20)},
             # knowledge articles whose validity ends soon (or ended) told to their departments' admins
             "knowledge-expiry": {"task": "knowledge.notify_expiring", "schedule": crontab(hour=7, minute=5)},
+            # the department suggestion learns the day's handled orders
+            "train-suggestion": {"task": "similar.train_suggestion", "schedule": crontab(hour=2, minute=40)},
         },
     )
     celery_app.set_default()
@@ -45,6 +47,7 @@ def celery_init_app(app: Flask) -> Celery:
     import hotline.knowledge.tasks  # noqa: F401
     import hotline.messaging.tasks  # noqa: F401
     import hotline.reports.tasks  # noqa: F401
+    import hotline.similar.tasks  # noqa: F401
     import hotline.sms.tasks  # noqa: F401
     import hotline.telephony.tasks  # noqa: F401
     app.extensions["celery"] = celery_app

@@ -138,13 +138,14 @@ def register_commands(app: Flask) -> None:
     from hotline.escalation.cli import sla_group
     from hotline.knowledge.cli import knowledge_group
     from hotline.reports.cli import reports_group
+    from hotline.similar.cli import similar_group, suggest_group
     from hotline.sms.cli import sms_group
     from hotline.telephony.cli import telephony_group
     celery_init_app(app)
     from hotline.messaging.tasks import install_wake
     install_wake(app)
     for command in (users_group, calendar_group, seed_command, worker_command, telephony_group, sla_group,
-                    sms_group, knowledge_group, reports_group):
+                    sms_group, knowledge_group, reports_group, similar_group, suggest_group):
         app.cli.add_command(command)
 
 

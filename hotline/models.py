@@ -14,3 +14,4 @@ from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow,
 from hotline.sms.models import IncomingSms, SmsSurvey  # noqa: F401
 from hotline.knowledge.models import Article, ArticleUse, ArticleVersion, Synonym  # noqa: F401
 from hotline.reports.models import Bulletin  # noqa: F401
+from hotline.similar.models import SuggestionModel, TicketText  # noqa: F401

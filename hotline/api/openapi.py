@@ -26,6 +26,7 @@ OBJ = {"type": "object"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
 INT = {"type": "integer"}
+NUM = {"type": "number"}
 TIME = {"type": "string", "format": "date-time", "nullable": True}
 
 ACTION_FIELDS: dict[Action, tuple[dict, list[str]]] = {
@@ -89,6 +90,27 @@ def spec() -> dict:
                                             "text/csv": {"schema": STR}}}, **ERRORS}}},
         "/tickets/{number}": {"get": {"summary": "One work order", "parameters": [number],
                                       "responses": {"200": _json(_ref("Ticket")), **ERRORS}}},
+        "/tickets/{number}/similar": {"get": {
+            "summary": "Merge candidates (centre roles): open orders of the last SIMILAR_DAYS days with similar "
+                       "content, the same address or the same caller, best first; reasons: text (with its "
+                       "similarity), address, caller; score 0 to 1",
+            "parameters": [number],
+            "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
+                "type": "object", "properties": {"ticket": OBJ, "score": NUM,
+                                                 "reasons": {"type": "object", "additionalProperties": NUM}}}}}}),
+                          **ERRORS}}},
+        "/suggestions/department": {"post": {
+            "summary": "The three departments most likely to handle a case, learned from orders dispatched and "
+                       "not returned, each with its confidence; when unsure the category's default department "
+                       "leads (fallback_to_category_default)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"text": STR, "category": {"type": "string",
+                                                                          "description": "a category code"},
+                                                 "address": STR}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "items": {"type": "array", "items": {"type": "object", "properties": {
+                    "department": OBJ, "confidence": NUM}}},
+                "fallback_to_category_default": {"type": "boolean"}}}), **ERRORS}}},
         "/tickets/{number}/messages": {"get": {
             "summary": "Every notice sent about the order (SMS, in-app ...) with its delivery state; centre roles only",
             "parameters": [number],

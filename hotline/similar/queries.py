@@ -1,0 +1,82 @@
+"""Similar orders (并单候选): open orders of the last SIMILAR_DAYS days with the same words, address or caller."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from hotline.extensions import db
+from hotline.knowledge.text import tokens
+from hotline.similar.models import TicketText
+from hotline.tickets.models import Ticket
+from workflows import similarity
+from workflows.states import OPEN
+
+#: How many orders the index may hand over for comparison, and how many are shown.
+CANDIDATES = 200
+SHOWN = 10
+
+
+@dataclass
+class Similar:
+    ticket: Ticket
+    score: float
+    reasons: dict[str, float]
+
+
+def _words(ticket: Ticket) -> list[str]:
+    return tokens(f"{ticket.subject or ''} {ticket.content or ''}")
+
+
+def _by_text(words: list[str], since: datetime) -> list[int]:
+    asked = similarity.query_words(words)
+    if not asked:
+        return []
+    # two of the order's telling words together: far fewer rows to rank than any one word (see the bench)
+    pairs = similarity.word_pairs(asked) or [(asked[0],)]
+    table = TicketText.__table__
+    if db.engine.dialect.name == "sqlite":
+        fts = sa.table("ticket_texts_fts", sa.column("rowid"))
+        match = " OR ".join("(" + " AND ".join('"' + w.replace('"', "") + '"' for w in pair) + ")" for pair in pairs)
+        query = (sa.select(table.c.ticket_id).join(fts, fts.c.rowid == table.c.ticket_id)
+                 .where(sa.text("ticket_texts_fts MATCH :match").bindparams(match=match), table.c.created_at >= since)
+                 .order_by(sa.text("bm25(ticket_texts_fts)")))
+    else:
+        tsquery = sa.func.to_tsquery("simple", " | ".join(
+            "(" + " & ".join("'" + w.replace("'", "").replace("\\", "") + "'" for w in pair) + ")" for pair in pairs))
+        vector = sa.literal_column("ticket_texts.search_vector")
+        query = (sa.select(table.c.ticket_id).where(vector.op("@@")(tsquery), table.c.created_at >= since)
+                 .order_by(sa.func.ts_rank(vector, tsquery).desc()))
+    return list(db.session.scalars(query.limit(CANDIDATES)))
+
+
+def similar_orders(ticket: Ticket, *, now: datetime, days: int | None = None, limit: int = SHOWN) -> list[Similar]:
+    """Open orders (not `ticket` itself) of the last `days` days that may be the same case, best first."""
+    days = days if days is not None else current_app.config.get("SIMILAR_DAYS", 30)
+    since = now - timedelta(days=days)
+    words = _words(ticket)
+    key = similarity.address_key(ticket.address)
+    ids = set(_by_text(words, since))
+    if key:
+        ids.update(db.session.scalars(sa.select(TicketText.ticket_id).where(
+            TicketText.address_key == key, TicketText.created_at >= since).limit(CANDIDATES)))
+    if ticket.citizen_id:
+        ids.update(db.session.scalars(sa.select(Ticket.id).where(
+            Ticket.citizen_id == ticket.citizen_id, Ticket.created_at >= since).limit(CANDIDATES)))
+    ids.discard(ticket.id)
+    if not ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Ticket, TicketText.tokens, TicketText.address_key).join(TicketText, TicketText.ticket_id == Ticket.id)
+        .where(Ticket.id.in_(ids), Ticket.status.in_(OPEN))).all()
+    found = {}
+    for other, other_tokens, other_key in rows:
+        match = similarity.judge(other.id, words_a=words, words_b=other_tokens.split(),
+                                 same_address=bool(key) and key == other_key,
+                                 same_caller=bool(ticket.citizen_id) and ticket.citizen_id == other.citizen_id)
+        if match:
+            found[other.id] = (other, match)
+    return [Similar(found[m.ticket_id][0], m.score, m.reasons)
+            for m in similarity.rank([m for _, m in found.values()], limit)]

@@ -1,0 +1,87 @@
+"""Similar orders (并单候选) and the department suggestion, as the centre and scripts meet them."""
+from __future__ import annotations
+
+from tests.hotline.tickets_pages.conftest import browser  # noqa: F401  (the logged-in page client)
+
+FIRST = {"type": "complaint", "subject": "建设路工地夜间施工噪音扰民", "category": "1001",
+         "content": "建设路和平小区旁边的工地每天晚上十一点以后还在打桩施工，噪音很大，居民睡不着觉。",
+         "address": "东城区建设路18号", "citizen": {"name": "李四", "phone": "13900001111"}}
+# the same site, called in by someone else in other words, the address written a little differently
+REPEAT = {"type": "complaint", "subject": "投诉半夜打桩", "category": "1001",
+          "content": "和平小区边上那个工地半夜还在打桩，吵得孩子没法睡觉，夜间施工谁批准的？",
+          "address": "东城区建设路 18号 附近", "citizen": {"name": "王五", "phone": "13900002222"}}
+OTHER = {"type": "complaint", "subject": "幸福路占道经营", "category": "1001",
+         "content": "幸福路口每天早上有摊贩占道经营，影响通行。", "address": "东城区幸福路12号",
+         "citizen": {"name": "张三", "phone": "13812345678"}}
+
+
+def _similar(api, who, number):
+    resp = api(who).get(f"/tickets/{number}/similar")
+    assert resp.status_code == 200, resp.get_json()
+    return {item["ticket"]["number"]: item for item in resp.get_json()["items"]}
+
+
+def test_a_repeat_complaint_about_the_same_site_worded_differently_is_found(api, new_ticket):
+    first, other = new_ticket(**FIRST), new_ticket(**OTHER)
+    repeat = new_ticket(**REPEAT)
+    found = _similar(api, "call_taker", repeat)
+    assert list(found) == [first]
+    assert set(found[first]["reasons"]) == {"text", "address"} and 0 < found[first]["score"] <= 1
+    assert other not in found and repeat not in found
+    # seen from the first order too
+    assert repeat in _similar(api, "supervisor", first)
+
+
+def test_the_same_caller_is_a_reason_and_closed_orders_are_not_candidates(api, new_ticket):
+    first = new_ticket(**OTHER)
+    again = new_ticket(**{**FIRST, "citizen": OTHER["citizen"]})
+    found = _similar(api, "call_taker", again)
+    assert found[first]["reasons"] == {"caller": 1.0}
+    merged = api("supervisor").action(again, "merge", {"into": first})
+    assert merged.status_code == 200, merged.get_json()
+    assert again not in _similar(api, "call_taker", first)
+
+
+def test_departments_are_not_shown_merge_candidates(api, signed):
+    number = signed(**FIRST)
+    assert api("handler").get(f"/tickets/{number}/similar").status_code == 403
+    assert api("handler_b").get(f"/tickets/{number}/similar").status_code == 404
+
+
+def test_the_order_page_shows_candidates_with_why_and_a_merge_button(browser, new_ticket):  # noqa: F811
+    first = new_ticket(**FIRST)
+    repeat = new_ticket(**REPEAT)
+    page = browser("supervisor").get(f"/tickets/{repeat}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert first in html and "Similar content" in html and "Same address" in html
+    assert f'name="into" value="{first}"' in html
+
+
+def test_the_suggestion_falls_back_to_the_category_default_without_a_model(api, world):
+    resp = api("call_taker").post("/suggestions/department", json={"text": "工地夜间施工噪音", "category": "1001",
+                                                                     "address": "东城区建设路18号"})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["fallback_to_category_default"] is True
+    assert body["items"][0]["department"]["id"] == world.dept("cgj").id
+    assert api("call_taker").post("/suggestions/department", json={}).status_code == 422
+    assert api("handler").post("/suggestions/department", json={"text": "噪音"}).status_code == 403
+
+
+def test_administrators_see_the_models_accuracy(browser):  # noqa: F811
+    assert browser("call_taker").get("/similar/model").status_code == 403
+    page = browser("admin").get("/similar/model")
+    assert page.status_code == 200 and "No model has been trained yet" in page.get_data(as_text=True)
+
+
+def test_training_learns_from_answered_orders_and_administrators_see_its_accuracy(api, signed, app, browser):  # noqa: F811
+    for i in range(6):
+        number = signed(**{**FIRST, "subject": f"建设路工地夜间施工噪音 {i}"})
+        assert api("handler").action(number, "reply", {"content": "已责令停工", "contacted_citizen": True}).status_code == 200
+    signed(**OTHER)  # dispatched but not answered: not learned from
+    result = app.test_cli_runner().invoke(args=["suggest", "train"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("6 orders")
+    page = browser("admin").get("/similar/model").get_data(as_text=True)
+    assert "Trained" in page and "6" in page
