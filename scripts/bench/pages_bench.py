@@ -1,0 +1,169 @@
+"""Benchmark of the hot pages and API calls on PostgreSQL at 100,000 and 1,000,000 orders.
+
+Every target is served by gunicorn with 2 sync workers and driven by wrk (-t2 -c16):
+a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
+app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
+the work-order list as a department's handler and as the centre, an order's page, the
+inbox on /m, the board, the to-do, the desk's caller lookup, and the API's register, list,
+detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling.
+Reuses api_bench's database preparation (prepare_schema, grow).
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_bench import ROOT, grow, log, pg_url, prepare_schema  # noqa: E402
+from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
+
+PORT, CEILING_PORT = 5098, 5097
+CONNECTIONS = 16
+
+
+def gunicorn(app: str, port: int, env: dict, probe: str) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", app], cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2)
+            return proc
+        except urllib.error.HTTPError:
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    stop(proc)
+    sys.exit(f"gunicorn {app} did not start within 60 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def session_cookie(username: str) -> str:
+    """Log in through the real form (CSRF token included); return the Cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://127.0.0.1:{PORT}/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    form = {"username": username, "password": DEMO_PASSWORD}
+    if token:
+        form["csrf_token"] = token.group(1)
+    opener.open(f"http://127.0.0.1:{PORT}/login", urllib.parse.urlencode(form).encode())
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    if "session" not in cookie:
+        sys.exit(f"could not log in as {username}")
+    return cookie
+
+
+REGISTER_LUA = """
+wrk.method = "POST"
+wrk.body = '%s'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path) -> list[tuple[str, int, str, list[str]]]:
+    """(name, port, path, extra wrk args) for every measured call."""
+    lo, hi = ctx["generated"][-1]
+    number = f"B{(lo + hi) // 2:012d}"
+    phone = f"139{max(1, size // 10):08d}"
+    bearer = lambda who: ["-H", f"Authorization: Bearer {ctx['tokens'][who]}"]  # noqa: E731
+    cookie = lambda who: ["-H", f"Cookie: {cookies[who]}"]  # noqa: E731
+    register = lua_dir / "register.lua"
+    body = json.dumps({"type": "complaint", "channel": "phone", "subject": "噪声扰民",
+                       "content": "夜间施工噪声扰民，请尽快处理。", "category": "0201",
+                       "citizen": {"name": "王先生", "phone": phone}}, ensure_ascii=True)
+    register.write_text(REGISTER_LUA % body)
+    return [
+        ("ceiling: bare Flask hello", CEILING_PORT, "/hello", []),
+        ("ceiling: compiled 50-row template", CEILING_PORT, "/rows", []),
+        ("/tickets 50 rows, department handler", PORT, "/tickets?per_page=50", cookie("handler")),
+        ("/tickets 50 rows, centre", PORT, "/tickets?per_page=50", cookie("reviewer")),
+        ("an order's page", PORT, f"/tickets/{number}", cookie("reviewer")),
+        ("inbox /m", PORT, "/m", cookie("handler")),
+        ("board /board", PORT, "/board/", cookie("reviewer")),
+        ("to-do /todo", PORT, "/todo", cookie("handler")),
+        ("desk caller lookup", PORT, f"/desk/caller?phone={phone}", cookie("calltaker")),
+        ("API register", PORT, "/api/v1/tickets", bearer("calltaker") + ["-s", str(register)]),
+        ("API list (department overdue)", PORT,
+         f"/api/v1/tickets?department={ctx['handler_dept']}&overdue=true&sort=due_at&per_page=50", bearer("reviewer")),
+        ("API detail", PORT, f"/api/v1/tickets/{number}", bearer("reviewer")),
+        ("API history by phone", PORT, f"/api/v1/citizens?phone={phone}", bearer("calltaker")),
+    ]
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(port: int, path: str, extra: list[str], seconds: int) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *extra,
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+
+    def latency(p: str) -> float:
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": float(rps.group(1)) if rps else 0.0, "p50": latency("50"), "p99": latency("99"),
+            "non2xx": int(bad.group(1)) if bad else 0, "socket": errors.group(1) if errors else ""}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="order counts, ascending")
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    url = pg_url()
+    log("preparing the bench database (migrations, demo city, tokens)")
+    ctx = prepare_schema(url)
+    env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
+    lua_dir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
+    results, have = {}, 0
+    for size in [int(s) for s in args.sizes.split(",")]:
+        log(f"growing to {size:,} orders")
+        grow(url, ctx, have, size)
+        have = size
+        app = gunicorn("wsgi:app", PORT, env, "/api/v1/health")
+        ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,
+                           {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello")
+        try:
+            cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
+            rows = []
+            for name, port, path, extra in targets(ctx, cookies, size, lua_dir):
+                wrk(port, path, extra, 2)  # warm-up
+                rows.append({"name": name, **wrk(port, path, extra, args.seconds)})
+                log(f"  measured {name}")
+        finally:
+            stop(app)
+            stop(ceiling)
+        results[size] = rows
+        top = rows[1]["rps"] or float("nan")
+        log(f"\n== {size:,} orders on PostgreSQL, gunicorn 2 sync workers, wrk -t2 -c{CONNECTIONS} ==")
+        log(f"{'call':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/ceiling':>9} {'non-2xx':>8}")
+        for r in rows:
+            log(f"{r['name']:40} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} {r['rps'] / top:9.2f} "
+                f"{r['non2xx']:8d} {r['socket']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
