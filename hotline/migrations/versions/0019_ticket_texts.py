@@ -5,7 +5,7 @@ SQLite: an FTS5 table over ticket_texts.tokens, kept in step by triggers.
 PostgreSQL: a generated tsvector ('simple' configuration over the same tokens) with a GIN index.
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0022
 Create Date: 2026-12-05 10:15:00
 
 """
