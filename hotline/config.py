@@ -115,11 +115,11 @@ def from_environment() -> dict:
         #: ended) is notified, once per validity end, to its owner department's administrators.
         "KNOWLEDGE_EXPIRY_NOTICE_DAYS": _int("KNOWLEDGE_EXPIRY_NOTICE_DAYS", 30),
         "CALL_SERVICE_LEVEL_TARGET": _float("CALL_SERVICE_LEVEL_TARGET", 0.8),
-        #: Generated bulletins (通报), DOCX and PDF, kept for download: <id>/bulletin-<period>.<docx|pdf>.
         #: Similar orders (并单候选) are looked for among open orders of this many days.
         "SIMILAR_DAYS": _int("SIMILAR_DAYS", 30),
         #: Below this confidence the department suggestion puts the category's default department first.
-        "SUGGEST_THRESHOLD": float(_env("SUGGEST_THRESHOLD", "0.5")),
+        "SUGGEST_THRESHOLD": _float("SUGGEST_THRESHOLD", 0.5),
+        #: Generated bulletins (通报), DOCX and PDF, kept for download: <id>/bulletin-<period>.<docx|pdf>.
         "BULLETIN_DIR": _env("BULLETIN_DIR", str(INSTANCE_DIR / "bulletins")),
         #: The issuer printed in red at the head of a bulletin (empty: "XX市12345政务服务便民热线").
         "BULLETIN_ISSUER": _env("BULLETIN_ISSUER", ""),
