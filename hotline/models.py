@@ -4,7 +4,7 @@ from hotline.categories.models import Category  # noqa: F401
 from hotline.citizens.models import Citizen  # noqa: F401
 from hotline.departments.models import Department  # noqa: F401
 from hotline.escalation.models import PeriodicLock  # noqa: F401
-from hotline.messaging.models import Message  # noqa: F401
+from hotline.messaging.models import Message, MessagePart  # noqa: F401
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy  # noqa: F401
 from hotline.tickets.models import (Assignment, Attachment, Comment, ExtensionRequest, IdentityGrant,  # noqa: F401
                                     Reply, ReturnVisit, Ticket, TicketEvent, TicketSequence)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.auth.models import User
@@ -70,3 +70,36 @@ class Message(db.Model):
     read_at: Mapped[datetime | None]
 
     recipient: Mapped[User | None] = relationship(lazy="joined")
+    parts: Mapped[list[MessagePart]] = relationship(back_populates="message", order_by="MessagePart.number",
+                                                    cascade="all, delete-orphan", passive_deletes=True)
+
+
+class PartState(TitledEnum):
+    SENT = "sent", "已发送", "Sent"
+    DELIVERED = "delivered", "已送达", "Delivered"
+    FAILED = "failed", "发送失败", "Failed"
+
+
+class MessagePart(db.Model):
+    """One part of a long SMS sent concatenated: the gateway reports on each part by its own id.
+
+    The message is delivered once every part is, failed as soon as one part fails. The parts of
+    the latest send only: a send again replaces them.
+    """
+
+    __tablename__ = "message_parts"
+    __table_args__ = (UniqueConstraint("message_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    #: 1, 2 ... in the order the phone joins them.
+    number: Mapped[int]
+    #: The gateway's id of this part (SMPP: the SMS centre's message id, prefixed as Message.provider_id);
+    #: None until its first report names it (Kannel does not tell the parts' ids when it takes a message).
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    state: Mapped[PartState] = mapped_column(enum_column(PartState, "message_part_state"), default=PartState.SENT)
+    #: What the gateway said when this part failed.
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="parts")

@@ -3,8 +3,10 @@ delivers back (citizens' messages and delivery receipts) over a receiver bind (`
 run by `hotline sms smpp-receiver`).
 
 Chinese goes as UCS-2 (data_coding 8); a long message is split into parts carrying a
-concatenation header (esm_class UDHI), which the phone joins. A message's delivery receipt
-names the centre's id of its first part, which the outbox keeps as the message's provider id.
+concatenation header (esm_class UDHI), which the phone joins. The centre gives each part an
+id of its own and sends a delivery receipt for each: the receipt of `send` carries every
+part's id (the first is also the message's provider id), and the outbox reports the message
+delivered once all its parts are, failed as soon as one fails.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ _RECEIPT = re.compile(r"id:(?P<id>\S+).*?stat:(?P<stat>[A-Z]+)", re.S)
 
 
 def provider_id(centre_id: str) -> str:
-    """How an SMPP message is named in the outbox: the centre's id of its (first) part."""
+    """How an SMPP message (the centre's id of its first part) or one of its parts is named in the outbox."""
     return f"smpp-{centre_id}"
 
 
@@ -129,7 +131,10 @@ class SmppSms:
                 raise messaging.DeliveryError(
                     f"SMPP to {self.host}:{self.port} failed after {len(ids)} of {len(parts)} part(s): "
                     f"{type(err).__name__}: {err}") from None
-        return messaging.Receipt(provider_id=provider_id(ids[0]) if ids and ids[0] else None, delivered=False)
+        part_ids = tuple(provider_id(i) for i in ids if i)
+        if len(part_ids) != len(ids):       # a centre that names no part: nothing to match reports with
+            part_ids = ()
+        return messaging.Receipt(provider_id=part_ids[0] if part_ids else None, delivered=False, part_ids=part_ids)
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,105 @@ def test_a_delivery_report_naming_no_message_of_ours_changes_nothing(world, sms_
     assert db.session.get(Message, message_id).state is MessageState.QUEUED
 
 
+def _sent_in_parts(world, part_ids, intent="urge:long"):
+    """A long SMS the gateway took as concatenated parts with these ids."""
+    from integrations.messaging import Receipt
+    message_id = urge_sms(world, intent=intent).id
+    db.session.commit()
+    assert operations.record_sent(operations.claim(message_id), Receipt(part_ids[0], part_ids=tuple(part_ids)))
+    db.session.commit()
+    return message_id
+
+
+def _parts(message_id):
+    db.session.expire_all()
+    return [(p.number, p.provider_id, p.state.value) for p in db.session.get(Message, message_id).parts]
+
+
+def test_a_long_message_is_delivered_once_every_part_is_whatever_order_the_reports_come_in(world, clock, sms_log):
+    message_id = _sent_in_parts(world, ["smpp-P1", "smpp-P2", "smpp-P3"])
+    assert _parts(message_id) == [(1, "smpp-P1", "sent"), (2, "smpp-P2", "sent"), (3, "smpp-P3", "sent")]
+    for part_id in ("smpp-P3", "smpp-P1"):                     # out of order, and not all yet
+        assert operations.record_delivery_report(part_id, True).id == message_id
+        db.session.commit()
+        assert db.session.get(Message, message_id).state is MessageState.SENT
+    clock.advance(seconds=5)
+    operations.record_delivery_report("smpp-P2", True)
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.DELIVERED and message.delivered_at == clock.now
+    assert [state for _n, _id, state in _parts(message_id)] == ["delivered"] * 3
+
+
+def test_a_long_message_fails_as_soon_as_one_part_does_and_says_which(world, clock, sms_log):
+    message_id = _sent_in_parts(world, ["smpp-P1", "smpp-P2", "smpp-P3"])
+    operations.record_delivery_report("smpp-P1", True)
+    operations.record_delivery_report("smpp-P2", False, "SMS centre: UNDELIV")
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.FAILED and message.failed_at == clock.now
+    assert message.last_error == "part 2/3: SMS centre: UNDELIV"
+    operations.record_delivery_report("smpp-P3", True)         # the others arriving changes nothing
+    db.session.commit()
+    assert db.session.get(Message, message_id).state is MessageState.FAILED
+    assert queries.counts()["failed"] == 1
+    assert _parts(message_id) == [(1, "smpp-P1", "delivered"), (2, "smpp-P2", "failed"), (3, "smpp-P3", "delivered")]
+
+
+def test_sending_a_long_message_again_replaces_its_parts(world, browser, clock, sms_log):
+    from integrations.messaging import Receipt
+    message_id = _sent_in_parts(world, ["smpp-P1", "smpp-P2"])
+    operations.record_delivery_report("smpp-P2", False, "SMS centre: REJECTD")
+    db.session.commit()
+    operations.send_again(db.session.get(Message, message_id), world.users["reviewer"])
+    db.session.commit()
+    operations.record_delivery_report("smpp-P1", True)         # a late report of the first send ...
+    db.session.commit()
+    assert db.session.get(Message, message_id).state is MessageState.QUEUED   # ... leaves the new send alone
+    assert operations.record_sent(operations.claim(message_id), Receipt("smpp-Q1", part_ids=("smpp-Q1", "smpp-Q2")))
+    db.session.commit()
+    assert _parts(message_id) == [(1, "smpp-Q1", "sent"), (2, "smpp-Q2", "sent")]
+    assert operations.record_delivery_report("smpp-P2", True) is None      # the old parts are gone
+    for part_id in ("smpp-Q2", "smpp-Q1"):
+        operations.record_delivery_report(part_id, True)
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.DELIVERED and message.last_error is None
+
+
+def test_kannel_reports_each_part_under_the_messages_id(world, sms_log):
+    """Kannel tells how many parts it made, not their ids: each report names its part by the SMSC's id
+    (%F), one it has not named is the next waiting; the SMSC's rejection is the whole message's."""
+    from integrations.messaging import Receipt
+    message_id = urge_sms(world).id
+    db.session.commit()
+    operations.record_sent(operations.claim(message_id), Receipt(f"kannel-{message_id}", parts=3))
+    db.session.commit()
+    assert _parts(message_id) == [(1, None, "sent"), (2, None, "sent"), (3, None, "sent")]
+    report = dict(message_id=message_id)
+    operations.record_delivery_report(f"kannel-{message_id}", True, part_id="f-7", **report)
+    operations.record_delivery_report(f"kannel-{message_id}", True, part_id="f-7", **report)   # the same part again
+    operations.record_delivery_report(f"kannel-{message_id}", True, part_id="", **report)
+    db.session.commit()
+    assert db.session.get(Message, message_id).state is MessageState.SENT
+    assert _parts(message_id) == [(1, f"kannel-{message_id}/f-7", "delivered"), (2, None, "delivered"),
+                                  (3, None, "sent")]
+    operations.record_delivery_report(f"kannel-{message_id}", False, "the phone network reports it undelivered",
+                                      part_id="f-9", **report)
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.FAILED
+    assert message.last_error == "part 3/3: the phone network reports it undelivered"
+    # the SMSC refusing a message (Kannel joins its parts' outcomes into one report) fails it as a whole
+    other = urge_sms(world, intent="urge:other").id
+    db.session.commit()
+    operations.record_sent(operations.claim(other), Receipt(f"kannel-{other}", parts=2))
+    operations.record_delivery_report(f"kannel-{other}", False, "the SMS centre rejected it", message_id=other)
+    db.session.commit()
+    message = db.session.get(Message, other)
+    assert message.state is MessageState.FAILED and message.last_error == "the SMS centre rejected it"
+
+
 def test_two_workers_delivering_at_once_never_take_the_same_message(app, world, sms_log):
     for n in range(40):
         urge_sms(world, intent=f"urge:test:{n}")
