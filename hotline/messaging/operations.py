@@ -205,12 +205,10 @@ def _record_parts(message_id: int, receipt: Receipt, now: datetime) -> None:
     """The parts of a long SMS as this send made them, replacing those of an earlier send."""
     db.session.execute(sa.delete(MessagePart).where(MessagePart.message_id == message_id)
                        .execution_options(synchronize_session=False))
-    count = receipt.part_count
-    if count > 1 and not receipt.delivered:
-        ids = receipt.part_ids or (None,) * count
+    if len(receipt.part_ids) > 1 and not receipt.delivered:
         db.session.execute(sa.insert(MessagePart), [
             dict(message_id=message_id, number=n, provider_id=part_id, state=PartState.SENT, updated_at=now)
-            for n, part_id in enumerate(ids, 1)])
+            for n, part_id in enumerate(receipt.part_ids, 1)])
 
 
 def record_failure(message: Message, error: str, *, permanent: bool, now: datetime | None = None) -> bool:
@@ -228,14 +226,15 @@ def record_failure(message: Message, error: str, *, permanent: bool, now: dateti
 
 
 def record_delivery_report(provider_id: str, delivered: bool, detail: str = "",
-                           now: datetime | None = None, *, message_id: int | None = None,
-                           part_id: str | None = None) -> Message | None:
+                           now: datetime | None = None, *, message_id: int | None = None) -> Message | None:
     """A gateway's delivery report; None (and a log line) when it names no message of ours.
 
     `provider_id` names a message or one part of a long one (SMPP: the centre's id of the part).
-    A gateway that reports on parts under the message's id (Kannel) says so with `part_id`, the
-    part's id as it knows it ("" when it has none). A message with parts is delivered once every
-    part is and failed as soon as one part fails.
+    A message with parts is delivered once every part is and failed as soon as one part fails.
+    A gateway that reports on a long message's parts under the message's own id (Kannel) cannot
+    say which part: the message is delivered at its first report of delivery, and failed by any
+    report of failure, even after one of delivery (a part failed), except where the message was
+    failed before it was known sent (interrupted while sending: the report shows it went out).
 
     A gateway that carries our own id back (`message_id`) may report before the sending worker has
     written the gateway's acceptance: the outcome is kept on the message and `record_sent` honours it.
@@ -249,8 +248,8 @@ def record_delivery_report(provider_id: str, delivered: bool, detail: str = "",
     if message is None:
         log.warning("delivery report for unknown message %r ignored", provider_id)
         return None
-    if part is not None or (message.parts and message.state is not MessageState.SENDING):
-        return _part_report(message, part, delivered, detail, now, part_id)
+    if part is not None:
+        return _part_report(message, part, delivered, detail, now)
     if message.state is MessageState.SENDING:       # the report overtook the gateway's acceptance
         if delivered:
             message.delivered_at = now
@@ -260,64 +259,35 @@ def record_delivery_report(provider_id: str, delivered: bool, detail: str = "",
         db.session.flush()
         return message
     if delivered:
-        message.state, message.delivered_at = MessageState.DELIVERED, now
-    elif message.state is not MessageState.DELIVERED:
+        if message.state is not MessageState.FAILED or message.sent_at is None:
+            message.state, message.delivered_at = MessageState.DELIVERED, now
+    elif message.state is not MessageState.FAILED:
         message.state, message.failed_at = MessageState.FAILED, now
         message.last_error = (detail or "the gateway reports it undelivered")[:2000]
     db.session.flush()
     return message
 
 
-def _part_report(message: Message, part: MessagePart | None, delivered: bool, detail: str, now: datetime,
-                 part_id: str | None) -> Message:
-    """A report on one part of a long message (or, `part_id` None, on all of it) and the message's outcome."""
-    detail = detail or "the gateway reports it undelivered"
-    if part is None and part_id is None:            # the whole message, e.g. the SMSC rejected it
-        for each in message.parts:
-            if delivered or each.state is not PartState.DELIVERED:
-                each.state, each.updated_at = (PartState.DELIVERED if delivered else PartState.FAILED), now
-                each.error = None if delivered else detail[:2000]
-    else:
-        part = part or _part_named(message, part_id)
-        if part is None:
-            log.warning("delivery report for a part of message %s that has none left to report on ignored",
-                        message.id)
-            return message
-        if delivered:
-            part.state, part.error = PartState.DELIVERED, None
-        elif part.state is not PartState.DELIVERED:
-            part.state, part.error = PartState.FAILED, detail[:2000]
-        part.updated_at = now
+def _part_report(message: Message, part: MessagePart, delivered: bool, detail: str, now: datetime) -> Message:
+    """A report on one part of a long message, and what it makes of the message."""
+    if delivered:
+        part.state, part.error = PartState.DELIVERED, None
+    elif part.state is not PartState.DELIVERED:
+        part.state, part.error = PartState.FAILED, (detail or "the gateway reports it undelivered")[:2000]
+    part.updated_at = now
     if message.state not in (MessageState.SENT, MessageState.DELIVERED, MessageState.FAILED):
-        db.session.flush()                          # a part of an earlier send, the message is being sent again
+        db.session.flush()                          # a part of an earlier send: the message is being sent again
         return message
     parts = message.parts
     failed = next((p for p in parts if p.state is PartState.FAILED), None)
     if failed is not None:
         if message.state is not MessageState.FAILED:
             message.state, message.failed_at = MessageState.FAILED, now
-            message.last_error = f"part {failed.number}/{len(parts)}: {failed.error}"[:2000] \
-                if part is not None or part_id is not None else detail[:2000]
+            message.last_error = f"part {failed.number}/{len(parts)}: {failed.error}"[:2000]
     elif all(p.state is PartState.DELIVERED for p in parts):
         message.state, message.delivered_at = MessageState.DELIVERED, now
     db.session.flush()
     return message
-
-
-def _part_named(message: Message, part_id: str) -> MessagePart | None:
-    """The part a gateway's report names by its own id: known, else the first waiting and not yet named,
-    else (no id) the first still waiting for its report."""
-    parts = message.parts
-    if part_id:
-        key = f"{message.provider_id}/{part_id}"[:100]
-        named = next((p for p in parts if p.provider_id == key), None)
-        if named is not None:
-            return named
-        unnamed = next((p for p in parts if p.provider_id is None and p.state is PartState.SENT), None)
-        if unnamed is not None:
-            unnamed.provider_id = key
-            return unnamed
-    return next((p for p in parts if p.state is PartState.SENT), None)
 
 
 def send_again(message: Message, actor: User, now: datetime | None = None) -> Message:

@@ -57,10 +57,7 @@ def kannel_incoming():
 @bp.route("/sms/kannel/dlr", methods=["GET", "POST"])
 @csrf.exempt
 def kannel_dlr():
-    """Kannel's dlr-url: id=<our message id>&status=%d&part=%F (the SMSC's id of the part reported on).
-
-    The phone's reports (1, 2) come for each part of a long message; the SMSC's rejection (16)
-    is one for the whole message (Kannel joins its parts' outcomes)."""
+    """Kannel's dlr-url: id=<our message id>&status=%d (for a long message, maybe one per part)."""
     _gateway_allowed()
     message_id, status = request.values.get("id", ""), request.values.get("status", "")
     if not message_id.isdigit():
@@ -69,8 +66,7 @@ def kannel_dlr():
         detail = {UNDELIVERED: "the phone network reports it undelivered",
                   REJECTED: "the SMS centre rejected it"}.get(status, "")
         writes(outbox.record_delivery_report)(kannel_provider_id(message_id), status == DELIVERED, detail,
-                                              message_id=int(message_id),
-                                              part_id=None if status == REJECTED else request.values.get("part", ""))
+                                              message_id=int(message_id))
     return "", 200
 
 

@@ -28,19 +28,13 @@ class Outgoing:
 class Receipt:
     """The gateway took the message; `provider_id` matches its later delivery report, if any.
 
-    A long SMS goes as concatenated parts, each reported on by itself: `part_ids` are the
-    gateway's ids of the parts in order (SMPP: the SMS centre's id of each), or, where the
-    gateway does not tell them when it takes the message (Kannel), `parts` says how many there are.
+    A long SMS goes as concatenated parts, each reported on by itself where the gateway names
+    them: `part_ids` are its ids of the parts in order (SMPP: the SMS centre's id of each).
     """
 
     provider_id: str | None = None
     delivered: bool = False   # True where taking it is delivering it (in-app notices, a log sink)
     part_ids: tuple[str, ...] = ()
-    parts: int = 1
-
-    @property
-    def part_count(self) -> int:
-        return len(self.part_ids) or self.parts
 
 
 class DeliveryError(Exception):

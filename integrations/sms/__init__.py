@@ -8,9 +8,8 @@ delivery reports that name the outbox's message id.
 from __future__ import annotations
 
 #: Characters of one SMS in UCS-2 (any Chinese text), and of each part of a concatenated one
-#: (six bytes of each part go to the concatenation header); the same in the GSM 7-bit alphabet.
+#: (six bytes of each part go to the concatenation header).
 UCS2_SINGLE, UCS2_PART = 70, 67
-GSM_SINGLE, GSM_PART = 160, 153
 
 
 def is_gsm_text(text: str) -> bool:
@@ -23,10 +22,3 @@ def ucs2_parts(text: str) -> list[str]:
     if len(text) <= UCS2_SINGLE:
         return [text]
     return [text[i:i + UCS2_PART] for i in range(0, len(text), UCS2_PART)]
-
-
-def part_count(text: str) -> int:
-    """How many concatenated parts `text` goes as (UCS-2 unless the GSM alphabet carries it)."""
-    if not is_gsm_text(text):
-        return len(ucs2_parts(text))
-    return 1 if len(text) <= GSM_SINGLE else -(-len(text) // GSM_PART)

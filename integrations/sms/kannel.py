@@ -5,12 +5,13 @@ parts (the sendsms-user's `max-messages` and `concatenation`, see kannel.conf.ex
 calls `dlr_url` with our message id and each report's status (Kannel's `%d`: 1 delivered to
 the phone, 2 failed at the phone, 4 buffered, 8 accepted by the SMSC, 16 rejected by it).
 
-Kannel does not aggregate the handset's reports of a concatenated message: bearerbox joins its
-parts' acceptance by the SMSC into one outcome (8 or 16, bb_smscconn.c's handle_split), but each
-part's report from the phone (1 or 2) comes back on its own, every one on the same dlr-url
-naming our message. So the dlr-url also carries `part=%F`, the SMSC's id of the part reported
-on (empty where the SMSC gives none), and the receipt says how many parts Kannel will make: the
-outbox marks the message delivered once every part is, failed as soon as one part fails.
+For a concatenated message Kannel reports on the whole message's acceptance once (bearerbox joins
+its parts' SMSC outcomes into one 8 or 16: handle_split in bb_smscconn.c), but the phone's
+reports (1, 2) come from the SMSC per part where it sends one per part (SMPP centres do): every
+one on the same dlr-url, which names our message and not the part. With its fake SMSC, the one
+we test against, a three-part message gets a single 1 and a single 8. So the outbox cannot wait
+for every part of a Kannel message: it marks the message delivered at the first report of
+delivery and failed by any report of failure, even a later one (hotline/messaging/operations.py).
 Incoming messages reach the application through the sms-service's `get-url`
 (hotline/sms/blueprint.py).
 """
@@ -22,7 +23,7 @@ import urllib.request
 from collections.abc import Mapping
 
 from integrations import messaging
-from integrations.sms import is_gsm_text, part_count
+from integrations.sms import is_gsm_text
 
 #: Ask for every report: delivered (1), failed (2), SMSC accepted (8) and SMSC rejected (16).
 DLR_MASK = 1 + 2 + 8 + 16
@@ -50,7 +51,7 @@ class KannelSms:
             separator = "&" if "?" in self.dlr_url else "?"
             params["dlr-mask"] = str(DLR_MASK)
             # %d is Kannel's: replaced by each report's status when it calls back
-            params["dlr-url"] = f"{self.dlr_url}{separator}id={message.message_id}&status=%d&part=%F"
+            params["dlr-url"] = f"{self.dlr_url}{separator}id={message.message_id}&status=%d"
         return f"{self.url}?{urllib.parse.urlencode(params)}"
 
     def send(self, message: messaging.Outgoing) -> messaging.Receipt:
@@ -64,8 +65,7 @@ class KannelSms:
         except (OSError, ValueError) as err:   # connection refused, timeout, DNS ...
             raise messaging.DeliveryError(f"Kannel at {self.url} cannot be reached: {err}") from None
         # "0: Accepted for delivery" or "3: Queued for later delivery"
-        return messaging.Receipt(provider_id=provider_id(message.message_id), delivered=False,
-                                 parts=part_count(message.text))
+        return messaging.Receipt(provider_id=provider_id(message.message_id), delivered=False)
 
 
 def provider_id(message_id: int | str) -> str:

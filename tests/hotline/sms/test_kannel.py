@@ -63,6 +63,9 @@ def test_a_long_message_arrives_as_one_text_from_concatenated_parts(world, kanne
     [phone] = kannel.wait_for(lambda: [m for m in kannel.delivered() if "20260615000002" in m.text],
                               what="the long message")
     assert phone.text == expected and phone.parts == 3
+    # its fake SMSC reports the three parts' delivery once, on the dlr-url naming our message
+    _wait(lambda: _state(message_id) is MessageState.DELIVERED, "the delivery report")
+    assert db.session.get(Message, message_id).parts == []     # Kannel does not name the parts
 
 
 def test_kannel_down_means_a_retry_later_not_a_lost_message(app, world, kannel, monkeypatch):

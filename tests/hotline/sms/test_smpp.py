@@ -11,8 +11,12 @@ import smpplib.consts as c
 import smpplib.gsm
 from smpplib import smpp as pdus
 
+from hotline.extensions import db
+from hotline.messaging import operations
+from hotline.messaging.models import Message, MessageChannel, MessageState
+from hotline.messaging.tasks import deliver_due
 from integrations import messaging
-from integrations.sms.smpp import Incoming, SmppReceiver, SmppSms
+from integrations.sms.smpp import Incoming, SmppReceiver, SmppSms, provider_id
 from tests.hotline.sms.kannel import _free_port
 from tests.hotline.sms.smpp_double import SmppCentreDouble, _Numbering
 
@@ -60,7 +64,7 @@ def test_kannels_smsc_simulator_takes_every_part_of_a_long_message(tmp_path: Pat
             proc.wait(timeout=10)
 
 
-def test_the_phone_shows_the_whole_chinese_text_and_the_receipt_names_the_first_part():
+def test_the_phone_shows_the_whole_chinese_text_and_the_receipt_names_every_part():
     centre = SmppCentreDouble()
     try:
         channel = _channel(centre.port)
@@ -73,6 +77,9 @@ def test_the_phone_shows_the_whole_chinese_text_and_the_receipt_names_the_first_
     parts = len(smpplib.gsm.make_parts(LONG)[0])
     assert [p.data_coding for p in centre.submitted] == [c.SMPP_ENCODING_ISO10646] * (parts + 1)
     assert receipt.provider_id == "smpp-M1" and short.provider_id == f"smpp-M{parts + 1}" and not receipt.delivered
+    # each part has the centre's id of its own, and its own delivery receipt to come
+    assert receipt.part_ids == tuple(f"smpp-M{n}" for n in range(1, parts + 1))
+    assert short.part_ids == (f"smpp-M{parts + 1}",)
 
 
 def test_a_refused_number_fails_for_good_and_an_unreachable_centre_is_tried_again():
@@ -108,3 +115,73 @@ def test_the_receiver_hands_on_receipts_and_joins_a_citizens_concatenated_messag
     assert receipts == [("M1", True, "DELIVRD")]
     assert [(m.sender, m.receiver, m.text) for m in messages] == [("13812345678", "12345", text)]
     assert isinstance(messages[0], Incoming)
+
+
+def _receipt(centre_id: str, stat: str):
+    return pdus.make_pdu("deliver_sm", client=_Numbering(), source_addr="13900000001", destination_addr="12345",
+                         esm_class=0x04, short_message=f"id:{centre_id} sub:001 dlvrd:001 submit date:2606151000 "
+                                                       f"done date:2606151001 stat:{stat} err:000 text:".encode())
+
+
+@pytest.fixture
+def smpp_outbox(app):
+    """This test's application sends SMS to the SMS centre double; its receipts go to the outbox as
+    `hotline sms smpp-receiver` hands them on."""
+    centre = SmppCentreDouble()
+    saved = {k: app.config[k] for k in ("SMS_GATEWAY", "SMS_SETTINGS")}
+    app.config.update(SMS_GATEWAY="smpp", SMS_SETTINGS={"host": "127.0.0.1", "port": centre.port,
+                                                        "system_id": "hotline", "password": "secret",
+                                                        "sender": "12345", "timeout": 5})
+    app.extensions.pop("message_channels", None)
+    receiver = SmppReceiver(host="127.0.0.1", port=1, system_id="hotline", password="x", on_message=print,
+                            on_receipt=lambda centre_id, delivered, stat: operations.record_delivery_report(
+                                provider_id(centre_id), delivered, f"SMS centre: {stat}"))
+    yield centre, receiver
+    channel = app.extensions.pop("message_channels", {}).get(MessageChannel.SMS)
+    if channel is not None:
+        channel.close()
+    app.config.update(saved)
+    centre.close()
+
+
+def _queue_long(world, intent: str) -> int:
+    message = operations.queue_message(intent=intent, channel=MessageChannel.SMS, template="urge",
+                                       params={"number": "20260615000002", "title": LONG[8:80], "due": "2026-06-16"},
+                                       recipient=world.users["handler"], address="13900000001")
+    db.session.commit()
+    return message.id
+
+
+def test_a_long_message_is_delivered_when_the_centre_reports_every_part_delivered(world, smpp_outbox):
+    centre, receiver = smpp_outbox
+    message_id = _queue_long(world, "urge:smpp:1")
+    assert deliver_due() == 1
+    parts = [p.provider_id for p in db.session.get(Message, message_id).parts]
+    assert len(parts) == len(centre.submitted) > 1 and parts[0] == db.session.get(Message, message_id).provider_id
+    for centre_id in reversed([f"M{n}" for n in range(1, len(parts) + 1)]):    # the last part's receipt first
+        assert db.session.get(Message, message_id).state is MessageState.SENT
+        receiver.handle(_receipt(centre_id, "DELIVRD"))
+        db.session.commit()
+    assert db.session.get(Message, message_id).state is MessageState.DELIVERED
+
+
+def test_one_part_undelivered_fails_the_message_naming_it_and_sending_again_makes_new_parts(world, smpp_outbox):
+    centre, receiver = smpp_outbox
+    message_id = _queue_long(world, "urge:smpp:2")
+    deliver_due()
+    total = len(centre.submitted)
+    receiver.handle(_receipt("M1", "DELIVRD"))
+    receiver.handle(_receipt("M2", "UNDELIV"))
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.FAILED and message.last_error == f"part 2/{total}: SMS centre: UNDELIV"
+    operations.send_again(message, world.users["reviewer"])
+    db.session.commit()
+    assert deliver_due() == 1
+    assert [p.provider_id for p in db.session.get(Message, message_id).parts] == \
+        [f"smpp-M{n}" for n in range(total + 1, 2 * total + 1)]
+    for n in range(total + 1, 2 * total + 1):
+        receiver.handle(_receipt(f"M{n}", "DELIVRD"))
+    db.session.commit()
+    message = db.session.get(Message, message_id)
+    assert message.state is MessageState.DELIVERED and message.last_error is None
