@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
 from hotline.sms.models import SmsSurvey, SurveyState
 from hotline.tickets.models import Ticket
+from workflows.states import TicketStatus
 
 
 def surveys_of(ticket_id: int) -> list[SmsSurvey]:
@@ -19,10 +19,10 @@ def waiting_for_answer():
     return sa.select(SmsSurvey.ticket_id).where(SmsSurvey.state == SurveyState.PENDING)
 
 
-def to_review(limit: int = 50) -> tuple[list[SmsSurvey], int]:
-    """Answers of "not satisfied" a reviewer has not yet settled (reopen or keep closed), oldest first."""
-    base = sa.select(SmsSurvey).where(SmsSurvey.needs_review.is_(True))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
-    rows = db.session.scalars(base.options(selectinload(SmsSurvey.ticket).selectinload(Ticket.lead_department))
-                              .order_by(SmsSurvey.answered_at).limit(limit)).all()
-    return list(rows), total
+def awaiting_review() -> sa.Select:
+    """Orders a citizen closed with "3" (not satisfied) by SMS that wait for a reviewer to reopen them or
+    keep them closed: (ticket_id, since: when the answer came), one row an order."""
+    return (sa.select(SmsSurvey.ticket_id.label("ticket_id"), sa.func.min(SmsSurvey.answered_at).label("since"))
+            .join(Ticket, Ticket.id == SmsSurvey.ticket_id)
+            .where(SmsSurvey.needs_review.is_(True), Ticket.status == TicketStatus.CLOSED)
+            .group_by(SmsSurvey.ticket_id))

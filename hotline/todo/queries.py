@@ -1,4 +1,5 @@
-"""The centre's to-do queue: replies and returns to review, extension requests, return visits due.
+"""The centre's to-do queue: replies and returns to review, extension requests, return visits due,
+and orders a citizen answered "not satisfied" by SMS, to reopen.
 
 One list, the longest-waiting first, read as a UNION of the board's queues (one definition of
 each, `hotline.board.queries`) so that it pages in the database however long it grows.
@@ -14,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from hotline.auth.models import User
 from hotline.board import queries as board
 from hotline.extensions import db
+from hotline.sms import queries as sms
 from hotline.tickets import permissions
 from hotline.tickets.models import Assignment, ExtensionRequest, Ticket, TicketEvent
 from workflows.states import Action, TicketStatus
@@ -26,8 +28,9 @@ KINDS = {
     "visit": ("awaiting_visit", TicketStatus.AWAITING_VISIT, Action.VISIT),
 }
 #: The kinds in the order the page counts them.
-ORDER = ("reply", "return", "extension", "visit")
-STEP = {**{kind: step for kind, (_q, _s, step) in KINDS.items()}, "extension": Action.REVIEW_EXTENSION}
+ORDER = ("reply", "return", "extension", "visit", "survey")
+STEP = {**{kind: step for kind, (_q, _s, step) in KINDS.items()}, "extension": Action.REVIEW_EXTENSION,
+        "survey": Action.REOPEN}
 
 
 @dataclass
@@ -65,6 +68,14 @@ def _union(viewer: User, now: datetime):
     if visible is not None:
         extensions = extensions.where(visible)
     parts.append(extensions)
+    # a "3" to the survey by SMS closed the order: the reviewer reopens it (or keeps it closed, on its page)
+    answered = sms.awaiting_review().subquery()
+    surveys = (sa.select(sa.literal("survey", sa.String).label("kind"), answered.c.ticket_id,
+                         sa.cast(sa.null(), sa.Integer).label("extension_id"), answered.c.since)
+               .join(Ticket, Ticket.id == answered.c.ticket_id))
+    if visible is not None:
+        surveys = surveys.where(visible)
+    parts.append(surveys)
     return sa.union_all(*parts).subquery("todo")
 
 

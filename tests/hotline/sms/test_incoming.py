@@ -96,6 +96,46 @@ def test_not_satisfied_closes_the_visit_and_waits_for_a_reviewer_who_reopens(app
     assert not db.session.scalar(sa.select(SmsSurvey)).needs_review
 
 
+def _todo(reviewer) -> list[tuple[str, str, str]]:
+    """(kind, number, link of the step) of each row of the reviewer's to-do."""
+    import re
+    return re.findall(r'<tr class="todo-(\w+)">.*?<a href="/tickets/(\d+)">.*?<a class="button" href="([^"]+)"',
+                      reviewer.get("/todo").get_data(as_text=True), re.S)
+
+
+def test_a_3_puts_the_order_on_the_reviewers_to_do_until_it_is_reopened_or_kept_closed(
+        app, world, api, new_ticket, browser, clock, gateway_token):
+    reviewer = browser("reviewer")
+    numbers = {}
+    for n, (phone, answer) in enumerate((("13800000001", "1"), ("13800000002", "3"), ("13800000003", "3"))):
+        number = new_ticket(citizen={"name": "市民", "phone": phone})
+        assert api("call_taker").action(number, "answer", {"reply": "已直接答复"}).status_code == 200
+        reviewer.get(f"/tickets/{number}")
+        assert reviewer.post(f"/orders/{number}/sms-survey").status_code == 302
+        clock.advance(minutes=10)
+        assert _text(app.test_client(), gateway_token, sender=phone, text=answer, msg_id=f"k-{n}") \
+            .headers["X-Hotline-Outcome"] == "survey_answer"
+        numbers[number] = answer
+    _satisfied, first, second = numbers
+    rows = _todo(reviewer)
+    # the "3"s wait on the reviewer, the oldest first, each with its step: reopen the order; the "1" does not
+    assert [(kind, number) for kind, number, _l in rows] == [("survey", first), ("survey", second)]
+    assert rows[0][2] == f"/tickets/{first}?act=reopen&amp;then=todo#action-reopen"
+    assert "Dissatisfied by SMS survey" in reviewer.get("/todo?kind=survey").get_data(as_text=True)
+    page = reviewer.get(f"/tickets/{first}?act=reopen&then=todo").get_data(as_text=True)
+    assert '<details class="action" id="action-reopen" open>' in page
+    # reopened: off the list
+    assert reviewer.act(first, "reopen", {"reason": "市民不满意，重新办理", "then": "todo"}).status_code == 302
+    assert [number for _k, number, _l in _todo(reviewer)] == [second]
+    # the reviewer keeps the other closed: off the list too
+    survey = db.session.scalar(sa.select(SmsSurvey).join(Ticket).where(Ticket.number == second))
+    reviewer.get(f"/tickets/{second}")
+    assert reviewer.post(f"/sms-surveys/{survey.id}/keep-closed").status_code == 302
+    assert _todo(reviewer) == []
+    from tests.hotline.auth.test_login import logged_in
+    assert "短信回访不满意" in logged_in(app, "reviewer").get("/todo").get_data(as_text=True)   # the default: Chinese
+
+
 def test_no_answer_in_time_puts_the_order_back_on_the_phone_visit_list(app, world, clock, api, new_ticket, browser):
     number = _awaiting_visit(api, new_ticket)
     reviewer = browser("reviewer")
