@@ -188,9 +188,10 @@ def _settle(message: Message, lease: datetime, **values) -> bool:
 def record_sent(message: Message, receipt: Receipt, now: datetime | None = None) -> bool:
     """The gateway took it (and, for in-app notices and the log sink, that is delivery)."""
     now = now or utcnow()
-    # a delivery report may have come back before this outcome was written (a fast network): it wins
-    state = sa.case((Message.delivered_at.is_not(None), MessageState.DELIVERED.value),
-                    (Message.failed_at.is_not(None), MessageState.FAILED.value),
+    # a delivery report may have come back before this outcome was written (a fast network): it wins,
+    # and of two (the parts of a long message) the one of failure
+    state = sa.case((Message.failed_at.is_not(None), MessageState.FAILED.value),
+                    (Message.delivered_at.is_not(None), MessageState.DELIVERED.value),
                     else_=(MessageState.DELIVERED if receipt.delivered else MessageState.SENT).value)
     settled = _settle(message, message.lease_until, state=state, sent_at=now,
                       delivered_at=sa.func.coalesce(Message.delivered_at, now if receipt.delivered else None),

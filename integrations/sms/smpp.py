@@ -131,10 +131,10 @@ class SmppSms:
                 raise messaging.DeliveryError(
                     f"SMPP to {self.host}:{self.port} failed after {len(ids)} of {len(parts)} part(s): "
                     f"{type(err).__name__}: {err}") from None
-        part_ids = tuple(provider_id(i) for i in ids if i)
-        if len(part_ids) != len(ids):       # a centre that names no part: nothing to match reports with
-            part_ids = ()
-        return messaging.Receipt(provider_id=part_ids[0] if part_ids else None, delivered=False, part_ids=part_ids)
+        # a part the centre gave no id can never be reported on: then the parts are not followed one by one
+        part_ids = tuple(provider_id(i) for i in ids) if ids and all(ids) else ()
+        return messaging.Receipt(provider_id=provider_id(ids[0]) if ids and ids[0] else None, delivered=False,
+                                 part_ids=part_ids)
 
 
 @dataclass(frozen=True)
