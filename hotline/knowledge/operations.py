@@ -169,20 +169,22 @@ def _detach(article: Article, rows: list[KnowledgeAttachment]) -> list[str]:
 
 def _read_with_files(actor: User, data: dict, article: Article | None, uploads, removing: int):
     """The article's fields and its new files, every problem of both named at once."""
-    values, received, fields = None, [], {}
+    values, received, text_error = None, [], None
     try:
         values = _read(actor, data, article)
     except Invalid as err:
-        fields.update(err.fields)
+        text_error = err
     try:
         received = attachments.receive(article, uploads, removing)
     except Invalid as err:
-        fields.update(err.fields)
-    if fields:
+        if text_error is None:
+            raise
+        text_error.fields.update(err.fields)
+    if text_error is not None:
         if received:
             attachments.discard(received)
-            fields["files"] = _("Choose the files again: files are not kept when the form comes back.")
-        raise Invalid(_("Some fields need fixing."), fields=fields)
+            text_error.fields["files"] = _("Choose the files again: files are not kept when the form comes back.")
+        raise text_error
     return values, received
 
 
