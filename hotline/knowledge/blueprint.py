@@ -122,7 +122,7 @@ def _render_form(article: Article | None, values: dict, error: OperationError | 
     return render_template("knowledge/edit.html", article=article, values=values, error=error,
                            errors=error.fields if error else {}, max_files=attachments.MAX_FILES,
                            max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
-                           kinds=files.ALLOWED_NAMES, **_form_choices(_user())), status
+                           **_form_choices(_user())), status
 
 
 def _posted_values() -> dict:
