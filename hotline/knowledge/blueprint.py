@@ -47,7 +47,7 @@ def _allow_several_files():
     check reads the form; every file is still checked against the one-file limit)."""
     if request.method == "POST" and request.endpoint in ("knowledge.new", "knowledge.edit",
                                                          "api.knowledge_attachments_add"):
-        request.max_content_length = _batch_limit()
+        request.max_content_length = max(_batch_limit(), current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
