@@ -43,8 +43,8 @@ def _batch_limit() -> int:
 
 
 def _allow_several_files():
-    """The article form (and the API's upload) carries several files: it may be larger than one upload (set before the CSRF
-    check reads the form; every file is still checked against the one-file limit)."""
+    """The article form (and the API's upload) carries several files: the request may be larger than one
+    upload (set before the CSRF check reads the form; each file is still held to the one-file limit)."""
     if request.method == "POST" and request.endpoint in ("knowledge.new", "knowledge.edit",
                                                          "api.knowledge_attachments_add"):
         request.max_content_length = max(_batch_limit(), current_app.config.get("MAX_CONTENT_LENGTH") or 0)
