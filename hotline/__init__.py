@@ -135,6 +135,9 @@ def create_app(config: dict | None = None) -> Flask:
             return ""
         return format_local(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
+    from hotline.core.files import human_size
+    app.add_template_filter(human_size, "filesize")
+
     return app
 
 

@@ -12,6 +12,6 @@ from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow,
                                       OutboundRequest, Prompt, QueueEntry, QueueLogEntry, QueueMember,
                                       Recording, TelephonyWorker)
 from hotline.sms.models import IncomingSms, SmsSurvey  # noqa: F401
-from hotline.knowledge.models import Article, ArticleUse, ArticleVersion, Synonym  # noqa: F401
+from hotline.knowledge.models import Article, ArticleUse, ArticleVersion, KnowledgeAttachment, Synonym  # noqa: F401
 from hotline.reports.models import Bulletin  # noqa: F401
 from hotline.similar.models import SuggestionModel, TicketText  # noqa: F401

@@ -5,13 +5,14 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from hotline.api.common import (api_user, authenticate_request, json_body, pagination,
                                 register_error_handlers, require, writes)
 from hotline.categories.models import Category
 from hotline.citizens.operations import find_citizen, normalize_phone
+from hotline.core import files
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound
 from hotline.departments.models import Department
@@ -19,7 +20,7 @@ from hotline.extensions import csrf, db
 from hotline.reports import queries as reports
 from hotline.tickets import permissions, queries, schemas
 from hotline.tickets.operations.actions import perform
-from hotline.tickets.operations.attachments import add_attachment, storage_path
+from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.permissions import can_download
 from hotline.tickets.models import Attachment
 from hotline.tickets.operations import get_visible_ticket, register_ticket
@@ -126,8 +127,7 @@ def download_attachment(number: str, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.ticket_id != ticket.id or not can_download(user, ticket, row):
         raise NotFound(_("No such file on this order."))
-    return send_file(storage_path(row.sha256), mimetype=row.content_type, as_attachment=True,
-                     download_name=row.filename)
+    return files.download(row.sha256, row.filename, row.content_type)
 
 
 @bp.post("/tickets/<number>/<action>")

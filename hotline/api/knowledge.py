@@ -2,19 +2,17 @@
 read, write and review articles (administrators and the owning departments)."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from hotline.api.blueprint import bp
 from hotline.api.common import api_user, json_body, pagination, writes
+from hotline.core import files
 from hotline.core.errors import NotFound
-from hotline.extensions import limiter
+from hotline.extensions import db, limiter
 from hotline.knowledge import operations, permissions, queries, schemas
+from hotline.knowledge.models import KnowledgeAttachment
 from hotline.tickets.operations import get_visible_ticket
-
-
-def _anonymous_limit() -> str:
-    return current_app.config.get("KNOWLEDGE_PUBLIC_RATE_LIMIT", "60 per minute")
 
 
 def _readable(article_id: int, user):
@@ -30,7 +28,7 @@ def _readable(article_id: int, user):
 
 
 @bp.get("/knowledge")
-@limiter.limit(_anonymous_limit, exempt_when=lambda: g.get("api_user") is not None)
+@limiter.limit(permissions.public_rate_limit, exempt_when=lambda: g.get("api_user") is not None)
 def knowledge_search():
     """Articles in force answering `q`, best first, each with a snippet (<mark> around the words found)."""
     user = g.get("api_user")
@@ -43,7 +41,7 @@ def knowledge_search():
 
 
 @bp.get("/knowledge/<int(max=2147483647):article_id>")
-@limiter.limit(_anonymous_limit, exempt_when=lambda: g.get("api_user") is not None)
+@limiter.limit(permissions.public_rate_limit, exempt_when=lambda: g.get("api_user") is not None)
 def knowledge_get(article_id: int):
     return jsonify(schemas.article_json(_readable(article_id, g.get("api_user")), full=True))
 
@@ -86,3 +84,49 @@ def knowledge_use(article_id: int):
     ticket_id = get_visible_ticket(user, str(number)).id if number else None
     operations.record_use(article, user, ticket_id=ticket_id)
     return jsonify(schemas.article_json(article)), 201
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+def _attachment(article, file_id: int) -> KnowledgeAttachment:
+    row = db.session.get(KnowledgeAttachment, file_id)
+    if row is None or row.article_id != article.id:
+        raise NotFound(_("No such file on this article."))
+    return row
+
+
+@bp.get("/knowledge/<int(max=2147483647):article_id>/attachments")
+@limiter.limit(permissions.public_rate_limit, exempt_when=lambda: g.get("api_user") is not None)
+def knowledge_attachments(article_id: int):
+    """The article's files, oldest first, for whoever may read the article."""
+    article = _readable(article_id, g.get("api_user"))
+    return jsonify({"items": [schemas.attachment_json(a) for a in article.attachments]})
+
+
+@bp.post("/knowledge/<int(max=2147483647):article_id>/attachments")
+@writes
+def knowledge_attachments_add(article_id: int):
+    """Files added (multipart fields `files`, or `file`), all or none: a new version of the article."""
+    user = api_user()
+    article = _readable(article_id, user)
+    rows = operations.add_attachments(article, user, request.files.getlist("files") + request.files.getlist("file"))
+    return jsonify({"items": [schemas.attachment_json(a) for a in rows],
+                    "article": schemas.article_json(article)}), 201
+
+
+@bp.get("/knowledge/<int(max=2147483647):article_id>/attachments/<int(max=2147483647):file_id>")
+@limiter.limit(permissions.public_rate_limit, exempt_when=lambda: g.get("api_user") is not None)
+def knowledge_attachment_get(article_id: int, file_id: int):
+    """One file, as a download."""
+    row = _attachment(_readable(article_id, g.get("api_user")), file_id)
+    return files.download(row.sha256, row.filename, row.content_type)
+
+
+@bp.delete("/knowledge/<int(max=2147483647):article_id>/attachments/<int(max=2147483647):file_id>")
+@writes
+def knowledge_attachment_delete(article_id: int, file_id: int):
+    """A file taken off the article: a new version of it."""
+    user = api_user()
+    article = _readable(article_id, user)
+    operations.remove_attachment(article, user, _attachment(article, file_id))
+    return jsonify(schemas.article_json(article))

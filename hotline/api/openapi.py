@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from hotline.knowledge.attachments import MAX_FILES
 from hotline.knowledge.models import ArticleState
 from hotline.messaging.models import MessageChannel, MessageState
 from workflows.states import Action, AssignmentRole, AssignmentStatus, TicketStatus
@@ -64,6 +65,7 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 def spec() -> dict:
     number = {"name": "number", "in": "path", "required": True, "schema": STR}
     article_id = {"name": "article_id", "in": "path", "required": True, "schema": INT}
+    file_id = {"name": "file_id", "in": "path", "required": True, "schema": INT}
     page = [_query("page", {"type": "integer", "minimum": 1}), _query("per_page", {"type": "integer", "minimum": 1,
                                                                                    "maximum": 200})]
     filters = [
@@ -173,6 +175,29 @@ def spec() -> dict:
             "requestBody": {"required": False, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"ticket": {"type": "string", "description": "an order number"}}}}}},
             "responses": {"201": _json(_ref("KnowledgeArticle"), "Recorded"), **ERRORS}}},
+        "/knowledge/{article_id}/attachments": {
+            "get": {"summary": "The article's files, oldest first, for whoever may read the article (without a "
+                               "token: published public articles in force)", "security": [{"bearer": []}, {}],
+                    "parameters": [article_id],
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "items": {"type": "array", "items": _ref("KnowledgeAttachment")}}}), **ERRORS}},
+            "post": {"summary": f"Add files to an article (its editors), all or none; each at most the upload "
+                                f"limit, at most {MAX_FILES} an article; JPEG, PNG, GIF, WebP, TIFF, PDF, WAV, MP3, "
+                                "DOCX, XLSX. A new version; a published article changed by someone who may not "
+                                "review it goes back to review", "parameters": [article_id],
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                         "type": "object", "properties": {"files": {"type": "array", "items": {
+                             "type": "string", "format": "binary"}}}, "required": ["files"]}}}},
+                     "responses": {"201": _json({"type": "object", "properties": {
+                         "items": {"type": "array", "items": _ref("KnowledgeAttachment")},
+                         "article": _ref("KnowledgeArticle")}}, "Stored"), **ERRORS}}},
+        "/knowledge/{article_id}/attachments/{file_id}": {
+            "get": {"summary": "Download one file of the article", "security": [{"bearer": []}, {}],
+                    "parameters": [article_id, file_id],
+                    "responses": {"200": {"description": "The file, as an attachment"}, **ERRORS}},
+            "delete": {"summary": "Take a file off the article (its editors): a new version, reviewed as an edit",
+                       "parameters": [article_id, file_id],
+                       "responses": {"200": _json(_ref("KnowledgeArticle")), **ERRORS}}},
         "/health": {"get": {"summary": "Liveness of the database, broker and gateways", "security": [],
                             "responses": {"200": _json(OBJ), "503": _json(OBJ, "Degraded")}}},
         "/me": {"get": {"summary": "The calling user", "responses": {"200": _json(OBJ), **ERRORS}}},
@@ -271,7 +296,12 @@ def spec() -> dict:
                     "valid_from": {"type": "string", "format": "date", "nullable": True},
                     "valid_until": {"type": "string", "format": "date", "nullable": True},
                     "use_count": INT, "version": INT, "updated_at": TIME, "reviewed_at": TIME,
-                    "reviewed_by": {"type": "string", "nullable": True}}},
+                    "reviewed_by": {"type": "string", "nullable": True},
+                    "attachments": {"type": "array", "items": _ref("KnowledgeAttachment"),
+                                    "description": "with the body only"}}},
+                "KnowledgeAttachment": {"type": "object", "properties": {
+                    "id": INT, "filename": STR, "content_type": STR, "size": INT, "sha256": STR,
+                    "uploaded_at": TIME, "url": {"type": "string", "description": "where to download it"}}},
                 "KnowledgeResults": {"type": "object", "properties": {
                     "query": STR, "words": {"type": "array", "items": STR},
                     "synonyms_added": {"type": "array", "items": STR},

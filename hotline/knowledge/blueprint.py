@@ -7,15 +7,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from hotline.categories.models import Category
-from hotline.core.errors import Invalid, OperationError
+from hotline.core import files
+from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.core.fields import MAX_INT
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.core.base import utcnow
-from hotline.knowledge import operations, permissions, queries, usage
-from hotline.knowledge.models import Article, ArticleState, Synonym
+from hotline.knowledge import attachments, operations, permissions, queries, usage
+from hotline.knowledge.models import Article, ArticleState, KnowledgeAttachment, Synonym
 from hotline.tickets.panels import register_panel
 from hotline.web.pages import run_operation
 
@@ -30,6 +32,28 @@ FORM_FIELDS = ("title", "body", "category", "owner_department", "source_document
 def _staff_only():
     if not permissions.can_read_knowledge(current_user):
         abort(403)
+
+
+#: Files one save of the article form may carry at their largest (more are added in further saves).
+FILES_PER_SAVE = 5
+
+
+def _batch_limit() -> int:
+    return FILES_PER_SAVE * current_app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024
+
+
+def _allow_several_files():
+    """The article form (and the API's upload) carries several files: the request may be larger than one
+    upload (set before the CSRF check reads the form; each file is still held to the one-file limit)."""
+    if request.method == "POST" and request.endpoint in ("knowledge.new", "knowledge.edit",
+                                                         "api.knowledge_attachments_add"):
+        request.max_content_length = max(_batch_limit(), current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_err):
+    mb = _batch_limit() // (1024 * 1024)
+    return render_template("knowledge/too_large.html", mb=mb), 413
 
 
 def _user():
@@ -96,7 +120,16 @@ def _form_choices(user) -> dict:
 
 def _render_form(article: Article | None, values: dict, error: OperationError | None, status: int = 200):
     return render_template("knowledge/edit.html", article=article, values=values, error=error,
-                           errors=error.fields if error else {}, **_form_choices(_user())), status
+                           errors=error.fields if error else {}, max_files=attachments.MAX_FILES,
+                           max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
+                           **_form_choices(_user())), status
+
+
+def _posted_values() -> dict:
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    values["is_public"] = request.form.get("is_public") == "on"
+    values["remove"] = request.form.getlist("remove")
+    return values
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -106,9 +139,8 @@ def new():
         abort(403)
     if request.method == "GET":
         return _render_form(None, {"owner_department": user.department_id or ""}, None)
-    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
-    values["is_public"] = request.form.get("is_public") == "on"
-    created, error = run_operation(operations.create_article, user, values)
+    values = _posted_values()
+    created, error = run_operation(operations.create_article, user, values, uploads=request.files.getlist("files"))
     if error:
         return _render_form(None, values, error, error.status)
     flash(_("The article is saved as a draft. Submit it for review when it is ready."))
@@ -124,17 +156,30 @@ def edit(article_id: int):
         values = {"title": item.title, "body": item.body, "category": item.category.code if item.category else "",
                   "owner_department": item.owner_department_id, "source_document": item.source_document,
                   "source_office": item.source_office, "valid_from": item.valid_from or "",
-                  "valid_until": item.valid_until or "", "is_public": item.is_public, "note": ""}
+                  "valid_until": item.valid_until or "", "is_public": item.is_public, "note": "", "remove": []}
         return _render_form(item, values, None)
-    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
-    values["is_public"] = request.form.get("is_public") == "on"
-    _a, error = run_operation(operations.update_article, item, user, values)
+    values = _posted_values()
+    _a, error = run_operation(operations.update_article, item, user, values, uploads=request.files.getlist("files"),
+                              remove=values["remove"])
     if error:
         db.session.refresh(item)
         return _render_form(item, values, error, error.status)
     flash(_("Saved as version %(n)d.", n=item.version) + (" " + _("It waits for review before callers see it again.")
                                                           if item.state is ArticleState.IN_REVIEW else ""))
     return redirect(url_for("knowledge.article", article_id=item.id))
+
+
+@bp.get("/<int(max=2147483647):article_id>/files/<int(max=2147483647):file_id>")
+def download(article_id: int, file_id: int):
+    """A file of an article, to whoever may read the article (drafts: its editors and reviewers)."""
+    item = _article(article_id)
+    row = db.session.get(KnowledgeAttachment, file_id)
+    if row is None or row.article_id != item.id:
+        abort(404)
+    try:
+        return files.download(row.sha256, row.filename, row.content_type)
+    except NotFound:
+        abort(404)
 
 
 _STEPS = {
@@ -195,4 +240,5 @@ def order_articles_context(ticket, viewer) -> dict:
 
 @bp.record_once
 def _install(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_several_files)
     register_panel(state.app, "knowledge", "knowledge/_order_articles.html", order_articles_context)

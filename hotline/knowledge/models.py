@@ -71,6 +71,10 @@ class Article(db.Model):
     owner_department: Mapped[Department] = relationship()
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    #: Oldest first; the rows go with the article (the stored files stay, shared by content).
+    attachments: Mapped[list[KnowledgeAttachment]] = relationship(
+        back_populates="article", order_by="KnowledgeAttachment.id", cascade="all, delete-orphan",
+        passive_deletes=True)
 
     def is_valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_until is None
@@ -94,6 +98,26 @@ class ArticleVersion(db.Model):
     note: Mapped[str | None] = mapped_column(String(200))
 
     edited_by: Mapped[User | None] = relationship()
+
+
+class KnowledgeAttachment(db.Model):
+    """A file that belongs to an article (a form, the policy document, a map), kept by hotline.core.files."""
+
+    __tablename__ = "knowledge_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    #: What the content really is (sniffed from its first bytes, not taken from the upload).
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    #: The key of the stored file under ATTACHMENT_DIR.
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class Synonym(db.Model):

@@ -2,6 +2,8 @@
 
 Nothing commits here. Each edit keeps the text it left as a version row; the search columns
 (title_tokens, body_tokens) are refilled from the text by the same function that cuts queries.
+Files attached to an article are checked and kept by hotline.core.files; adding or removing one
+is an edit like any other (a version saying so, and the same review rule).
 """
 from __future__ import annotations
 
@@ -13,13 +15,15 @@ from flask_babel import gettext as _
 
 from hotline.auth.models import User
 from hotline.categories.models import Category
+from hotline.core import files
 from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hotline.core.fields import MAX_INT, Fields
 from hotline.departments.models import Department
 from hotline.extensions import db
-from hotline.knowledge import permissions, text
-from hotline.knowledge.models import Article, ArticleState, ArticleUse, ArticleVersion, Synonym
+from hotline.knowledge import attachments, permissions, text
+from hotline.knowledge.models import (Article, ArticleState, ArticleUse, ArticleVersion, KnowledgeAttachment,
+                                      Synonym)
 from hotline.messaging import operations as messaging
 from hotline.messaging.models import MessageChannel
 from hotline.sla.service import local_tz
@@ -115,35 +119,15 @@ def _version(article: Article, actor: User | None, note: str | None) -> None:
                                   edited_at=article.updated_at, note=note))
 
 
-def create_article(actor: User, data: dict, *, state: ArticleState = ArticleState.DRAFT) -> Article:
-    """A new article, a draft until reviewed (the demo seed creates published ones)."""
-    if not permissions.can_write_knowledge(actor):
-        raise Forbidden(_("Only administrators and department staff write knowledge articles."))
-    values = _read(actor, data, None)
-    note = values.pop("note")
-    now = utcnow()
-    article = Article(**values, state=state, created_by_id=actor.id, updated_by_id=actor.id, created_at=now,
-                      updated_at=now, use_count=0, version=1)
-    if state is ArticleState.PUBLISHED:
-        article.reviewed_by_id, article.reviewed_at = actor.id, now
-    _fill_tokens(article)
-    db.session.add(article)
-    db.session.flush()
-    _version(article, actor, note)
-    db.session.flush()
-    _changed()
-    return article
+def _note(*parts: str | None) -> str | None:
+    """The version's note: the editor's words, then what happened to files (cut to the column's 200)."""
+    note = "; ".join(p for p in parts if p)
+    return (note[:199] + "…" if len(note) > 200 else note) or None
 
 
-def update_article(article: Article, actor: User, data: dict) -> Article:
-    """A new version of the text. A published article edited by someone who may not review it
-    goes back to review (and answers no one meanwhile); a reviewer's edit stays published."""
-    if not permissions.can_edit(actor, article):
-        raise Forbidden(_("Only administrators and the owning department edit this article."))
-    values = _read(actor, data, article)
-    note = values.pop("note")
-    for name, value in values.items():
-        setattr(article, name, value)
+def _revise(article: Article, actor: User, note: str | None) -> None:
+    """A new version. A published article changed by someone who may not review it goes back to
+    review (and answers no one meanwhile); a reviewer's change stays published."""
     now = utcnow()
     article.version += 1
     article.updated_at, article.updated_by_id = now, actor.id
@@ -154,11 +138,115 @@ def update_article(article: Article, actor: User, data: dict) -> Article:
             article.state, article.submitted_at = ArticleState.IN_REVIEW, now
     elif article.state is ArticleState.ARCHIVED:
         article.state = ArticleState.DRAFT
-    _fill_tokens(article)
     _version(article, actor, note)
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+def _attach(article: Article, actor: User, received: list[files.Received]) -> list[str]:
+    """Keep the checked files and link them to the article; the notes for its history."""
+    notes = []
+    for item in received:
+        item.keep()
+        article.attachments.append(KnowledgeAttachment(
+            filename=item.name, content_type=item.content_type, size=item.size, sha256=item.sha256,
+            uploaded_by_id=actor.id, uploaded_at=utcnow()))
+        with attachments.record_language():
+            notes.append(_("Added attachment %(name)s", name=item.name))
+    return notes
+
+
+def _detach(article: Article, rows: list[KnowledgeAttachment]) -> list[str]:
+    """Unlink files from the article (the stored files stay: another article or order may share one)."""
+    notes = []
+    for row in rows:
+        article.attachments.remove(row)
+        db.session.delete(row)
+        with attachments.record_language():
+            notes.append(_("Removed attachment %(name)s", name=row.filename))
+    return notes
+
+
+def _read_with_files(actor: User, data: dict, article: Article | None, uploads, removing: int):
+    """The article's fields and its new files, every problem of both named at once."""
+    values, received, text_error = None, [], None
+    try:
+        values = _read(actor, data, article)
+    except Invalid as err:
+        text_error = err
+    try:
+        received = attachments.receive(article, uploads, removing)
+    except Invalid as err:
+        if text_error is None:
+            raise
+        text_error.fields.update(err.fields)
+    if text_error is not None:
+        if received:
+            attachments.discard(received)
+            text_error.fields["files"] = _("Choose the files again: files are not kept when the form comes back.")
+        raise text_error
+    return values, received
+
+
+def create_article(actor: User, data: dict, *, state: ArticleState = ArticleState.DRAFT, uploads=()) -> Article:
+    """A new article, a draft until reviewed (the demo seed creates published ones)."""
+    if not permissions.can_write_knowledge(actor):
+        raise Forbidden(_("Only administrators and department staff write knowledge articles."))
+    values, received = _read_with_files(actor, data, None, uploads, 0)
+    note = values.pop("note")
+    now = utcnow()
+    article = Article(**values, state=state, created_by_id=actor.id, updated_by_id=actor.id, created_at=now,
+                      updated_at=now, use_count=0, version=1)
+    if state is ArticleState.PUBLISHED:
+        article.reviewed_by_id, article.reviewed_at = actor.id, now
+    _fill_tokens(article)
+    db.session.add(article)
+    db.session.flush()
+    _version(article, actor, _note(note, *_attach(article, actor, received)))
     db.session.flush()
     _changed()
     return article
+
+
+def update_article(article: Article, actor: User, data: dict, *, uploads=(), remove=()) -> Article:
+    """A new version of the text (with files added and `remove`d, ids of its attachments). A published
+    article edited by someone who may not review it goes back to review; a reviewer's edit stays published."""
+    if not permissions.can_edit(actor, article):
+        raise Forbidden(_("Only administrators and the owning department edit this article."))
+    removing = attachments.to_remove(article, remove)
+    values, received = _read_with_files(actor, data, article, uploads, len(removing))
+    note = values.pop("note")
+    for name, value in values.items():
+        setattr(article, name, value)
+    _fill_tokens(article)
+    _revise(article, actor, _note(note, *_detach(article, removing), *_attach(article, actor, received)))
+    db.session.flush()
+    _changed()
+    return article
+
+
+def add_attachments(article: Article, actor: User, uploads) -> list[KnowledgeAttachment]:
+    """Files added to an article (all or none), as a new version."""
+    if not permissions.can_edit(actor, article):
+        raise Forbidden(_("Only administrators and the owning department edit this article."))
+    if not attachments.chosen(uploads):
+        raise Invalid(_("Some fields need fixing."), fields={"files": _("Choose a file to upload.")})
+    received = attachments.receive(article, uploads)
+    _revise(article, actor, _note(*_attach(article, actor, received)))
+    db.session.flush()
+    _changed()
+    return article.attachments[-len(received):]
+
+
+def remove_attachment(article: Article, actor: User, attachment: KnowledgeAttachment) -> None:
+    """A file taken off an article, as a new version."""
+    if not permissions.can_edit(actor, article):
+        raise Forbidden(_("Only administrators and the owning department edit this article."))
+    if attachment.article_id != article.id:
+        raise NotFound(_("No such file on this article."))
+    _revise(article, actor, _note(*_detach(article, [attachment])))
+    db.session.flush()
+    _changed()
 
 
 def submit_article(article: Article, actor: User) -> Article:

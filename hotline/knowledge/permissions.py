@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
+
 from hotline.auth.models import User
 from hotline.departments.models import Department
 from hotline.knowledge.models import Article, ArticleState
@@ -61,3 +63,9 @@ def can_manage_synonyms(user: User | None) -> bool:
 def citizens_see(article: Article, today: date) -> bool:
     """The portal shows it to anyone."""
     return article.is_public and answers_callers(article, today)
+
+
+def public_rate_limit() -> str:
+    """How often one address may read the knowledge base without logging in (the API's searches, the
+    portal's file downloads)."""
+    return current_app.config.get("KNOWLEDGE_PUBLIC_RATE_LIMIT", "60 per minute")

@@ -1,7 +1,9 @@
 """The JSON shapes of knowledge articles (the API) and of search hits."""
 from __future__ import annotations
 
-from hotline.knowledge.models import Article
+from flask import url_for
+
+from hotline.knowledge.models import Article, KnowledgeAttachment
 
 
 def _iso(value) -> str | None:
@@ -23,7 +25,14 @@ def article_json(article: Article, *, full: bool = False) -> dict:
     }
     if full:
         out["body"] = article.body
+        out["attachments"] = [attachment_json(a) for a in article.attachments]
     return out
+
+
+def attachment_json(row: KnowledgeAttachment) -> dict:
+    return {"id": row.id, "filename": row.filename, "content_type": row.content_type, "size": row.size,
+            "sha256": row.sha256, "uploaded_at": _iso(row.uploaded_at),
+            "url": url_for("api.knowledge_attachment_get", article_id=row.article_id, file_id=row.id)}
 
 
 def hit_json(hit) -> dict:

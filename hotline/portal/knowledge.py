@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 
-from hotline.core.errors import Invalid
+from hotline.core import files
+from hotline.core.errors import Invalid, NotFound
 from hotline.core.fields import MAX_INT
 from hotline.extensions import db, limiter
 from hotline.knowledge import operations, permissions, queries
-from hotline.knowledge.models import Article
+from hotline.knowledge.models import Article, KnowledgeAttachment
 from hotline.portal.blueprint import _track_limit, bp
 
 PER_PAGE = 10
@@ -29,9 +30,27 @@ def answers():
                            page_url=lambda n: url_for("portal.answers", q=q, page=n)), 422 if error else 200
 
 
-@bp.get("/answers/<int(max=2147483647):article_id>")
-def answer(article_id: int):
+def _public_article(article_id: int) -> Article:
     article = db.session.get(Article, article_id) if 0 < article_id <= MAX_INT else None
     if article is None or not permissions.citizens_see(article, operations.today()):
         abort(404)
-    return render_template("portal/answer.html", article=article)
+    return article
+
+
+@bp.get("/answers/<int(max=2147483647):article_id>")
+def answer(article_id: int):
+    return render_template("portal/answer.html", article=_public_article(article_id))
+
+
+@bp.get("/answers/<int(max=2147483647):article_id>/files/<int(max=2147483647):file_id>")
+@limiter.limit(permissions.public_rate_limit)
+def answer_file(article_id: int, file_id: int):
+    """A file of a published public article in force, for anyone."""
+    article = _public_article(article_id)
+    row = db.session.get(KnowledgeAttachment, file_id)
+    if row is None or row.article_id != article.id:
+        abort(404)
+    try:
+        return files.download(row.sha256, row.filename, row.content_type)
+    except NotFound:
+        abort(404)

@@ -16,12 +16,13 @@ from hotline.auth.models import User
 from hotline.auth.operations import service_user
 from hotline.categories.models import Category
 from hotline.citizens.operations import normalize_phone, set_sms_preference
+from hotline.core import files
 from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Invalid, NotFound
 from hotline.core.fields import Fields
 from hotline.extensions import db
 from hotline.tickets.operations.actions import perform
-from hotline.tickets.operations.attachments import add_attachment, sniff
+from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.operations import NUMBER_SHAPE, record_event, register_ticket
 from workflows.states import Action, TicketStatus
@@ -54,7 +55,7 @@ def _photo_kind(photo) -> str | None:
     """The image type of an uploaded file from its first bytes (the stream is rewound)."""
     head = photo.stream.read(16)
     photo.stream.seek(0)
-    kind = sniff(head, photo.filename or "")
+    kind = files.sniff(head, photo.filename or "")
     return kind if kind and kind.startswith("image/") else None
 
 
