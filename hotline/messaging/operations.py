@@ -251,21 +251,21 @@ def record_delivery_report(provider_id: str, delivered: bool, detail: str = "",
         return None
     if part is not None:
         return _part_report(message, part, delivered, detail, now)
-    if message.state is MessageState.SENDING:       # the report overtook the gateway's acceptance
-        if delivered:
-            message.delivered_at = now
+    # Each outcome is one conditional UPDATE, never a read then a write: the sending worker may write the
+    # gateway's acceptance between the two (a report read "sending", then kept only a time on a message
+    # left "sent" for ever), and two reports on one message may arrive at once.
+    error = (detail or "the gateway reports it undelivered")[:2000]
+    outcome = dict(delivered_at=now) if delivered else dict(failed_at=now, last_error=error)
+    row = sa.update(Message).where(Message.id == message.id).execution_options(synchronize_session=False)
+    if not db.session.execute(row.where(Message.state == MessageState.SENDING).values(**outcome)).rowcount:
+        # the report came after the acceptance (or the acceptance was written while it was on its way)
+        if delivered:      # not over a failure of a sent message: a part of it failed (Kannel's reports)
+            db.session.execute(row.where(sa.or_(Message.state != MessageState.FAILED, Message.sent_at.is_(None)))
+                               .values(state=MessageState.DELIVERED, **outcome))
         else:
-            message.failed_at = now
-            message.last_error = (detail or "the gateway reports it undelivered")[:2000]
-        db.session.flush()
-        return message
-    if delivered:
-        if message.state is not MessageState.FAILED or message.sent_at is None:
-            message.state, message.delivered_at = MessageState.DELIVERED, now
-    elif message.state is not MessageState.FAILED:
-        message.state, message.failed_at = MessageState.FAILED, now
-        message.last_error = (detail or "the gateway reports it undelivered")[:2000]
-    db.session.flush()
+            db.session.execute(row.where(Message.state != MessageState.FAILED)
+                               .values(state=MessageState.FAILED, **outcome))
+    db.session.refresh(message)
     return message
 
 

@@ -148,6 +148,41 @@ def test_a_delivery_report_that_overtakes_the_gateways_acceptance_is_kept(world,
         assert queries.counts()["failed"] == 1
 
 
+@pytest.mark.parametrize("delivered", [True, False], ids=["delivered", "undelivered"])
+def test_a_report_read_while_sending_still_counts_when_the_acceptance_is_written_before_it(app, world, clock, sms_log,
+                                                                                           monkeypatch, delivered):
+    """The report's request finds the message still being sent; before it writes, the sending worker
+    commits the gateway's acceptance. The report must not be lost (the message left "sent" for ever)."""
+    from integrations.messaging import Receipt
+    message_id = urge_sms(world).id
+    db.session.commit()
+    operations.claim(message_id)
+    db.session.commit()
+    db.session.remove()
+    real_get, worker_done = db.session.get, []
+
+    def get_then_the_worker_commits(*args, **kwargs):
+        found = real_get(*args, **kwargs)
+        if found is not None and found.state is MessageState.SENDING and not worker_done:
+            worker_done.append(True)
+            with app.app_context():             # the sending worker: its own session and connection
+                worker_copy = db.session.get(Message, message_id)
+                assert operations.record_sent(worker_copy, Receipt("kannel-y")) is True
+                db.session.commit()
+        return found
+
+    monkeypatch.setattr(db.session, "get", get_then_the_worker_commits, raising=False)
+    operations.record_delivery_report("kannel-unknown", delivered, "the phone is off", message_id=message_id)
+    db.session.commit()
+    monkeypatch.undo()
+    db.session.remove()
+    message = db.session.get(Message, message_id)
+    assert message.provider_id == "kannel-y"
+    assert message.state is (MessageState.DELIVERED if delivered else MessageState.FAILED)
+    if not delivered:
+        assert message.last_error == "the phone is off"
+
+
 def test_a_delivery_report_naming_no_message_of_ours_changes_nothing(world, sms_log):
     message_id = urge_sms(world).id
     db.session.commit()
