@@ -16,10 +16,10 @@ class _QuietHandler(WSGIRequestHandler):
 class LiveServer:
     """The app behind a real socket; remembers exceptions raised while serving a page."""
 
-    def __init__(self, app):
+    def __init__(self, app, port: int = 0):
         self.app = app
         self.errors: list[str] = []
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
+        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
 

@@ -48,7 +48,7 @@ class KannelGateway:
         from tests.hotline.sms.kannel import PASSWORD, USERNAME
         self.server = self.LiveServer(app)
         self.server.start()
-        self.kannel = self.Kannel(self.folder / "kannel", self.server.url, TOKEN).start()
+        self.kannel = self.Kannel.private(self.folder / "kannel", self.server.url, TOKEN)
         app.config.update(SMS_GATEWAY_TOKEN=TOKEN)
         self._env = {"SMS_GATEWAY": "kannel", "SMS_KANNEL_URL": self.kannel.sendsms_url,
                      "SMS_KANNEL_USERNAME": USERNAME, "SMS_KANNEL_PASSWORD": PASSWORD, "SMS_GATEWAY_TOKEN": TOKEN,

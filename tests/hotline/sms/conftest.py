@@ -1,17 +1,26 @@
-"""Fixtures of the SMS tests: the application served on a socket, and a real Kannel in front of it."""
+"""Fixtures of the SMS tests: the application served on a socket, and a real Kannel in front of it
+(the one `scripts/services start kannel` runs, calling back HOTLINE_TEST_SMS_APP_PORT)."""
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from tests.hotline.sms.kannel import PASSWORD, USERNAME, Kannel
 from tests.live_server import LiveServer
 
-TOKEN = "sms-gateway-test-token"
+TOKEN = os.environ.get("HOTLINE_TEST_SMS_TOKEN", "sms-gateway-test-token")
 
 
 @pytest.fixture(scope="module")
 def sms_server(app):
-    server = LiveServer(app)
+    """The application where Kannel calls it back (its port fixed by scripts/services)."""
+    port = int(os.environ.get("HOTLINE_TEST_SMS_APP_PORT", "0"))
+    try:
+        server = LiveServer(app, port)
+    except OSError as error:
+        pytest.fail(f"the SMS tests cannot serve the application on 127.0.0.1:{port}, where Kannel calls it "
+                    f"back: {error}", pytrace=False)
     server.start()
     yield server
     server.stop()
@@ -19,11 +28,9 @@ def sms_server(app):
 
 
 @pytest.fixture(scope="module")
-def kannel_gateway(app, sms_server, tmp_path_factory):
+def kannel_gateway(sms_server):
     """Kannel (bearerbox, smsbox, fakesmsc) calling back `sms_server`; the app sends its SMS through it."""
-    kannel = Kannel(tmp_path_factory.mktemp("kannel"), sms_server.url, TOKEN).start()
-    yield kannel
-    kannel.stop()
+    return Kannel.service()
 
 
 @pytest.fixture
@@ -34,6 +41,7 @@ def kannel(app, kannel_gateway, sms_server):
         "url": kannel_gateway.sendsms_url, "username": USERNAME, "password": PASSWORD, "sender": "12345",
         "dlr_url": f"{sms_server.url}/sms/kannel/dlr?key={TOKEN}"})
     app.extensions.pop("message_channels", None)
+    kannel_gateway.forget_delivered()        # this test's phones start empty
     yield kannel_gateway
     app.config.update(saved)
     app.extensions.pop("message_channels", None)

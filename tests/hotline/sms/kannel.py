@@ -2,11 +2,14 @@
 `kannel-extras`) as the SMS centre's far end: it prints every message Kannel hands the network
 and sends what a citizen's phone would (typed into its standard input).
 
-scripts/test installs both packages. If Kannel cannot start, the test using it fails and says
-which part and why (the last lines of its log).
+The tests use the one `scripts/services start kannel` runs (scripts/test starts it), calling the
+application back on HOTLINE_TEST_SMS_APP_PORT; if it is not running, the test using it fails and
+says so, with the last lines of its logs. The outbox drill (scripts/bench/outbox) starts a private
+one of its own from the same configuration (`Kannel.private`).
 """
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -21,51 +24,7 @@ BEARERBOX, SMSBOX, FAKESMSC = "/usr/sbin/bearerbox", "/usr/sbin/smsbox", "/usr/l
 HOTLINE_NUMBER = "12345"
 USERNAME, PASSWORD = "hotline", "kannel-test-password"
 
-CONFIG = """\
-group = core
-admin-port = {admin}
-admin-password = {password}
-admin-interface = 127.0.0.1
-admin-allow-ip = "127.0.0.1"
-smsbox-port = {smsbox}
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "{root}/bearerbox.log"
-log-level = 0
-dlr-storage = internal
-sms-combine-concatenated-mo = true
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = {fake}
-our-host = 127.0.0.1
-connect-allow-ip = "127.0.0.1"
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = {smsbox}
-sendsms-port = {sendsms}
-sendsms-interface = 127.0.0.1
-log-file = "{root}/smsbox.log"
-log-level = 0
-mo-recode = true
-http-request-retry = 5
-http-queue-delay = 1
-
-group = sendsms-user
-username = {username}
-password = {password}
-user-allow-ip = "127.0.0.1"
-max-messages = 10
-concatenation = true
-
-group = sms-service
-keyword = default
-catch-all = true
-max-messages = 0
-get-url = "{app_url}/sms/kannel/incoming?key={token}&from=%p&to=%P&text=%a&id=%I"
-"""
+CONFIG = Path(__file__).with_name("kannel.conf.in")
 
 _GOT = re.compile(r"Got message \d+: <(.*)>$")
 
@@ -103,20 +62,59 @@ class Handset:
 
 
 class Kannel:
-    def __init__(self, root: Path, app_url: str, token: str) -> None:
+    """A running Kannel: where to send, where the phones' side reads and writes."""
+
+    def __init__(self, root: Path, sendsms_url: str, phones_in: Path | None = None) -> None:
+        self.root, self.sendsms_url, self.phones_in = root, sendsms_url, phones_in
+        self._procs: list[subprocess.Popen] = []
+        self._fake: subprocess.Popen | None = None
+        self._files: list = []
+        self._seen = 0          # fakesmsc's log before this point belongs to earlier tests
+
+    @classmethod
+    def service(cls) -> "Kannel":
+        """The Kannel `scripts/services start kannel` runs (its settings from `scripts/services env`)."""
+        root, url = os.environ.get("HOTLINE_TEST_KANNEL_DIR"), os.environ.get("HOTLINE_TEST_KANNEL_SENDSMS")
+        if not root or not url:
+            pytest.fail("Kannel's settings are not in the environment (HOTLINE_TEST_KANNEL_DIR, "
+                        "HOTLINE_TEST_KANNEL_SENDSMS): run the tests with scripts/test, or "
+                        "eval \"$(scripts/services env)\" after scripts/services start kannel", pytrace=False)
+        kannel = cls(Path(root), url, Path(root) / "fakesmsc.in")
+        down = [part for part in ("bearerbox", "smsbox", "fakesmsc") if not kannel._running(part)]
+        if down:
+            tails = "\n".join(f"{name}: " + " | ".join(kannel._log(name).splitlines()[-3:])
+                              for name in ("bearerbox.log", "smsbox.log", "fakesmsc.log"))
+            pytest.fail(f"Kannel is not running ({', '.join(down)} down in {root}): scripts/services start kannel "
+                        f"starts it and says why it cannot; last lines of its logs:\n{tails}", pytrace=False)
+        kannel.forget_delivered()
+        return kannel
+
+    @classmethod
+    def private(cls, root: Path, app_url: str, token: str) -> "Kannel":
+        """A Kannel of our own on free ports, calling back `app_url` (the outbox drill's)."""
         for binary, package in ((BEARERBOX, "kannel"), (SMSBOX, "kannel"), (FAKESMSC, "kannel-extras")):
             if not Path(binary).exists():
                 pytest.fail(f"Kannel cannot run: {binary} is missing (Debian package {package}; scripts/test "
                             f"installs it)", pytrace=False)
-        self.root = root
-        self.ports = {name: _free_port() for name in ("admin", "smsbox", "fake", "sendsms")}
+        ports = {name: _free_port() for name in ("admin", "smsbox", "fake", "sendsms")}
         root.mkdir(parents=True, exist_ok=True)
-        (root / "kannel.conf").write_text(CONFIG.format(root=root, app_url=app_url, token=token, username=USERNAME,
-                                                        password=PASSWORD, **self.ports))
-        self.sendsms_url = f"http://127.0.0.1:{self.ports['sendsms']}/cgi-bin/sendsms"
-        self._procs: list[subprocess.Popen] = []
-        self._fake: subprocess.Popen | None = None
-        self._files: list = []
+        (root / "kannel.conf").write_text(CONFIG.read_text().format(
+            root=root, app_url=app_url, token=token, username=USERNAME, password=PASSWORD, **ports))
+        kannel = cls(root, f"http://127.0.0.1:{ports['sendsms']}/cgi-bin/sendsms")
+        kannel.ports = ports
+        return kannel.start()
+
+    def _running(self, part: str) -> bool:
+        try:
+            os.kill(int((self.root / f"{part}.pid").read_text().strip()), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def forget_delivered(self) -> None:
+        """From here on, `delivered()` shows only what the network delivers after this point."""
+        path = self.root / "fakesmsc.log"
+        self._seen = path.stat().st_size if path.exists() else 0
 
     def _start(self, name: str, argv: list[str], port: int, log: str, **kwargs) -> subprocess.Popen:
         out = open(self.root / f"{name}.out", "wb")
@@ -149,9 +147,13 @@ class Kannel:
             time.sleep(0.1)
         return self
 
-    def _log(self, name: str) -> str:
+    def _log(self, name: str, since: int = 0) -> str:
         path = self.root / name
-        return path.read_text(errors="replace") if path.exists() else ""
+        if not path.exists():
+            return ""
+        with path.open("rb") as file:
+            file.seek(since)
+            return file.read().decode(errors="replace")
 
     def stop(self) -> None:
         for proc in reversed(self._procs):
@@ -174,14 +176,19 @@ class Kannel:
     def text_from_phone(self, sender: str, text: str) -> None:
         """A citizen's phone sends `text` to the hotline's number (UCS-2, as phones send Chinese)."""
         payload = urllib.parse.quote(text.encode("utf-16-be"))
-        self._fake.stdin.write(f"{sender} {HOTLINE_NUMBER} ucs2 {payload}\n".encode())
-        self._fake.stdin.flush()
+        line = f"{sender} {HOTLINE_NUMBER} ucs2 {payload}\n".encode()
+        if self.phones_in is not None:          # the service's fakesmsc reads a FIFO
+            with self.phones_in.open("wb") as fifo:
+                fifo.write(line)
+        else:
+            self._fake.stdin.write(line)
+            self._fake.stdin.flush()
 
     def delivered(self) -> list[Handset]:
         """Every message the network delivered so far, concatenated parts joined as a phone shows them."""
         out: list[Handset] = []
         pending: dict[tuple, dict[int, str]] = {}
-        for line in self._log("fakesmsc.log").splitlines():
+        for line in self._log("fakesmsc.log", self._seen).splitlines():
             found = _GOT.search(line)
             if not found:
                 continue
