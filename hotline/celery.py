@@ -40,11 +40,14 @@ def celery_init_app(app: Flask) -> Celery:
             "knowledge-expiry": {"task": "knowledge.notify_expiring", "schedule": crontab(hour=7, minute=5)},
             # the department suggestion learns the day's handled orders
             "train-suggestion": {"task": "similar.train_suggestion", "schedule": crontab(hour=2, minute=40)},
+            # stored files no order or article names any more (and uploads a crash abandoned)
+            "prune-files": {"task": "maintenance.prune_files", "schedule": crontab(hour=3, minute=47)},
         },
     )
     celery_app.set_default()
     import hotline.escalation.tasks  # noqa: F401  (registers the tasks with this app)
     import hotline.knowledge.tasks  # noqa: F401
+    import hotline.maintenance  # noqa: F401
     import hotline.messaging.tasks  # noqa: F401
     import hotline.reports.tasks  # noqa: F401
     import hotline.similar.tasks  # noqa: F401

@@ -123,6 +123,25 @@ def seed_command(if_empty: bool, orders: int) -> None:
     seed_demo(orders=orders, if_empty=if_empty, echo=click.echo)
 
 
+@click.group("files", help="The stored files (attachments of orders and articles).")
+def files_group() -> None:
+    pass
+
+
+@files_group.command("prune", help="Remove stored files no order or article names any more, and uploads a "
+                                   "crash left behind (files younger than --grace-hours are left).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+@click.option("--grace-hours", default=1.0, show_default=True, type=click.FloatRange(min=0))
+@with_appcontext
+def files_prune_command(dry_run: bool, grace_hours: float) -> None:
+    from hotline.core.files import human_size
+    from hotline.maintenance import prune_files
+    result = prune_files(grace_seconds=grace_hours * 3600, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {result.removed} file(s) no row names ({human_size(result.removed_bytes)}) and "
+               f"{result.abandoned} abandoned upload(s); {result.kept} file(s) kept")
+
+
 @click.command("worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
                help="Run a Celery worker (extra arguments go to Celery).")
 @click.pass_context
@@ -145,7 +164,7 @@ def register_commands(app: Flask) -> None:
     from hotline.messaging.tasks import install_wake
     install_wake(app)
     for command in (users_group, calendar_group, seed_command, worker_command, telephony_group, sla_group,
-                    sms_group, knowledge_group, reports_group, similar_group, suggest_group):
+                    sms_group, knowledge_group, reports_group, similar_group, suggest_group, files_group):
         app.cli.add_command(command)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,3 +147,46 @@ def human_size(size: int) -> str:
     if size >= 1024:
         return f"{max(1, round(size / 1024))} KB"
     return f"{size} B"
+
+
+#: A stored file's name: its SHA-256 in hex.
+_KEPT_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class Pruned:
+    """What a prune found: files no row names any more, and uploads abandoned half-way."""
+
+    removed: int = 0
+    removed_bytes: int = 0
+    abandoned: int = 0
+    kept: int = 0
+
+
+def prune(in_use: set[str], *, grace_seconds: float = 3600, dry_run: bool = False) -> Pruned:
+    """Remove the stored files no row names any more (an article's file removed, an order deleted),
+    and uploads a crash left in temporary files. A file younger than `grace_seconds` is left: its row
+    may be about to commit (a file is kept just before the row naming it is written)."""
+    directory = Path(current_app.config["ATTACHMENT_DIR"])
+    result = Pruned()
+    if not directory.is_dir():
+        return result
+    cutoff = time.time() - grace_seconds
+    for path in directory.rglob("*"):
+        if not path.is_file():
+            continue
+        stat = path.stat()
+        if path.name.startswith(".upload-"):
+            if stat.st_mtime < cutoff:
+                result.abandoned += 1
+                if not dry_run:
+                    path.unlink(missing_ok=True)
+            continue
+        if not _KEPT_NAME.match(path.name) or path.name in in_use or stat.st_mtime >= cutoff:
+            result.kept += 1
+            continue
+        result.removed += 1
+        result.removed_bytes += stat.st_size
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    return result

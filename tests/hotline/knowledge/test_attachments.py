@@ -287,3 +287,53 @@ def test_order_downloads_are_safe_attachments_too(api, new_ticket):
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     assert quote("现场说明.pdf") in resp.headers["Content-Disposition"]
     resp.close()
+
+
+def test_files_no_row_names_any_more_are_pruned_and_those_still_named_or_new_are_kept(app, api, world, new_ticket,
+                                                                                        tmp_path, monkeypatch):
+    import os
+    import time
+    store = tmp_path / "store"
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(store))
+
+    def prune(*args):
+        result = app.test_cli_runner().invoke(args=["files", "prune", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def kept():
+        return sorted(p.name for p in store.rglob("*") if p.is_file())
+
+    def age_everything(hours: float):
+        then = time.time() - hours * 3600
+        for path in store.rglob("*"):
+            os.utime(path, (then, then))
+
+    # the same PDF on an order and on an article; a PNG on the article only
+    number = new_ticket()
+    order_file = api("call_taker").post(f"/tickets/{number}/attachments", content_type="multipart/form-data",
+                                        data={"file": (io.BytesIO(PDF), "现场说明.pdf")})
+    assert order_file.status_code == 201
+    article_id = _publish(api)
+    assert _upload(api, "handler", article_id, ("政策原文.pdf", PDF), ("示意图.png", PNG)).status_code == 201
+    assert api("cgj_admin").post(f"/knowledge/{article_id}/publish", json={}).status_code == 200
+    client, token = api("cgj_admin").client, world.tokens["cgj_admin"]
+    for row in _rows(article_id):     # the article drops both files
+        assert client.delete(f"/api/v1/knowledge/{article_id}/attachments/{row.id}",
+                             headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert len(kept()) == 2
+    crashed = store / ".upload-crashed"
+    crashed.write_bytes(b"half an upload")
+    age_everything(0)
+    # a just-kept file may belong to a row about to commit: left alone within the grace hour
+    assert "removed 0 file(s)" in prune() and len(kept()) == 3
+    age_everything(2)
+    assert "would remove 1 file(s)" in prune("--dry-run") and len(kept()) == 3
+    output = prune()
+    assert "removed 1 file(s)" in output and "1 abandoned upload(s)" in output
+    assert not crashed.exists()
+    # the PNG is gone; the PDF stays, the order still names it, and the order's download still works
+    assert len(kept()) == 1
+    download = api("reviewer").get(f"/tickets/{number}/attachments/{order_file.get_json()['id']}")
+    assert download.status_code == 200 and download.data == PDF
+    download.close()
