@@ -138,6 +138,12 @@ def create_app(config: dict | None = None) -> Flask:
     from hotline.core.files import human_size
     app.add_template_filter(human_size, "filesize")
 
+    @app.template_filter("counted")
+    def _counted(title, count):
+        """A heading or tab with its count: "待签收（3）" in Chinese (full-width), "To sign (3)" in English."""
+        from flask_babel import pgettext
+        return pgettext("heading with its count", "%(title)s (%(count)s)", title=title, count=count)
+
     return app
 
 

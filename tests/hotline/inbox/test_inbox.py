@@ -20,6 +20,15 @@ def test_inbox_lists_exactly_the_departments_orders_to_sign_and_to_handle(browse
     assert elsewhere in other and to_sign not in other and in_hand not in other
 
 
+def test_group_headings_carry_their_counts_in_the_languages_own_brackets(browser, dispatched):
+    dispatched("cgj")
+    dispatched("cgj")
+    handler = browser("handler")
+    assert ">待签收（2）<" in handler.get("/m?lang=zh").get_data(as_text=True)   # full-width in Chinese
+    assert "(2)<" in handler.get("/m?lang=en").get_data(as_text=True) and "（" not in handler.get("/m").get_data(
+        as_text=True)
+
+
 def test_inbox_is_sorted_by_deadline_and_says_when_overdue(browser, dispatched, clock):
     first = dispatched("cgj", signed_by="handler", type="consultation")  # 3 working days
     second = dispatched("cgj", signed_by="handler", type="complaint")    # 5 working days
