@@ -76,7 +76,9 @@ def report(name: str, samples: list[tuple[int, list[float]]], total: int) -> boo
     last = samples[-1]
     log(f"\n{name}")
     log(f"{'requests':>10}  " + "  ".join(f"{'worker ' + str(i + 1) + ' MB':>12}" for i in range(len(last[1]))))
-    for count, mbs in samples:
+    shown = [samples[0]] + [next(s for s in samples if s[0] >= total * tenth // 10 or s is last)
+                            for tenth in range(1, 11)]
+    for count, mbs in dict.fromkeys((s[0], tuple(s[1])) for s in shown):      # each tenth of the way once
         log(f"{count:>10,}  " + "  ".join(f"{mb:>12.1f}" for mb in mbs))
     flat = True
     for i, (before, after) in enumerate(zip(warm[1], last[1])):
