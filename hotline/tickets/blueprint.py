@@ -91,16 +91,18 @@ def index():
     now = utcnow()
     args = forms.filter_args(request.args)
     page_no = forms.page_number(request.args)
+    per_page = forms.per_page(request.args)
+    size = {"per_page": per_page} if per_page != forms.PER_PAGE else {}
     error = None
     rows, total = [], 0
     try:
         query, _fields = queries.build_query(user, args, now)
-        rows, total = queries.page(query, page_no, forms.PER_PAGE)
+        rows, total = queries.page(query, page_no, per_page)
     except OperationError as err:  # Invalid filters, or Forbidden (searching by phone)
         error = err
         if not err.fields and "phone" in args:
             err.fields = {"phone": err.message}
-    pages = max(1, math.ceil(total / forms.PER_PAGE))
+    pages = max(1, math.ceil(total / per_page))
     items = [(t, schemas.ticket_summary(t, user, now)) for t in rows]
     status_code = error.status if error else 200
     return render_template(
@@ -111,9 +113,10 @@ def index():
         export_url=lambda fmt: url_for("tickets.export_list", fmt=fmt, **args),
         showing=filters.descriptions(args) if not error else [],
         # filters the form has no field for (a drill-down's, channel, category) stay when it is applied
-        hidden_args={k: v for k, v in args.items() if k in filters.extra_params() + forms.UNSHOWN_FILTERS},
-        page_url=lambda n: url_for("tickets.index", **args, page=n),
-        sort_url=lambda s: url_for("tickets.index", **{**args, "sort": s}),
+        hidden_args={**{k: v for k, v in args.items() if k in filters.extra_params() + forms.UNSHOWN_FILTERS},
+                     **size},
+        page_url=lambda n: url_for("tickets.index", **args, **size, page=n),
+        sort_url=lambda s: url_for("tickets.index", **{**args, **size, "sort": s}),
     ), status_code
 
 
