@@ -97,7 +97,7 @@ def index():
     rows, total = [], 0
     try:
         query, _fields = queries.build_query(user, args, now)
-        rows, total = queries.page(query, page_no, per_page)
+        rows, total = queries.page(query, page_no, per_page, user)
     except OperationError as err:  # Invalid filters, or Forbidden (searching by phone)
         error = err
         if not err.fields and "phone" in args:

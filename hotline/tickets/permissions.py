@@ -75,6 +75,21 @@ def identity_granted(user: User, ticket: Ticket) -> bool:
     return known[key]
 
 
+def prefetch_identity_grants(user: User, tickets) -> None:
+    """Answer `identity_granted` for a whole page of orders with one query (a list asks it per row)."""
+    if user.department_id is None or user.role in CENTRE or not has_request_context():
+        return
+    ids = [t.id for t in tickets if is_confidential(t)]
+    known = g.setdefault("identity_grants", {})
+    ids = [i for i in ids if (i, user.department_id) not in known]
+    if not ids:
+        return
+    granted = set(db.session.scalars(sa.select(IdentityGrant.ticket_id).where(
+        IdentityGrant.ticket_id.in_(ids), IdentityGrant.department_id == user.department_id)))
+    for ticket_id in ids:
+        known[(ticket_id, user.department_id)] = ticket_id in granted
+
+
 def forget_identity_grants() -> None:
     """After a grant the request must ask again."""
     if has_request_context():

@@ -152,12 +152,14 @@ def _yellow_ids(now: datetime) -> sa.Select:
     return sa.select(Ticket.id).where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now, used)
 
 
-def page(query: sa.Select, page_no: int, per_page: int) -> tuple[list[Ticket], int]:
-    """One page of `query` and the total count; what a list shows is loaded in one go."""
+def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
+    """One page of `query` and the total count; what a list shows for `viewer` is loaded in one go."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.options(selectinload(Ticket.lead_department))
-                              .limit(per_page).offset((page_no - 1) * per_page)).unique().all()
-    return list(rows), total
+    rows = list(db.session.scalars(query.options(selectinload(Ticket.lead_department))
+                                   .limit(per_page).offset((page_no - 1) * per_page)).unique())
+    if viewer is not None:
+        permissions.prefetch_identity_grants(viewer, rows)
+    return rows, total
 
 
 def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
@@ -173,9 +175,13 @@ def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
     return out
 
 
-def citizen_history(phone: str, limit: int = 50) -> list[Ticket]:
-    """A caller's orders, newest first (the screen-pop)."""
-    return list(db.session.scalars(
-        sa.select(Ticket).join(Citizen, Ticket.citizen_id == Citizen.id).where(Citizen.phone == phone)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+def citizen_history(phone: str, limit: int = 50, *, with_assignments: bool = False) -> list[Ticket]:
+    """A caller's orders, newest first (the screen-pop); `with_assignments` loads them in one more query
+    (the desk asks each order whether it may be urged)."""
+    query = (sa.select(Ticket).join(Citizen, Ticket.citizen_id == Citizen.id).where(Citizen.phone == phone)
+             .options(selectinload(Ticket.lead_department))
+             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    if with_assignments:
+        query = query.options(selectinload(Ticket.assignments))
+    return list(db.session.scalars(query))
 
