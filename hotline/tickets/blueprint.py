@@ -1,8 +1,6 @@
 """Work-order pages: the list with filters, and one order with its timeline and actions."""
 from __future__ import annotations
 
-import math
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -12,6 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 
+from hotline.core import counts
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.departments.models import Department
@@ -94,19 +93,19 @@ def index():
     per_page = forms.per_page(request.args)
     size = {"per_page": per_page} if per_page != forms.PER_PAGE else {}
     error = None
-    rows, total = [], 0
+    rows, total, pages = [], 0, 1
     try:
         query, _fields = queries.build_query(user, args, now)
-        rows, total = queries.page(query, page_no, per_page, user)
+        rows, total, pages = queries.page_capped(query, page_no, per_page, user)
     except OperationError as err:  # Invalid filters, or Forbidden (searching by phone)
         error = err
         if not err.fields and "phone" in args:
             err.fields = {"phone": err.message}
-    pages = max(1, math.ceil(total / per_page))
     items = [(t, schemas.ticket_summary(t, user, now)) for t in rows]
     status_code = error.status if error else 200
     return render_template(
-        "tickets/index.html", items=items, total=total, page=page_no, pages=pages, args=args,
+        "tickets/index.html", items=items, total=total, exact=not counts.is_capped(total), page=page_no, pages=pages,
+        args=args,
         statuses=set(args.get("status", "").split(",")), error=error, errors=error.fields if error else {},
         departments=_departments_for(user), sort_titles=SORT_TITLES,
         may_search_phone=permissions.may_filter_by_phone(user),

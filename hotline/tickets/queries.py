@@ -11,6 +11,7 @@ from hotline.auth.models import User
 from hotline.categories.models import Category
 from hotline.citizens.models import Citizen
 from hotline.citizens.operations import normalize_phone
+from hotline.core import counts
 from hotline.core.errors import Forbidden
 from hotline.core.fields import Fields
 from hotline.extensions import db
@@ -152,14 +153,30 @@ def _yellow_ids(now: datetime) -> sa.Select:
     return sa.select(Ticket.id).where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now, used)
 
 
-def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
-    """One page of `query` and the total count; what a list shows for `viewer` is loaded in one go."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+def _rows(query: sa.Select, offset: int, limit: int, viewer: User | None) -> list[Ticket]:
     rows = list(db.session.scalars(query.options(selectinload(Ticket.lead_department))
-                                   .limit(per_page).offset((page_no - 1) * per_page)).unique())
+                                   .limit(limit).offset(offset)).unique())
     if viewer is not None:
         permissions.prefetch_identity_grants(viewer, rows)
-    return rows, total
+    return rows
+
+
+def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
+    """One page of `query` and the exact total (the API's contract); what a list shows for `viewer` is
+    loaded in one go."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    return _rows(query, (page_no - 1) * per_page, per_page, viewer), total
+
+
+def page_capped(query: sa.Select, page_no: int, per_page: int,
+                viewer: User | None = None) -> tuple[list[Ticket], int, int]:
+    """One page of `query` for a web page: (rows, total, pages) with the total capped (`core.counts`):
+    not counted at all when the first page holds everything, and the pager told whether a next page exists."""
+    rows = _rows(query, (page_no - 1) * per_page, per_page + 1, viewer)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    total = len(rows) if page_no == 1 and not more else counts.capped_count(query)
+    return rows, total, counts.pages(total, per_page, page_no, more)
 
 
 def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
