@@ -14,14 +14,14 @@ from hotline.extensions import db
 #: first page holds all its rows is not counted; a longer one runs one more (its capped count).
 LIMITS = {
     "list as the centre": 5,
-    "list as a handler": 6,
-    "list as a handler, filtered by status": 6,
+    "list as a handler": 7,
+    "list as a handler, filtered by status": 7,
     "an order's page": 20,
     "inbox /m": 12,
     "board": 14,
     "desk caller lookup": 5,
     "API list": 4,
-    "API list as a handler": 5,
+    "API list as a handler": 6,
     "API detail": 9,
     "API history by phone": 4,
     "API register": 11,
