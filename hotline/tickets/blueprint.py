@@ -1,6 +1,8 @@
 """Work-order pages: the list with filters, and one order with its timeline and actions."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -15,6 +17,7 @@ from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.departments.models import Department
 from hotline.extensions import db
+from hotline.sla import service as sla_service
 from hotline.tickets import export, filters, forms, permissions, queries, rules, schemas
 from hotline.tickets.panels import order_panels
 from hotline.tickets.operations.actions import perform
@@ -82,6 +85,47 @@ def _departments_for(user) -> list[Department]:
     return list(db.session.scalars(query))
 
 
+class ListRow(NamedTuple):
+    """One row of the list, ready to print: the page draws 25 to 100 of these without a macro call each."""
+
+    url: str
+    number: str
+    status: str
+    type: str
+    subject: str
+    #: "none" (no citizen), "hidden" (confidential to this viewer) or "shown"
+    citizen: str
+    name: str
+    phone: str | None
+    department: str
+    registered: str
+    #: (state, label with the deadline) of the SLA badge, or None without a deadline
+    sla: tuple[str, str] | None
+
+
+SLA_WORDS = {"red": _l("Overdue"), "yellow": _l("Due soon"), "green": _l("On time")}
+
+
+def list_rows(tickets: list[Ticket], user, now) -> list[ListRow]:
+    """The list's rows as text; who may see whose name and number is asked as for the API (schemas)."""
+    locale = str(get_locale() or "zh")
+    words = {state: str(label) for state, label in SLA_WORDS.items()}
+    rows = []
+    for t in tickets:
+        citizen = schemas.citizen_json(t, user)
+        state = sla_service.ticket_sla(t, now)
+        due = state["due_at"]
+        rows.append(ListRow(
+            url=url_for("tickets.detail", number=t.number), number=t.number,
+            status=t.status.title_for(locale), type=t.type.title_for(locale), subject=t.subject,
+            citizen="none" if citizen is None else "hidden" if citizen["is_hidden"] else "shown",
+            name=(citizen or {}).get("name") or "", phone=(citizen or {}).get("phone"),
+            department=t.lead_department.name if t.lead_department else "—",
+            registered=sla_service.format_local(t.created_at),
+            sla=(state["state"], f"{words[state['state']]} · {sla_service.format_local(due)}") if due else None))
+    return rows
+
+
 @bp.get("/")
 @bp.get("")
 @login_required
@@ -101,7 +145,7 @@ def index():
         error = err
         if not err.fields and "phone" in args:
             err.fields = {"phone": err.message}
-    items = [(t, schemas.ticket_summary(t, user, now)) for t in rows]
+    items = list_rows(rows, user, now)
     status_code = error.status if error else 200
     return render_template(
         "tickets/index.html", items=items, total=total, exact=not counts.is_capped(total), page=page_no, pages=pages,

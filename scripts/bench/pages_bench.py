@@ -112,7 +112,7 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(port: int, path: str, extra: list[str], seconds: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *extra,
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", *extra,
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
 
     def latency(p: str) -> float:
