@@ -137,6 +137,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from hotline.core.files import human_size
     app.add_template_filter(human_size, "filesize")
+    from hotline.core.counts import is_capped
+    app.add_template_test(is_capped, "capped")
 
     @app.template_filter("counted")
     def _counted(title, count):

@@ -44,7 +44,7 @@ def list_tickets():
     now = utcnow()
     page_no, per_page = pagination()
     query, _f = queries.build_query(user, request.args, now)
-    items, total = queries.page(query, page_no, per_page)
+    items, total = queries.page(query, page_no, per_page, user)
     return jsonify({"items": [schemas.ticket_summary(t, user, now) for t in items],
                     "page": page_no, "per_page": per_page, "total": total})
 

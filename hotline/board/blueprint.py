@@ -1,8 +1,6 @@
 """Centre supervision board: what is turning yellow and red, and what waits on the centre."""
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -35,16 +33,17 @@ def _require_viewer() -> None:
 
 
 def _lists(now, limit: int, page_no: int = 1, only: str | None = None) -> dict:
-    """key -> (rows, total) of the board's lists (or of the one list `only`), one page of `limit`."""
+    """key -> (rows, total, pages) of the board's lists (or of the one list `only`), one page of `limit`."""
     user = current_user._get_current_object()
     out = {}
     for key in queries.QUEUES:
         if only in (None, key):
-            tickets, total = queries.queue(user, key, now, limit, page_no)
-            out[key] = ([schemas.ticket_summary(t, user, now) for t in tickets], total)
+            tickets, total, pages = queries.queue(user, key, now, limit, page_no)
+            out[key] = ([schemas.ticket_summary(t, user, now) for t in tickets], total, pages)
     if only in (None, "quiet"):
-        quiet, total = queries.quiet(user, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit, page_no)
-        out["quiet"] = ([(a, assignment_sla(a, now)["reply"]) for a in quiet], total)
+        quiet, total, pages = queries.quiet(user, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit,
+                                            page_no)
+        out["quiet"] = ([(a, assignment_sla(a, now)["reply"]) for a in quiet], total, pages)
     if only in (None, "extensions"):
         out["extensions"] = queries.pending_extensions(limit, page_no)
     return out
@@ -84,8 +83,7 @@ def full_list(key: str):
         page_no = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page_no = 1
-    rows, total = _lists(utcnow(), PER_PAGE, page_no, only=key)[key]
-    pages = max(1, math.ceil(total / PER_PAGE))
+    rows, total, pages = _lists(utcnow(), PER_PAGE, page_no, only=key)[key]
     return render_template("board/list.html", key=key, rows=rows, total=total, page=page_no, pages=pages,
                            page_url=lambda n: url_for("board.full_list", key=key, page=n), **_page_context())
 
@@ -95,7 +93,7 @@ def full_list(key: str):
 def counts():
     """The counts alone, polled by the page so they change without reloading."""
     _require_viewer()
-    return render_template("board/_counts.html", counts=queries.counts(current_user, utcnow()), refresh=REFRESH)
+    return render_template("board/_counts.html", counts=queries.queue_counts(current_user, utcnow()), refresh=REFRESH)
 
 
 @bp.post("/urge")

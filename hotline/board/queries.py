@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
+from hotline.core import counts
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
@@ -34,17 +35,27 @@ def ticket_queue(viewer: User, key: str, now: datetime) -> sa.Select:
     return query
 
 
-def queue(viewer: User, key: str, now: datetime, limit: int = 50, page_no: int = 1) -> tuple[list[Ticket], int]:
-    return queries.page(ticket_queue(viewer, key, now), page_no, limit)
+def queue(viewer: User, key: str, now: datetime, limit: int = 50, page_no: int = 1) -> tuple[list[Ticket], int, int]:
+    """(rows, total, pages) of one queue; the total capped as on every list page (`core.counts`)."""
+    return queries.page_capped(ticket_queue(viewer, key, now), page_no, limit, viewer)
 
 
-def pending_extensions(limit: int = 50, page_no: int = 1) -> tuple[list[ExtensionRequest], int]:
-    base = sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
-    rows = db.session.scalars(base.options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
-                              .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
-                              .limit(limit).offset((page_no - 1) * limit)).all()
-    return list(rows), total
+def _capped_page(query: sa.Select, page_no: int, limit: int) -> tuple[list, int, int]:
+    rows = list(db.session.scalars(query.limit(limit + 1).offset((page_no - 1) * limit)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    total = len(rows) if page_no == 1 and not more else counts.capped_count(query)
+    return rows, total, counts.pages(total, limit, page_no, more)
+
+
+def _pending_extensions() -> sa.Select:
+    return sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
+
+
+def pending_extensions(limit: int = 50, page_no: int = 1) -> tuple[list[ExtensionRequest], int, int]:
+    return _capped_page(_pending_extensions().options(
+        selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
+        .order_by(ExtensionRequest.requested_at, ExtensionRequest.id), page_no, limit)
 
 
 def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
@@ -57,21 +68,16 @@ def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
     return query if visible is None else query.where(visible)
 
 
-def quiet(viewer: User, now: datetime, days: int, limit: int = 50, page_no: int = 1) -> tuple[list[Assignment], int]:
-    """The quietest first (the oldest last word), and how many there are."""
-    query = _quiet_query(viewer, now, days)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.options(selectinload(Assignment.ticket))
-                              .order_by(Assignment.last_progress_at, Assignment.id)
-                              .limit(limit).offset((page_no - 1) * limit)).all()
-    return list(rows), total
+def quiet(viewer: User, now: datetime, days: int, limit: int = 50,
+          page_no: int = 1) -> tuple[list[Assignment], int, int]:
+    """The quietest first (the oldest last word): (rows, total capped, pages)."""
+    return _capped_page(_quiet_query(viewer, now, days).options(selectinload(Assignment.ticket))
+                        .order_by(Assignment.last_progress_at, Assignment.id), page_no, limit)
 
 
-def counts(viewer: User, now: datetime) -> dict[str, int]:
-    out = {}
-    for key in QUEUES:
-        query = ticket_queue(viewer, key, now)
-        out[key] = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    out["extensions"] = pending_extensions(limit=0)[1]
-    out["quiet"] = quiet(viewer, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit=0)[1]
+def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
+    """How many each list of the board holds, each capped (`core.counts`)."""
+    out = {key: counts.capped_count(ticket_queue(viewer, key, now)) for key in QUEUES}
+    out["extensions"] = counts.capped_count(_pending_extensions())
+    out["quiet"] = counts.capped_count(_quiet_query(viewer, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"]))
     return out

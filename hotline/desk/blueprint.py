@@ -149,10 +149,7 @@ def _caller(raw_phone: str | None) -> dict:
     citizen = find_citizen(phone)
     if citizen is None:
         return {"state": "new", "phone": phone}
-    history = queries.citizen_history(phone, limit=HISTORY_LIMIT)
-    lead_ids = {t.lead_department_id for t in history if t.lead_department_id}
-    if lead_ids:  # one query; each order's lead department then comes from the identity map
-        db.session.scalars(sa.select(Department).where(Department.id.in_(lead_ids))).all()
+    history = queries.citizen_history(phone, limit=HISTORY_LIMIT, with_assignments=True)
     return {"state": "known", "phone": phone, "citizen": citizen, "history": history,
             "open_numbers": {t.number for t in history if t.status in OPEN},
             "may_urge": {t.number: may_urge(current_user, t) for t in history}}

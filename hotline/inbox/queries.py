@@ -99,7 +99,8 @@ def card(a: Assignment, now: datetime, sent_back: str | None = None) -> Card:
 
 
 def _by_deadline(due_column):
-    return (due_column.is_(None), due_column, Assignment.id)
+    # NULLS LAST rather than "IS NULL" first: the (department, status, deadline) index gives this order
+    return (due_column.asc().nulls_last(), Assignment.id)
 
 
 #: The deadline that counts now: signing for an order waiting to be signed for, else replying.

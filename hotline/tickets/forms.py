@@ -15,6 +15,8 @@ FILTER_NAMES = ("status", "type", "channel", "urgency", "category", "department"
 #: Filters the list's form has no field for (links set them: the reports' drill-downs).
 UNSHOWN_FILTERS = ("channel", "urgency", "category")
 PER_PAGE = 25
+#: Rows a page may hold (?per_page=); anything else falls back to PER_PAGE.
+PER_PAGE_CHOICES = (25, 50, 100)
 MAX_PAGE = 100000
 
 
@@ -82,6 +84,14 @@ def filter_args(args: MultiDict) -> dict:
         if value:
             out[name] = value
     return out
+
+
+def per_page(args: MultiDict) -> int:
+    try:
+        value = int(args.get("per_page") or PER_PAGE)
+    except ValueError:
+        return PER_PAGE
+    return value if value in PER_PAGE_CHOICES else PER_PAGE
 
 
 def page_number(args: MultiDict) -> int:

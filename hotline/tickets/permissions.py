@@ -28,6 +28,15 @@ def subtree_ids(department_id: int) -> sa.Select:
     return sa.select(Department.id).where(Department.path.startswith(path, autoescape=False))
 
 
+def subtree_id_list(department_id: int) -> list[int]:
+    """The ids of a department and all its sub-units, read once per request: a list filters by the
+    literal ids, so the database checks each order against the (department, order) index alone."""
+    known = g.setdefault("subtree_ids", {}) if has_request_context() else {}
+    if department_id not in known:
+        known[department_id] = list(db.session.scalars(subtree_ids(department_id)))
+    return known[department_id]
+
+
 def _counts_for_access(assignment: Assignment, ticket: Ticket) -> bool:
     """A withdrawn assignment (a return approved, a re-dispatch) no longer opens the order,
     except where the merge or cancellation that ended the order withdrew it."""
@@ -43,7 +52,7 @@ def visible_filter(user: User):
         mine = aliased(Assignment)  # its own alias: the outer query may join Assignment too
         return sa.exists().where(
             mine.ticket_id == Ticket.id,
-            mine.department_id.in_(subtree_ids(user.department_id)),
+            mine.department_id.in_(subtree_id_list(user.department_id)),
             sa.or_(mine.status != AssignmentStatus.WITHDRAWN,
                    sa.and_(Ticket.status.in_(ENDED_BY_WITHDRAWAL), mine.withdrawn_at == Ticket.closed_at)),
         )
@@ -73,6 +82,21 @@ def identity_granted(user: User, ticket: Ticket) -> bool:
         known[key] = db.session.scalar(sa.select(sa.func.count(IdentityGrant.id)).where(
             IdentityGrant.ticket_id == ticket.id, IdentityGrant.department_id == user.department_id)) > 0
     return known[key]
+
+
+def prefetch_identity_grants(user: User, tickets) -> None:
+    """Answer `identity_granted` for a whole page of orders with one query (a list asks it per row)."""
+    if user.department_id is None or user.role in CENTRE or not has_request_context():
+        return
+    ids = [t.id for t in tickets if is_confidential(t)]
+    known = g.setdefault("identity_grants", {})
+    ids = [i for i in ids if (i, user.department_id) not in known]
+    if not ids:
+        return
+    granted = set(db.session.scalars(sa.select(IdentityGrant.ticket_id).where(
+        IdentityGrant.ticket_id.in_(ids), IdentityGrant.department_id == user.department_id)))
+    for ticket_id in ids:
+        known[(ticket_id, user.department_id)] = ticket_id in granted
 
 
 def forget_identity_grants() -> None:

@@ -11,6 +11,7 @@ from hotline.auth.models import User
 from hotline.categories.models import Category
 from hotline.citizens.models import Citizen
 from hotline.citizens.operations import normalize_phone
+from hotline.core import counts
 from hotline.core.errors import Forbidden
 from hotline.core.fields import Fields
 from hotline.extensions import db
@@ -120,8 +121,8 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         query = query.where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at < now)
     elif sla_state in ("yellow", "green"):
         query = query.where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now)
-        yellow_ids = _yellow_ids(now)
-        query = query.where(Ticket.id.in_(yellow_ids) if sla_state == "yellow" else Ticket.id.not_in(yellow_ids))
+        used = _three_quarters_used(now)  # on the row itself: read in deadline order, no id list
+        query = query.where(used if sla_state == "yellow" else sa.not_(used))
     if phone:
         if not permissions.may_filter_by_phone(viewer):
             raise Forbidden(_("Only staff who may see full phone numbers can search by phone."))
@@ -140,24 +141,40 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     return query.order_by(*order), f
 
 
-def _yellow_ids(now: datetime) -> sa.Select:
-    """Orders with a department that have used 75% of their time but are not yet due."""
+def _three_quarters_used(now: datetime):
+    """Condition: an order has used 75% of its time (yellow once it also has a department and is not yet due)."""
     start = sa.func.coalesce(Ticket.sla_started_at, Ticket.created_at)
     if db.session.get_bind().dialect.name == "postgresql":
-        used = start + (Ticket.due_at - start) * 0.75 <= now
-    else:
-        day = sa.func.julianday
-        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-        used = day(start) + (day(Ticket.due_at) - day(start)) * 0.75 <= day(stamp)
-    return sa.select(Ticket.id).where(Ticket.status.in_(WITH_DEPARTMENT), Ticket.due_at >= now, used)
+        return start + (Ticket.due_at - start) * 0.75 <= now
+    day = sa.func.julianday
+    stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return day(start) + (day(Ticket.due_at) - day(start)) * 0.75 <= day(stamp)
 
 
-def page(query: sa.Select, page_no: int, per_page: int) -> tuple[list[Ticket], int]:
-    """One page of `query` and the total count; what a list shows is loaded in one go."""
+def _rows(query: sa.Select, offset: int, limit: int, viewer: User | None) -> list[Ticket]:
+    rows = list(db.session.scalars(query.options(selectinload(Ticket.lead_department))
+                                   .limit(limit).offset(offset)).unique())
+    if viewer is not None:
+        permissions.prefetch_identity_grants(viewer, rows)
+    return rows
+
+
+def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
+    """One page of `query` and the exact total (the API's contract); what a list shows for `viewer` is
+    loaded in one go."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.options(selectinload(Ticket.lead_department))
-                              .limit(per_page).offset((page_no - 1) * per_page)).unique().all()
-    return list(rows), total
+    return _rows(query, (page_no - 1) * per_page, per_page, viewer), total
+
+
+def page_capped(query: sa.Select, page_no: int, per_page: int,
+                viewer: User | None = None) -> tuple[list[Ticket], int, int]:
+    """One page of `query` for a web page: (rows, total, pages) with the total capped (`core.counts`):
+    not counted at all when the first page holds everything, and the pager told whether a next page exists."""
+    rows = _rows(query, (page_no - 1) * per_page, per_page + 1, viewer)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    total = len(rows) if page_no == 1 and not more else counts.capped_count(query)
+    return rows, total, counts.pages(total, per_page, page_no, more)
 
 
 def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
@@ -173,9 +190,13 @@ def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
     return out
 
 
-def citizen_history(phone: str, limit: int = 50) -> list[Ticket]:
-    """A caller's orders, newest first (the screen-pop)."""
-    return list(db.session.scalars(
-        sa.select(Ticket).join(Citizen, Ticket.citizen_id == Citizen.id).where(Citizen.phone == phone)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+def citizen_history(phone: str, limit: int = 50, *, with_assignments: bool = False) -> list[Ticket]:
+    """A caller's orders, newest first (the screen-pop); `with_assignments` loads them in one more query
+    (the desk asks each order whether it may be urged)."""
+    query = (sa.select(Ticket).join(Citizen, Ticket.citizen_id == Citizen.id).where(Citizen.phone == phone)
+             .options(selectinload(Ticket.lead_department))
+             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    if with_assignments:
+        query = query.options(selectinload(Ticket.assignments))
+    return list(db.session.scalars(query))
 

@@ -101,7 +101,8 @@ SELECT i,
        '东城区幸福路' || (i %% 300) || '号', i %% 5 = 3,
        now() - (i %% 180) * interval '1 day' - (i %% 86400) * interval '1 second',
        now() - (i %% 180) * interval '1 day',
-       (%(depts)s::int[])[1 + i %% %(n_depts)s],
+       -- scrambled, so that every department gets open orders too (i %% n_depts would tie it to i %% 180)
+       (%(depts)s::int[])[1 + (i::bigint * 2654435761 %% 1000003) %% %(n_depts)s],
        now() - (i %% 180) * interval '1 day',
        now() - (i %% 180) * interval '1 day' + interval '7 days',
        0, 0, 0

@@ -25,7 +25,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_bench import ROOT, grow, log, pg_url, prepare_schema  # noqa: E402
+import psycopg  # noqa: E402
+from api_bench import ROOT, grow, log, pg_url, plain, prepare_schema  # noqa: E402
 from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
 
 PORT, CEILING_PORT = 5098, 5097
@@ -97,7 +98,7 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path) -> list[tuple[st
         ("an order's page", PORT, f"/tickets/{number}", cookie("reviewer")),
         ("inbox /m", PORT, "/m", cookie("handler")),
         ("board /board", PORT, "/board/", cookie("reviewer")),
-        ("to-do /todo", PORT, "/todo", cookie("handler")),
+        ("to-do /todo (centre reviewer)", PORT, "/todo", cookie("reviewer")),
         ("desk caller lookup", PORT, f"/desk/caller?phone={phone}", cookie("calltaker")),
         ("API register", PORT, "/api/v1/tickets", bearer("calltaker") + ["-s", str(register)]),
         ("API list (department overdue)", PORT,
@@ -111,7 +112,7 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(port: int, path: str, extra: list[str], seconds: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *extra,
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", *extra,
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
 
     def latency(p: str) -> float:
@@ -125,22 +126,88 @@ def wrk(port: int, path: str, extra: list[str], seconds: int) -> dict:
             "non2xx": int(bad.group(1)) if bad else 0, "socket": errors.group(1) if errors else ""}
 
 
+def size_url(url: str, size: int) -> str:
+    """The database holding `size` orders when --reuse keeps one database per size."""
+    base, _, name = url.rpartition("/")
+    name = f"{name}_{size}"
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def saved_context(url: str, size: int) -> dict | None:
+    """The context a previous run left in a database grown to exactly `size` orders."""
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('bench_context')").fetchone()[0] is None:
+            return None
+        row = conn.execute("SELECT ctx FROM bench_context WHERE size = %s", (size,)).fetchone()
+    if row is None:
+        return None
+    ctx = row[0]
+    ctx["generated"] = [tuple(r) for r in ctx["generated"]]
+    return ctx
+
+
+def save_context(url: str, size: int, ctx: dict) -> None:
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_context (size int PRIMARY KEY, ctx jsonb NOT NULL)")
+        conn.execute("DELETE FROM bench_context")
+        conn.execute("INSERT INTO bench_context VALUES (%s, %s)", (size, json.dumps(ctx)))
+
+
+def build(url: str, size: int, reuse: bool) -> dict:
+    """A database with `size` generated orders: kept from an earlier run with --reuse, else built anew."""
+    if reuse:
+        ctx = saved_context(url, size)
+        if ctx is not None:
+            log(f"reusing {size:,} orders in {url.rpartition('/')[2]}")
+            migrate(url)
+            return ctx
+    log("preparing the bench database (migrations, demo city, tokens)")
+    ctx = prepare_schema(url)
+    log(f"growing to {size:,} orders")
+    grow(url, ctx, 0, size)
+    save_context(url, size, ctx)
+    return ctx
+
+
+def migrate(url: str) -> None:
+    """Bring a reused database to the code's newest migration (the run measures this code)."""
+    subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi:app", "db", "upgrade"], cwd=ROOT, check=True,
+                   env={**os.environ, "DATABASE_URL": url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"},
+                   capture_output=True)
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="order counts, ascending")
     parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--reuse", action="store_true",
+                        help="one database per size (<database>_<size>), built once and kept for later runs")
+    parser.add_argument("--build-only", action="store_true", help="build the data (with --reuse) and stop")
     args = parser.parse_args()
     url = pg_url()
-    log("preparing the bench database (migrations, demo city, tokens)")
-    ctx = prepare_schema(url)
-    env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
     lua_dir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
-    results, have = {}, 0
+    results, have, ctx = {}, 0, None
     for size in [int(s) for s in args.sizes.split(",")]:
-        log(f"growing to {size:,} orders")
-        grow(url, ctx, have, size)
-        have = size
+        if args.reuse:
+            db_url = size_url(url, size)
+            ctx = build(db_url, size, True)
+        else:
+            db_url = url
+            if ctx is None:
+                log("preparing the bench database (migrations, demo city, tokens)")
+                ctx = prepare_schema(url)
+            log(f"growing to {size:,} orders")
+            grow(url, ctx, have, size)
+            have = size
+        if args.build_only:
+            continue
+        env = {**os.environ, "DATABASE_URL": db_url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
         app = gunicorn("wsgi:app", PORT, env, "/api/v1/health")
         ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello")
