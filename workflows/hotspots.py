@@ -43,25 +43,36 @@ MIN_EXPECTED = 0.5
 def poisson_upper_tail(k: int, mean: float) -> float:
     """P(X >= k) for X ~ Poisson(mean): 1 when k <= 0.
 
-    Summed from the terms themselves (log space, so a mean in the thousands does not underflow):
-    the upper terms when k is past the mean (no cancellation in 1 - small), else one minus the lower."""
+    Summed from the terms themselves: the upper terms when k is past the mean (no cancellation in
+    1 - small), else one minus the lower ones. Only the first term is computed in log space (a mean
+    in the thousands does not underflow); each next one is its neighbour times mean / i or i / mean,
+    the terms shrinking away from the mean, until they no longer change the sum."""
     if k <= 0:
         return 1.0
     if mean <= 0:
         return 0.0
-
-    def term(i: int) -> float:
-        return math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1))
-    if k > mean:
-        total, i = 0.0, k
-        while True:
-            t = term(i)
-            total += t
-            if t < total * 1e-16 or t == 0.0:
+    if k > mean:  # P(X >= k): k, k + 1, ... each mean / (i + 1) times the one before
+        i = k
+        term = math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1))
+        total = 0.0
+        while term > 0.0:
+            total += term
+            if term < total * 1e-16:
                 break
             i += 1
+            term *= mean / i
         return min(1.0, total)
-    return max(0.0, 1.0 - sum(term(i) for i in range(k)))
+    # 1 - P(X < k): k - 1, k - 2, ..., 0 each i / mean times the one after
+    i = k - 1
+    term = math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1))
+    total = 0.0
+    while term > 0.0:
+        total += term
+        if i == 0 or term < total * 1e-16:
+            break
+        term *= i / mean
+        i -= 1
+    return max(0.0, 1.0 - total)
 
 
 @dataclass(frozen=True)

@@ -58,16 +58,11 @@ def index():
     base = workspace.period_args(period)
     ranking = workspace.ranking(period, slice_name, parent, sort, now)
     view = {"slice": slice_name, "parent": parent, "sort": sort}
-    charts = {
-        "channel": workspace.intake_by(period, "channel", now),
-        "type": workspace.intake_by(period, "type", now),
-        "hour": workspace.intake_by(period, "hour", now),
-        "split": workspace.split(period, now),
-        "trend": workspace.trend(period, now),
-    }
+    cards, split = workspace.overview(period, now)
+    charts = {**workspace.intake_charts(period, now), "split": split, "trend": workspace.trend(period, now)}
     return render_template(
         "reports/index.html", period=period, previous=period.previous(), args=request.args, error=error,
-        errors=error.fields if error else {}, cards=workspace.totals(period, now), charts=charts,
+        errors=error.fields if error else {}, cards=cards, charts=charts,
         ranking=ranking, titles=labels.TITLES, slice_titles=labels.SLICE_TITLES, kind_titles=labels.KIND_TITLES,
         is_rate=workspace.is_rate, today=today, picker=workspace.picker("reports.index", period, today, view),
         page_url=lambda **kw: url_for("reports.index", **{**base, **view, **kw}),

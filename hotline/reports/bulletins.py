@@ -89,8 +89,8 @@ def _build(period: wm.Period, now: datetime, progress) -> dict:
             else _("%(year)s, month %(month)s", year=year, month=issue))
     out["heading"] = _("Report on the hotline's work, %(period)s", period=name)
     progress("totals")
-    current = measures.totals(period.start, period.end, now=now)
-    before = measures.totals(prev.start, prev.end, now=now)
+    both = measures.totals_of({"current": (period.start, period.end), "before": (prev.start, prev.end)}, now=now)
+    current, before = both["current"], both["before"]
     out["totals"] = [_figure(n, current.get(n), before.get(n)) for n in TOTALS]
     out["figures"] = {f["name"]: f for f in out["totals"]}
     rest = current["intake"] - current["direct"] - current["dispatched_orders"]

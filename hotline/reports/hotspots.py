@@ -57,11 +57,6 @@ def _first_order_day() -> date | None:
     return sla.local_date(first)
 
 
-def _intake(start: date, end: date, dim: str, now: datetime) -> dict:
-    raw = measures.raw_counts(start, end, dim, ("intake",), now, only=("intake",))
-    return {k: v["intake"] for k, v in raw.items() if k is not None}
-
-
 def _areas(by_department: dict) -> tuple[dict, dict]:
     """Counts per lead department rolled up to every district and street above it; and those areas' rows."""
     depts = {r.id: r for r in db.session.execute(sa.select(
@@ -98,9 +93,12 @@ def find(period: wm.Period, now: datetime) -> list[dict]:
     hist_start, hist_end = window
     history_days = (hist_end - hist_start).days + 1
     out = []
+    counts = measures.intake_grouped({"current": (period.start, period.end), "history": (hist_start, hist_end)},
+                                     ("category", "department"))
+    counts = {name: {dim: {k: n for k, n in by_key.items() if k is not None} for dim, by_key in c.items()}
+              for name, c in counts.items()}
     # categories, as filed
-    current = _intake(period.start, period.end, "category", now)
-    history = _intake(hist_start, hist_end, "category", now)
+    current, history = counts["current"]["category"], counts["history"]["category"]
     found = hs.hotspots(current, history, history_days, days)
     if found:
         cats = {c.id: c for c in db.session.execute(sa.select(Category.id, Category.code, Category.name,
@@ -111,8 +109,8 @@ def find(period: wm.Period, now: datetime) -> list[dict]:
             name = (c.name_en or c.name) if measures._english() else c.name
             out.append(_row("category", key, f"{c.code} {name}", r, {"category": c.code}))
     # districts and streets
-    current, depts = _areas(_intake(period.start, period.end, "department", now))
-    history, _d = _areas(_intake(hist_start, hist_end, "department", now))
+    current, depts = _areas(counts["current"]["department"])
+    history, _d = _areas(counts["history"]["department"])
     for key, r in hs.hotspots(current, history, history_days, days):
         d = depts[key]
         label = measures._dept_name(d)

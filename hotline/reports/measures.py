@@ -20,6 +20,7 @@ The rates, the change against the previous period and the floor are workflows/me
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable
@@ -126,6 +127,23 @@ def _postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def report_reads() -> None:
+    """Ready the session's transaction for a report's reads: on PostgreSQL, no JIT compilation
+    (SET LOCAL, so for this transaction only). A report's aggregates over many rows are costed
+    high enough to be compiled, and compiling them took far longer than running them (1.6 s of
+    a dashboard at a million orders). Once per transaction; nothing on SQLite."""
+    if not _postgres():
+        return
+    session = db.session()
+    session.connection()  # begins the transaction when none has begun
+    transaction = session.get_transaction()
+    done = session.info.get("reports_jit_off")
+    if done is not None and done() is transaction:
+        return
+    session.execute(sa.text("SET LOCAL jit = off"))
+    session.info["reports_jit_off"] = weakref.ref(transaction)
+
+
 def _sqlite_shift(at: date) -> str:
     """SQLite keeps naive UTC: shift by the zone's offset on `at` (a zone with summer time is off by
     an hour across its change; PostgreSQL converts exactly)."""
@@ -168,23 +186,30 @@ def _key(family: Family, dim: str | None, start: date) -> tuple[sa.ColumnElement
     return column, family.entity is not Ticket
 
 
-def _count_columns(family: str, now: datetime, only=None) -> list:
+def _count_names(family: str, only=None) -> list[str]:
+    return [name for name, (fam, _c) in (*CONDITIONS.items(), *SUMS.items())
+            if fam == family and (only is None or name in only)]
+
+
+def _count_columns(family: str, now: datetime, only=None, inside: sa.ColumnElement | None = None,
+                   prefix: str = "") -> list:
+    """The family's counts as columns labelled prefix + name; `inside`: over the rows it holds for only."""
     cols = []
-    for name, (fam, cond) in CONDITIONS.items():
-        if fam == family and (only is None or name in only):
-            cols.append((sa.func.count() if cond is None
-                         else sa.func.sum(sa.case((cond(now), 1), else_=0))).label(name))
-    for name, (fam, column) in SUMS.items():
-        if fam == family and (only is None or name in only):
-            cols.append(sa.func.sum(column).label(name))
+    for name in _count_names(family, only):
+        if name in SUMS:
+            column = SUMS[name][1]
+            value = column if inside is None else sa.case((inside, column), else_=0)
+        else:
+            cond = CONDITIONS[name][1]
+            cond = cond(now) if cond is not None else None
+            if inside is not None:
+                cond = inside if cond is None else sa.and_(inside, cond)
+            if cond is None:
+                cols.append(sa.func.count().label(prefix + name))
+                continue
+            value = sa.case((cond, 1), else_=0)
+        cols.append(sa.func.sum(value).label(prefix + name))
     return cols
-
-
-def _select(family: Family, lo: datetime, hi: datetime, columns: list, *, join_ticket: bool) -> sa.Select:
-    query = sa.select(*columns).select_from(family.entity)
-    if join_ticket:
-        query = query.join(Ticket, Ticket.id == family.ticket_id)
-    return query.where(*family.where, family.ref >= lo, family.ref < hi)
 
 
 def raw_counts(start: date, end: date, dim: str | None, families=tuple(FAMILIES),
@@ -192,28 +217,60 @@ def raw_counts(start: date, end: date, dim: str | None, families=tuple(FAMILIES)
     """{key: {count name: value}} for the rows of `families` in local days start..end, grouped by
     the slice's key (None for the centre as a whole). Keys are not yet rolled up. `only`: just
     these counts (a count of rows is much cheaper than one that looks at each order's assignments)."""
+    return grouped_counts({None: (start, end)}, dim, families, now, only)[None]
+
+
+def grouped_counts(periods: dict, dim: str | None, families=tuple(FAMILIES), now: datetime | None = None,
+                   only=None) -> dict:
+    """raw_counts of several periods at once: {period name: {key: {count name: value}}} for
+    `periods` {name: (start, end)}, each family's rows read once (one query) for all of them, each
+    count taken over the rows of its own period (the current and the previous period, a week and
+    its history). On SQLite, hour and day are those of the first period's zone offset."""
     from hotline.core.base import utcnow
     now = now or utcnow()
-    lo, hi = bounds(start, end)
-    out: dict = {}
-    for name in families:
-        family = FAMILIES[name]
-        key, join_ticket = _key(family, dim, start)
-        counts = _count_columns(name, now, only)
-        if not counts:
+    ranges = {name: bounds(start, end) for name, (start, end) in periods.items()}
+    first = next(iter(periods.values()))[0]
+    several = len(ranges) > 1
+    out: dict = {name: {} for name in periods}
+    report_reads()
+    for family_name in families:
+        family = FAMILIES[family_name]
+        names = _count_names(family_name, only)
+        if not names:
             continue
-        query = _select(family, lo, hi, ([key.label("key")] if key is not None else []) + counts,
-                        join_ticket=join_ticket)
+        key, join_ticket = _key(family, dim, first)
+        columns = []
+        for i, (lo, hi) in enumerate(ranges.values()):
+            inside = sa.and_(family.ref >= lo, family.ref < hi) if several else None
+            columns += _count_columns(family_name, now, only, inside, f"p{i}_")
+            if several:  # a key is in a period's counts only when the period has rows of it
+                columns.append(sa.func.sum(sa.case((inside, 1), else_=0)).label(f"p{i}_"))
+        query = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(family.entity)
+        if join_ticket:
+            query = query.join(Ticket, Ticket.id == family.ticket_id)
+        query = query.where(*family.where, _spanning(family.ref, list(ranges.values())))
         if key is not None:
             query = query.group_by(key)
-        if name == "reopen" and dim in ("department", "district"):
+        if family_name == "reopen" and dim in ("department", "district"):
             query = query.where(_REOPENED_FROM.is_not(None))
         for row in db.session.execute(query).mappings():
             k = _normalise(row["key"], dim) if key is not None else None
-            target = out.setdefault(k, {})
-            for c in counts:
-                target[c.name] = target.get(c.name, 0) + int(row[c.name] or 0)
+            for i, period_name in enumerate(ranges):
+                if several and key is not None and not row[f"p{i}_"]:
+                    continue
+                target = out[period_name].setdefault(k, {})
+                for name in names:
+                    target[name] = target.get(name, 0) + int(row[f"p{i}_{name}"] or 0)
     return out
+
+
+def _spanning(ref: sa.ColumnElement, ranges: list) -> sa.ColumnElement:
+    """Rows in any of `ranges` [lo, hi): one range from the first start to the last end when they
+    touch or overlap (one index range scan), else each range apart."""
+    ordered = sorted(ranges, key=lambda r: r[0])
+    if all(nxt[0] <= prev[1] for prev, nxt in zip(ordered, ordered[1:])):
+        return sa.and_(ref >= ordered[0][0], ref < max(hi for _lo, hi in ordered))
+    return sa.or_(*(sa.and_(ref >= lo, ref < hi) for lo, hi in ordered))
 
 
 def _normalise(value, dim: str | None):
@@ -234,8 +291,13 @@ def empty_counts(families=tuple(FAMILIES)) -> dict:
 
 def totals(start: date, end: date, families=tuple(FAMILIES), now: datetime | None = None) -> dict:
     """The centre's counts and rates for local days start..end."""
-    counts = empty_counts(families) | raw_counts(start, end, None, families, now).get(None, {})
-    return wm.with_rates(counts)
+    return totals_of({None: (start, end)}, families, now)[None]
+
+
+def totals_of(periods: dict, families=tuple(FAMILIES), now: datetime | None = None) -> dict:
+    """totals of several periods {name: (start, end)} at once (each family read once): {name: totals}."""
+    raw = grouped_counts(periods, None, families, now)
+    return {name: wm.with_rates(empty_counts(families) | raw[name].get(None, {})) for name in periods}
 
 
 # -- slices: buckets, their labels and their drill-down ------------------------------------------
@@ -366,7 +428,11 @@ def table(start: date, end: date, dim: str, *, parent_id: int | None = None, fam
           now: datetime | None = None, keep_empty: bool = True, only=None) -> list[dict]:
     """One row per bucket of the slice: label, drill-down parameters, counts and rates (`only`: see
     raw_counts; the other counts are 0)."""
-    raw = raw_counts(start, end, dim, families, now, only)
+    return _rows(raw_counts(start, end, dim, families, now, only), dim, parent_id, families, keep_empty)
+
+
+def _rows(raw: dict, dim: str, parent_id: int | None, families, keep_empty: bool) -> list[dict]:
+    """raw_counts of a slice rolled up into its buckets, one row each (see table)."""
     bucket_of, buckets = buckets_for(dim, raw.keys(), parent_id)
     sums: dict = {}
     for key, counts in raw.items():
@@ -386,11 +452,56 @@ def table(start: date, end: date, dim: str, *, parent_id: int | None = None, fam
     return rows
 
 
+#: The slices of intake that intake_tables counts in one query: those of the order itself.
+INTAKE_SLICES = ("category", "channel", "type", "call_taker", "hour", "department", "district")
+
+
+def intake_tables(start: date, end: date, dims: tuple[str, ...], now: datetime | None = None) -> dict:
+    """{slice: table(start, end, slice, families=("intake",), only=("intake",))} of several slices of
+    the intake, from one query (intake_grouped)."""
+    raw = intake_grouped({None: (start, end)}, dims)[None]
+    return {dim: _rows({k: {"intake": n} for k, n in raw[dim].items()}, dim, None, ("intake",), True)
+            for dim in dims}
+
+
+def intake_grouped(periods: dict, dims: tuple[str, ...]) -> dict:
+    """The intake (orders registered) of several periods {name: (start, end)} by several slices of the
+    order itself (INTAKE_SLICES), from one query grouped by all of those slices' columns (a few thousand
+    groups at most): {period name: {slice: {key: count}}}, keys not rolled up, as raw_counts's."""
+    if not dims or any(dim not in INTAKE_SLICES for dim in dims):
+        raise ValueError(dims)
+    family = FAMILIES["intake"]
+    first = next(iter(periods.values()))[0]
+    keys = {dim: _key(family, dim, first)[0] for dim in dims}
+    columns = list(dict.fromkeys(keys.values()))  # department and district share one column
+    position = {dim: next(i for i, c in enumerate(columns) if c is keys[dim]) for dim in dims}
+    ranges = {name: bounds(start, end) for name, (start, end) in periods.items()}
+    counts = [sa.func.sum(sa.case((sa.and_(family.ref >= lo, family.ref < hi), 1), else_=0)) if len(ranges) > 1
+              else sa.func.count() for lo, hi in ranges.values()]
+    report_reads()
+    query = sa.select(*columns, *counts).where(*family.where, _spanning(family.ref, list(ranges.values()))) \
+        .group_by(*columns)
+    out: dict = {name: {dim: {} for dim in dims} for name in periods}
+    for row in db.session.execute(query):
+        for i, name in enumerate(ranges):
+            n = int(row[len(columns) + i] or 0)
+            if not n:
+                continue
+            for dim in dims:
+                target = out[name][dim]
+                k = _normalise(row[position[dim]], dim)
+                target[k] = target.get(k, 0) + n
+    return out
+
+
+#: What a trend's points count (and the rate they make: on-time completion).
+TREND = ("intake", "due", "replied_on_time")
+
+
 def trend(start: date, end: date, step: str = "day", now: datetime | None = None) -> list[dict]:
-    """Intake and the on-time completion rate per day (or ISO week) of the period."""
-    raw = raw_counts(start, end, "day", ("intake", "due"), now)
-    days = [(d, empty_counts(("intake", "due")) | raw.get(d, {})) for d in
-            wm.Period("custom", start, end).day_list()]
+    """Intake and the on-time completion rate per day (or ISO week) of the period (its counts: TREND)."""
+    raw = raw_counts(start, end, "day", ("intake", "due"), now, only=TREND)
+    days = [(d, dict.fromkeys(TREND, 0) | raw.get(d, {})) for d in wm.Period("custom", start, end).day_list()]
     if step == "week":
         points = []
         for label, counts in wm.fold_weeks(days):

@@ -84,10 +84,15 @@ def drill_url(measure: str, period: wm.Period, bucket: dict | None = None) -> st
                    "to": period.end.isoformat()}, **(bucket or {}))
 
 
-def totals(period: wm.Period, now: datetime) -> list[dict]:
-    current = measures.totals(period.start, period.end, now=now)
-    prev_period = period.previous()
-    previous = measures.totals(prev_period.start, prev_period.end, now=now)
+def overview(period: wm.Period, now: datetime) -> tuple[list[dict], list[dict]]:
+    """The centre's totals against the previous period (cards) and directly answered vs dispatched
+    (split), from one count of each family over both periods."""
+    counts = measures.totals_of({"current": (period.start, period.end),
+                                 "previous": (period.previous().start, period.previous().end)}, now=now)
+    return _cards(period, counts["current"], counts["previous"]), _split(period, counts["current"])
+
+
+def _cards(period: wm.Period, current: dict, previous: dict) -> list[dict]:
     cards = []
     for name in TOTALS:
         value = current.get(name)
@@ -97,14 +102,19 @@ def totals(period: wm.Period, now: datetime) -> list[dict]:
     return cards
 
 
-def intake_by(period: wm.Period, dim: str, now: datetime) -> list[dict]:
-    rows = measures.table(period.start, period.end, dim, families=("intake",), now=now, only=("intake",))
-    return [{"label": r["label"], "value": r["intake"], "url": drill_url("intake", period, r["drill"])} for r in rows]
+#: The slices of the intake charts, counted together.
+INTAKE_CHARTS = ("channel", "type", "hour")
 
 
-def split(period: wm.Period, now: datetime) -> list[dict]:
-    """Answered directly against dispatched (and the rest: waiting, merged, cancelled)."""
-    t = measures.totals(period.start, period.end, families=("intake",), now=now)
+def intake_charts(period: wm.Period, now: datetime) -> dict[str, list[dict]]:
+    """The intake by channel, by type and by hour of day."""
+    tables = measures.intake_tables(period.start, period.end, INTAKE_CHARTS, now=now)
+    return {dim: [{"label": r["label"], "value": r["intake"], "url": drill_url("intake", period, r["drill"])}
+                  for r in rows] for dim, rows in tables.items()}
+
+
+def _split(period: wm.Period, t: dict) -> list[dict]:
+    """Answered directly against dispatched (and the rest: waiting, merged, cancelled), of the totals `t`."""
     rest = t["intake"] - t["direct"] - t["dispatched_orders"]
     out = [{"label": str(labels.TITLES["direct"]), "value": t["direct"], "url": drill_url("direct", period)},
            {"label": str(labels.TITLES["dispatched_orders"]), "value": t["dispatched_orders"],

@@ -36,6 +36,9 @@ class Ticket(db.Model):
         # rows of this index instead of sorting every overdue order
         Index("ix_tickets_with_department_due", "due_at", "id",
               postgresql_where=text(WITH_DEPARTMENT_SQL), sqlite_where=text(WITH_DEPARTMENT_SQL)),
+        # any range of registration times; the reports' intake by category and lead department
+        # (hotspots over weeks or months of history) is counted from this index alone
+        Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +57,7 @@ class Ticket(db.Model):
     lon: Mapped[float | None]
     #: Reporter's identity hidden from departments (always true for reports, 举报).
     is_confidential: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: The current lead department (denormalised from the lead assignment for listing).
@@ -118,6 +121,9 @@ class Assignment(db.Model):
         # the reports place assignments in a period by when they were dispatched or fall due
         Index("ix_assignments_dispatched_at", "dispatched_at"),
         Index("ix_assignments_reply_due_at", "reply_due_at"),
+        # whether an order was sent to a department at all (the measures' direct and dispatched orders)
+        Index("ix_assignments_top_level_ticket", "ticket_id",
+              postgresql_where=text("parent_id IS NULL"), sqlite_where=text("parent_id IS NULL")),
         # a department's open work in deadline order: its overdue list reads this index and stops at a page
         Index("ix_assignments_open_dept_due", "department_id", "reply_due_at",
               postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),

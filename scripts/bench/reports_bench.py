@@ -140,6 +140,29 @@ def grow(url: str, have: int, size: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def existing_orders(url: str) -> int | None:
+    """Orders in a bench database built before, or None when it has no schema yet."""
+    with psycopg.connect(plain(url)) as conn:
+        if conn.execute("SELECT to_regclass('public.tickets')").fetchone()[0] is None:
+            return None
+        return conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+
+
+def migrate(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    from flask_migrate import upgrade
+
+    from hotline import create_app
+    from hotline.extensions import db
+
+    app = create_app({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def timed(fn, runs: int) -> float:
     fn()                                   # warm-up
     took = []
@@ -190,20 +213,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="orders, ascending")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each (after a warm-up)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the orders already in the bench database when there are no more than the first "
+                             "size (migrate to head and grow from there) instead of rebuilding it")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the data for the last size and time nothing (then time with --reuse)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.build_only:
+        sizes = sizes[-1:]
     url = pg_url()
-    log("preparing the bench database (migrations, demo city)")
-    prepare_schema(url)
+    have = existing_orders(url) if args.reuse else None
+    if have is not None and have <= sizes[0]:
+        log(f"reusing the bench database ({have:,} orders), migrating it to head")
+        migrate(url)
+    else:
+        log("preparing the bench database (migrations, demo city)")
+        prepare_schema(url)
+        have = 0
     os.environ["DATABASE_URL"] = url
     from hotline import create_app
     app = create_app({"WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                       "MESSAGING_WAKE_AFTER_COMMIT": False})
-    rows, have = [], 0
+    rows = []
     for size in sizes:
-        log(f"growing to {size:,} orders (a year of them)")
-        grow(url, have, size)
-        have = size
+        if have < size:
+            log(f"growing to {size:,} orders (a year of them)")
+            grow(url, have, size)
+            have = size
+        if args.build_only:
+            log(f"built {size:,} orders; time them with --reuse")
+            return
         result = measure(app, args.runs)
         rows.append((size, result))
         log(f"  table {result['table']:.0f} ms, bulletin {result['bulletin']:.0f} ms "

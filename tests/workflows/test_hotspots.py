@@ -30,6 +30,19 @@ def test_both_ways_of_summing_agree_around_the_mean(mean):
         assert hs.poisson_upper_tail(k, mean) - hs.poisson_upper_tail(k + 1, mean) == pytest.approx(pmf, rel=1e-6)
 
 
+@pytest.mark.parametrize("mean", [0.3, 7.5, 120.0, 4321.0])
+def test_the_tail_equals_the_sum_of_its_terms_each_in_log_space(mean):
+    # the terms from their neighbours add up to what each term computed on its own adds up to
+    def term(i):
+        return math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1))
+    for k in sorted({1, 2, int(mean / 2) + 1, int(mean), int(mean) + 1, int(mean * 1.2) + 2, int(mean * 2) + 5}):
+        if k > mean:
+            expected = math.fsum(term(i) for i in range(k, k + 20 * int(math.sqrt(mean) + 10)))
+        else:
+            expected = 1 - math.fsum(term(i) for i in range(k))
+        assert hs.poisson_upper_tail(k, mean) == pytest.approx(expected, rel=1e-9, abs=1e-15), k
+
+
 def test_a_week_is_a_hotspot_only_past_the_threshold():
     # 16 orders in the 8 weeks (56 days) before: 2 expected in a week
     six = hs.judge(6, 16, 56, 7)
