@@ -54,6 +54,10 @@ def fill_texts(url: str) -> None:
         conn.execute("INSERT INTO ticket_texts (ticket_id, created_at, tokens, address_key) "
                      "SELECT t.id, t.created_at, p.tokens, p.address_key FROM tickets t "
                      "JOIN pool p ON p.n = (t.id::bigint * 7919) % 3000")
+        if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'ticket_texts' "
+                        "AND column_name = 'is_open'").fetchone():
+            conn.execute("UPDATE ticket_texts x SET is_open = false FROM tickets t WHERE t.id = x.ticket_id "
+                         "AND t.status IN ('closed', 'merged', 'cancelled')")
         conn.commit()
     with psycopg.connect(api_bench.plain(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE ticket_texts")
