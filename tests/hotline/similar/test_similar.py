@@ -64,6 +64,15 @@ def test_the_word_index_holds_open_orders_only_and_leaves_out_common_words(api, 
         monkeypatch.setattr(queries, "common_words", lambda: frozenset(words))
         assert isinstance(queries._by_text(words, since), list)  # all common: two of them are asked still
         monkeypatch.undo()
+        # the database tells which words are common (PostgreSQL: ts_stat; SQLite: fts5vocab over open rows)
+        monkeypatch.setattr(queries, "COMMON_FROM", 1)
+        queries.forget_common_words()
+        monkeypatch.setattr(queries, "COMMON_SHARE", 0.5)
+        common = queries.common_words()
+        queries.forget_common_words()
+        rows = [set(r.split()) for r in db.session.scalars(sa.select(TicketText.tokens).where(TicketText.is_open))]
+        counted = {w: sum(w in r for r in rows) for r in rows for w in r}
+        assert common == {w for w, n in counted.items() if n > int(len(rows) * 0.5)} and common
     merged = api("supervisor").action(first, "merge", {"into": other})
     assert merged.status_code == 200, merged.get_json()
     with app.app_context():
