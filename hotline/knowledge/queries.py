@@ -79,13 +79,14 @@ class Published:
 
     def answering(self, today: date, public_only: bool) -> frozenset[int]:
         """Ids of the articles in force on `today` (and public, with `public_only`)."""
-        key = (today, public_only)
-        if key not in self._answering:
-            self._answering = {key: frozenset(
+        if self._answering.get("day") != today:
+            self._answering = {"day": today}
+        if public_only not in self._answering:
+            self._answering[public_only] = frozenset(
                 article_id for article_id, (valid_from, valid_until, is_public) in self.terms.items()
                 if (valid_from is None or valid_from <= today) and (valid_until is None or valid_until >= today)
-                and (is_public or not public_only))} | {k: v for k, v in self._answering.items() if k[0] == today}
-        return self._answering[key]
+                and (is_public or not public_only))
+        return self._answering[public_only]
 
 
 _stats_lock = threading.Lock()
