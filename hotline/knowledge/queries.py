@@ -62,8 +62,10 @@ def in_force(today: date):
 
 # -- what the search reads, per process ------------------------------------------------------------
 
-#: Seconds an article's use count may lag in the ranking (a use does not renew the postings).
-USE_SECONDS = 60
+#: Seconds an article's use count may lag in the ranking (a use does not renew the postings), and after
+#: which the postings are built again whatever happened (`hotline knowledge reindex` in another process
+#: changes the words without moving updated_at).
+USE_SECONDS, REBUILD_SECONDS = 60, 600
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Published:
     terms: dict[int, tuple]
     uses: dict[int, int]
     uses_at: float
+    built_at: float
     _answering: dict = field(default_factory=dict)
 
     def answering(self, today: date, public_only: bool) -> frozenset[int]:
@@ -99,11 +102,12 @@ def _published() -> Published:
                               .where(Article.state == ArticleState.PUBLISHED)).all()
     return Published(stats=text.CorpusStats([(r[1], r[2]) for r in rows], [r[0] for r in rows]),
                      terms={r[0]: (r[3], r[4], r[5]) for r in rows}, uses={r[0]: r[6] for r in rows},
-                     uses_at=time.monotonic())
+                     uses_at=time.monotonic(), built_at=time.monotonic())
 
 
 def published() -> Published:
-    """What the search reads; renewed when any article changes, the use counts every USE_SECONDS.
+    """What the search reads; renewed when any article changes (and every REBUILD_SECONDS), the use counts
+    every USE_SECONDS.
 
     Every change of an article's text, validity or state moves its updated_at (hotline.knowledge.operations),
     so the newest updated_at and the highest id (two index reads, not a scan) tell whether what this process
@@ -112,7 +116,7 @@ def published() -> Published:
     summary = db.session.execute(sa.select(sa.func.max(Article.updated_at), sa.func.max(Article.id))).one()
     key = (str(db.engine.url), operations.generation, *summary)
     with _stats_lock:
-        if _stats["key"] != key:
+        if _stats["key"] != key or time.monotonic() - _stats["value"].built_at > REBUILD_SECONDS:
             _stats.update(key=key, value=_published())
         elif time.monotonic() - _stats["value"].uses_at > USE_SECONDS:
             _stats["value"].uses = dict(db.session.execute(sa.select(Article.id, Article.use_count).where(
