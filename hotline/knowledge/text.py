@@ -135,29 +135,25 @@ class CorpusStats:
         self.count = len(documents)
         self.df: Counter = Counter()
         total = 0
-        counted = []
         for title, body in documents:
-            title_words, body_words = (title or "").split(), (body or "").split()
-            total += len(title_words) + len(body_words)
-            self.df.update(set(title_words + body_words))
-            if ids is not None:
-                counts = Counter(body_words)
-                for word in title_words:
-                    counts[word] += TITLE_WEIGHT
-                counted.append((counts, len(title_words) + len(body_words)))
+            words = (title or "").split() + (body or "").split()
+            total += len(words)
+            self.df.update(set(words))
         self.mean_length = total / self.count if self.count else 1.0
         self.postings: dict[str, tuple[array, array]] = {}
-        if ids is not None:
-            lists: dict[str, tuple[list[int], list[float]]] = {}
-            for article_id, (counts, length) in sorted(zip(ids, counted), key=lambda pair: pair[0]):
-                norm = K1 * (1 - B + B * length / (self.mean_length or 1.0))
-                for word, tf in counts.items():
-                    entry = lists.get(word)
-                    if entry is None:
-                        entry = lists[word] = ([], [])
-                    entry[0].append(article_id)
-                    entry[1].append(tf * (K1 + 1) / (tf + norm))
-            self.postings = {word: (array("l", found), array("d", shares)) for word, (found, shares) in lists.items()}
+        # one article's words at a time, straight into arrays: no Python object per posting, even while building
+        for article_id, (title, body) in sorted(zip(ids or (), documents), key=lambda pair: pair[0]):
+            title_words, body_words = (title or "").split(), (body or "").split()
+            counts = Counter(body_words)
+            for word in title_words:
+                counts[word] += TITLE_WEIGHT
+            norm = K1 * (1 - B + B * (len(title_words) + len(body_words)) / (self.mean_length or 1.0))
+            for word, tf in counts.items():
+                posting = self.postings.get(word)
+                if posting is None:
+                    posting = self.postings[word] = (array("l"), array("d"))
+                posting[0].append(article_id)
+                posting[1].append(tf * (K1 + 1) / (tf + norm))
 
     def idf(self, word: str) -> float:
         n = self.df.get(word, 0)
