@@ -1,12 +1,17 @@
 """Reads of the knowledge base: the search (ranked, with snippets), lists for editors, synonyms.
 
-The database finds the candidates through its own full-text index (SQLite: FTS5 MATCH; PostgreSQL:
-tsvector @@ tsquery, GIN), both over the tokens `text.tokens` made; Python then ranks them with
-one BM25 and the use count, so both backends rank alike.
+Both databases store each article's words as `text.tokens` made them (and index them: SQLite FTS5,
+PostgreSQL tsvector with GIN). A search reads postings each process builds from those words
+(text.CorpusStats: which published articles hold each word, with its BM25 share), renewed whenever an
+article changes, and ranks with one BM25 and the use count, so both backends find and rank alike,
+without reading 10,000 articles' rows per query; the database then gives the page's articles, still
+published and in force.
 """
 from __future__ import annotations
 
+import heapq
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,7 +30,7 @@ from workflows.states import Role
 MIN_QUERY, MAX_QUERY = 2, 2000
 #: Words of a long query kept for the search (the rarest ones: they say the most).
 MAX_WORDS = 32
-#: Candidates the index hands over for ranking.
+#: At most this many articles are found for one query (the best ranked).
 CANDIDATES = 400
 #: What a synonym's words weigh against the caller's own.
 SYNONYM_WEIGHT = 0.8
@@ -55,23 +60,68 @@ def in_force(today: date):
                    sa.or_(Article.valid_until.is_(None), Article.valid_until >= today))
 
 
-# -- the statistics BM25 needs, per process --------------------------------------------------------
+# -- what the search reads, per process ------------------------------------------------------------
+
+#: Seconds an article's use count may lag in the ranking (a use does not renew the postings), and after
+#: which the postings are built again whatever happened (`hotline knowledge reindex` in another process
+#: changes the words without moving updated_at).
+USE_SECONDS, REBUILD_SECONDS = 60, 600
+
+
+@dataclass
+class Published:
+    """The published articles as the search reads them: BM25's statistics and postings, and what decides
+    whether each answers callers today (validity, public) and how often it did (its use count)."""
+    stats: text.CorpusStats
+    #: id -> (valid_from, valid_until, is_public)
+    terms: dict[int, tuple]
+    uses: dict[int, int]
+    uses_at: float
+    built_at: float
+    _answering: dict = field(default_factory=dict)
+
+    def answering(self, today: date, public_only: bool) -> frozenset[int]:
+        """Ids of the articles in force on `today` (and public, with `public_only`)."""
+        if self._answering.get("day") != today:
+            self._answering = {"day": today}
+        if public_only not in self._answering:
+            self._answering[public_only] = frozenset(
+                article_id for article_id, (valid_from, valid_until, is_public) in self.terms.items()
+                if (valid_from is None or valid_from <= today) and (valid_until is None or valid_until >= today)
+                and (is_public or not public_only))
+        return self._answering[public_only]
+
 
 _stats_lock = threading.Lock()
 _stats: dict = {"key": None, "value": None}
 
 
-def corpus_stats() -> text.CorpusStats:
-    """Document frequencies over the published articles; renewed when they change."""
-    summary = db.session.execute(sa.select(sa.func.count(Article.id), sa.func.max(Article.id),
-                                           sa.func.max(Article.updated_at), sa.func.sum(Article.version))
-                                 .where(Article.state == ArticleState.PUBLISHED)).one()
+def _published() -> Published:
+    rows = db.session.execute(sa.select(Article.id, Article.title_tokens, Article.body_tokens, Article.valid_from,
+                                        Article.valid_until, Article.is_public, Article.use_count)
+                              .where(Article.state == ArticleState.PUBLISHED)).all()
+    return Published(stats=text.CorpusStats([(r[1], r[2]) for r in rows], [r[0] for r in rows]),
+                     terms={r[0]: (r[3], r[4], r[5]) for r in rows}, uses={r[0]: r[6] for r in rows},
+                     uses_at=time.monotonic(), built_at=time.monotonic())
+
+
+def published() -> Published:
+    """What the search reads; renewed when any article changes (and every REBUILD_SECONDS), the use counts
+    every USE_SECONDS.
+
+    Every change of an article's text, validity or state moves its updated_at (hotline.knowledge.operations),
+    so the newest updated_at and the highest id (two index reads, not a scan) tell whether what this process
+    holds is still the database's.
+    """
+    summary = db.session.execute(sa.select(sa.func.max(Article.updated_at), sa.func.max(Article.id))).one()
     key = (str(db.engine.url), operations.generation, *summary)
     with _stats_lock:
-        if _stats["key"] != key:
-            rows = db.session.execute(sa.select(Article.title_tokens, Article.body_tokens)
-                                      .where(Article.state == ArticleState.PUBLISHED)).all()
-            _stats.update(key=key, value=text.CorpusStats([tuple(r) for r in rows]))
+        if _stats["key"] != key or time.monotonic() - _stats["value"].built_at > REBUILD_SECONDS:
+            _stats.update(key=key, value=_published())
+        elif time.monotonic() - _stats["value"].uses_at > USE_SECONDS:
+            _stats["value"].uses = dict(db.session.execute(sa.select(Article.id, Article.use_count).where(
+                Article.state == ArticleState.PUBLISHED)).all())
+            _stats["value"].uses_at = time.monotonic()
         return _stats["value"]
 
 
@@ -113,22 +163,6 @@ def query_words(q: str, groups: list[list[str]], stats: text.CorpusStats) -> tup
     return weights, added
 
 
-def _candidates(words: list[str], where) -> list[int]:
-    """Ids of the articles whose index holds any of the words, best first by the database's own rank."""
-    if db.engine.dialect.name == "sqlite":
-        fts = sa.table("knowledge_fts", sa.column("rowid"))
-        match = " OR ".join(f'"{w}"' for w in words)
-        query = (sa.select(Article.id).join(fts, fts.c.rowid == Article.id)
-                 .where(sa.text("knowledge_fts MATCH :match").bindparams(match=match), where)
-                 .order_by(sa.text("bm25(knowledge_fts, 3.0, 1.0)")))
-    else:
-        tsquery = sa.func.to_tsquery("simple", " | ".join(f"'{w}'" for w in words))
-        vector = sa.literal_column("knowledge_articles.search_vector")
-        query = (sa.select(Article.id).where(vector.op("@@")(tsquery), where)
-                 .order_by(sa.func.ts_rank(vector, tsquery).desc()))
-    return list(db.session.scalars(query.limit(CANDIDATES)))
-
-
 def search(q: str | None, *, today: date, public_only: bool = False, page: int = 1,
            per_page: int = 20) -> Results:
     """Articles in force answering `q`, best first; an empty `q` lists the most used."""
@@ -144,20 +178,26 @@ def search(q: str | None, *, today: date, public_only: bool = False, page: int =
                                   .offset((page - 1) * per_page).limit(per_page))
         results.hits = [Hit(a, 0.0, text.snippet(text.plain_text(a.body), [])) for a in rows]
         return results
-    stats = corpus_stats()
-    weights, results.added = query_words(q, synonym_groups(), stats)
+    index = published()
+    weights, results.added = query_words(q, synonym_groups(), index.stats)
     results.words = list(weights)
     if not weights:
         return results
-    ids = _candidates(list(weights), where)
-    articles = db.session.scalars(sa.select(Article).where(Article.id.in_(ids))
-                                  .options(selectinload(Article.category))).all() if ids else []
-    scored = sorted(((text.bm25(weights, a.title_tokens, a.body_tokens, stats) * text.use_boost(a.use_count), a)
-                     for a in articles), key=lambda pair: (-pair[0], pair[1].id))
-    results.total = len(scored)
+    answering = index.answering(today, public_only)
+    best = heapq.nlargest(CANDIDATES, ((score, article_id) for article_id, score in index.stats.rank(weights).items()
+                                       if article_id in answering))
+    scored = sorted(((score * text.use_boost(index.uses.get(article_id, 0)), article_id) for score, article_id in best),
+                    key=lambda pair: (-pair[0], pair[1]))
+    shown = scored[(page - 1) * per_page: page * per_page]
+    articles = {a.id: a for a in db.session.scalars(
+        sa.select(Article).where(Article.id.in_([article_id for _s, article_id in shown]), where)
+        .options(selectinload(Article.category)))} if shown else {}
+    results.total = len(scored) - sum(1 for _s, article_id in shown if article_id not in articles)
     marks = sorted(set(weights) | set(results.added), key=len, reverse=True)
-    for score, article in scored[(page - 1) * per_page: page * per_page]:
-        results.hits.append(Hit(article, score, text.snippet(text.plain_text(article.body), marks)))
+    for score, article_id in shown:
+        article = articles.get(article_id)  # None: withdrawn or edited a moment ago, in another process
+        if article is not None:
+            results.hits.append(Hit(article, score, text.snippet(text.plain_text(article.body), marks)))
     return results
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,19 +15,24 @@ class TicketText(db.Model):
     """An order's words as the similar-order index stores them (one row per order).
 
     `tokens` is hotline.knowledge.text.index_text(subject + content); SQLite's FTS5 `ticket_texts_fts`
-    and PostgreSQL's `search_vector` (migration 0019) index it. `created_at` copies the order's, so
-    "open orders of the last N days" is answered from this table's index alone.
+    and PostgreSQL's `search_vector` (migration 0019) index it, open orders only (migration 0024: FTS5 holds
+    open rows, the GIN index is partial). `created_at` copies the order's, so "open orders of the last N days"
+    is answered from this table's indexes alone.
     """
 
     __tablename__ = "ticket_texts"
     __table_args__ = (Index("ix_ticket_texts_address_created", "address_key", "created_at"),
-                      Index("ix_ticket_texts_created_at", "created_at"))
+                      Index("ix_ticket_texts_created_at", "created_at"),
+                      Index("ix_ticket_texts_open_created", "created_at", postgresql_where=sa.text("is_open"),
+                            sqlite_where=sa.text("is_open")))
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime]
     tokens: Mapped[str] = mapped_column(Text)
     #: The address folded for comparison (workflows.similarity.address_key); None without an address.
     address_key: Mapped[str | None] = mapped_column(String(255))
+    #: Whether the order is open (not closed, merged or cancelled): kept in step with its status.
+    is_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class SuggestionModel(db.Model):

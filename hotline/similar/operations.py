@@ -18,6 +18,7 @@ from hotline.similar.models import SuggestionModel, TicketText
 from hotline.tickets.models import Ticket
 from workflows import suggest as nb
 from workflows.similarity import address_key
+from workflows.states import FINAL
 
 _installed = False
 
@@ -25,7 +26,7 @@ _installed = False
 def row_for(ticket: Ticket) -> dict:
     return {"ticket_id": ticket.id, "created_at": ticket.created_at,
             "tokens": index_text(f"{ticket.subject or ''} {ticket.content or ''}"),
-            "address_key": address_key(ticket.address)}
+            "address_key": address_key(ticket.address), "is_open": ticket.status not in FINAL}
 
 
 def _after_insert(mapper, connection, ticket: Ticket) -> None:
@@ -34,12 +35,15 @@ def _after_insert(mapper, connection, ticket: Ticket) -> None:
 
 def _after_update(mapper, connection, ticket: Ticket) -> None:
     state = inspect(ticket)
+    table = TicketText.__table__
     if not any(state.attrs[name].history.has_changes() for name in ("subject", "content", "address")):
+        if state.attrs["status"].history.has_changes():
+            connection.execute(sa.update(table).where(table.c.ticket_id == ticket.id)
+                               .values(is_open=ticket.status not in FINAL))
         return
     row = row_for(ticket)
-    table = TicketText.__table__
     done = connection.execute(sa.update(table).where(table.c.ticket_id == ticket.id)
-                              .values(tokens=row["tokens"], address_key=row["address_key"]))
+                              .values(tokens=row["tokens"], address_key=row["address_key"], is_open=row["is_open"]))
     if not done.rowcount:
         connection.execute(sa.insert(table).values(**row))
 

@@ -1,6 +1,8 @@
 """Similar orders (并单候选): open orders of the last SIMILAR_DAYS days with the same words, address or caller."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +19,14 @@ from workflows.states import OPEN
 #: How many orders the index may hand over for comparison, and how many are shown.
 CANDIDATES = 200
 SHOWN = 10
+#: A word in more than this share of the open orders tells nothing about which case an order is: it is not
+#: asked of the index (below COMMON_FROM open orders every word counts).
+COMMON_SHARE, COMMON_FROM = 0.05, 2000
+#: Seconds the common words are kept per process (they move slowly: a day's orders against tens of thousands).
+COMMON_SECONDS = 600
+
+_common_lock = threading.Lock()
+_common: dict = {"key": None, "at": 0.0, "words": frozenset()}
 
 
 @dataclass
@@ -30,8 +40,39 @@ def _words(ticket: Ticket) -> list[str]:
     return tokens(f"{ticket.subject or ''} {ticket.content or ''}")
 
 
+def common_words() -> frozenset[str]:
+    """Words in more than COMMON_SHARE of the open orders (PostgreSQL: ts_stat over the open rows' vectors;
+    SQLite: the fts5vocab table over the open-only FTS5 index), kept COMMON_SECONDS per process."""
+    key = str(db.engine.url)
+    with _common_lock:
+        if _common["key"] == key and time.monotonic() - _common["at"] < COMMON_SECONDS:
+            return _common["words"]
+    table = TicketText.__table__
+    open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c.is_open)) or 0
+    words: frozenset[str] = frozenset()
+    if open_orders >= COMMON_FROM:
+        least = int(open_orders * COMMON_SHARE)
+        if db.engine.dialect.name == "sqlite":
+            query = sa.text("SELECT term FROM ticket_texts_fts_vocab WHERE doc > :least")
+        else:
+            query = sa.text("SELECT word FROM ts_stat('SELECT search_vector FROM ticket_texts WHERE is_open') "
+                            "WHERE ndoc > :least")
+        words = frozenset(db.session.scalars(query.bindparams(least=least)))
+    with _common_lock:
+        _common.update(key=key, at=time.monotonic(), words=words)
+    return words
+
+
+def forget_common_words() -> None:
+    with _common_lock:
+        _common.update(key=None, at=0.0, words=frozenset())
+
+
 def _by_text(words: list[str], since: datetime) -> list[int]:
-    asked = similarity.query_words(words)
+    common = common_words()
+    asked = similarity.query_words([w for w in words if w not in common])
+    if len(asked) < 2:  # an order of common words only: its first common words then, or it finds nothing
+        asked += [w for w in similarity.query_words(words) if w not in asked][:2 - len(asked)]
     if not asked:
         return []
     # two of the order's telling words together: far fewer rows to rank than any one word (see the bench)
@@ -41,13 +82,15 @@ def _by_text(words: list[str], since: datetime) -> list[int]:
         fts = sa.table("ticket_texts_fts", sa.column("rowid"))
         match = " OR ".join("(" + " AND ".join('"' + w.replace('"', "") + '"' for w in pair) + ")" for pair in pairs)
         query = (sa.select(table.c.ticket_id).join(fts, fts.c.rowid == table.c.ticket_id)
-                 .where(sa.text("ticket_texts_fts MATCH :match").bindparams(match=match), table.c.created_at >= since)
+                 .where(sa.text("ticket_texts_fts MATCH :match").bindparams(match=match), table.c.is_open,
+                        table.c.created_at >= since)
                  .order_by(sa.text("bm25(ticket_texts_fts)")))
     else:
         tsquery = sa.func.to_tsquery("simple", " | ".join(
             "(" + " & ".join("'" + w.replace("'", "").replace("\\", "") + "'" for w in pair) + ")" for pair in pairs))
         vector = sa.literal_column("ticket_texts.search_vector")
-        query = (sa.select(table.c.ticket_id).where(vector.op("@@")(tsquery), table.c.created_at >= since)
+        query = (sa.select(table.c.ticket_id).where(vector.op("@@")(tsquery), table.c.is_open,
+                                                     table.c.created_at >= since)
                  .order_by(sa.func.ts_rank(vector, tsquery).desc()))
     return list(db.session.scalars(query.limit(CANDIDATES)))
 

@@ -159,3 +159,14 @@ def test_administrators_keep_the_synonyms_on_their_page(api, world, browser):
     assert admin.post("/knowledge/synonyms", {"words": "居住证"}).status_code == 422
     assert admin.post("/knowledge/synonyms", {"words": "居住证 暂住证"}).status_code == 302
     assert len(_found(api, "call_taker", "暂住证")) == 1
+
+
+def test_the_postings_rank_as_bm25_reckons_over_the_articles_words():
+    from hotline.knowledge import text
+    documents = [("社保 卡", "社保 卡 丢失 挂失 补办"), ("公积金", "公积金 提取 租房 社保"), ("暖气", "暖气 不热 供暖 供暖")]
+    stats = text.CorpusStats(documents, [5, 2, 9])
+    query = {"社保": 1.0, "供暖": 0.8, "挂失": 1.0, "没有的词": 1.0}
+    ranked = stats.rank(query)
+    assert set(ranked) == {5, 2, 9}
+    for article_id, (title, body) in zip([5, 2, 9], documents):
+        assert abs(ranked[article_id] - text.bm25(query, title, body, stats)) < 1e-9

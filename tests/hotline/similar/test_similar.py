@@ -42,6 +42,46 @@ def test_the_same_caller_is_a_reason_and_closed_orders_are_not_candidates(api, n
     assert again not in _similar(api, "call_taker", first)
 
 
+def test_the_word_index_holds_open_orders_only_and_leaves_out_common_words(api, new_ticket, app, monkeypatch):
+    import sqlalchemy as sa
+
+    from hotline.core.base import utcnow
+    from hotline.extensions import db
+    from hotline.similar import queries
+    from hotline.similar.models import TicketText
+    from hotline.tickets.models import Ticket
+
+    first, other = new_ticket(**FIRST), new_ticket(**OTHER)
+    with app.app_context():
+        words = queries.tokens(REPEAT["subject"] + " " + REPEAT["content"])
+        since = utcnow().replace(year=utcnow().year - 1)
+        ids = {n: db.session.scalar(sa.select(Ticket.id).where(Ticket.number == n)) for n in (first, other)}
+        assert ids[first] in queries._by_text(words, since)
+        # words most open orders have are not asked of the index: the two orders' shared words still find it
+        shared = set(queries.tokens(FIRST["subject"] + " " + FIRST["content"]))
+        monkeypatch.setattr(queries, "common_words", lambda: frozenset(w for w in words if w not in shared))
+        assert ids[first] in queries._by_text(words, since)
+        monkeypatch.setattr(queries, "common_words", lambda: frozenset(words))
+        assert isinstance(queries._by_text(words, since), list)  # all common: two of them are asked still
+        monkeypatch.undo()
+        # the database tells which words are common (PostgreSQL: ts_stat; SQLite: fts5vocab over open rows)
+        monkeypatch.setattr(queries, "COMMON_FROM", 1)
+        queries.forget_common_words()
+        monkeypatch.setattr(queries, "COMMON_SHARE", 0.5)
+        common = queries.common_words()
+        queries.forget_common_words()
+        rows = [set(r.split()) for r in db.session.scalars(sa.select(TicketText.tokens).where(TicketText.is_open))]
+        counted = {w: sum(w in r for r in rows) for r in rows for w in r}
+        assert common == {w for w, n in counted.items() if n > int(len(rows) * 0.5)} and common
+    merged = api("supervisor").action(first, "merge", {"into": other})
+    assert merged.status_code == 200, merged.get_json()
+    with app.app_context():
+        is_open = dict(db.session.execute(sa.select(TicketText.ticket_id, TicketText.is_open)
+                                          .where(TicketText.ticket_id.in_(ids.values()))).all())
+        assert is_open == {ids[first]: False, ids[other]: True}
+        assert ids[first] not in queries._by_text(words, since)
+
+
 def test_departments_are_not_shown_merge_candidates(api, signed):
     number = signed(**FIRST)
     assert api("handler").get(f"/tickets/{number}/similar").status_code == 403
