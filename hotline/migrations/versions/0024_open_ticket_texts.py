@@ -6,7 +6,7 @@ table holds open rows only (its triggers add and remove rows as is_open changes)
 over it gives each word's number of open orders (the similar-order query leaves out the commonest words).
 
 Revision ID: 0024
-Revises: 0025
+Revises: 0023
 Create Date: 2026-12-06 02:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0025'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
