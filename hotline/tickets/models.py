@@ -39,6 +39,8 @@ class Ticket(db.Model):
         # any range of registration times; the reports' intake by category and lead department
         # (hotspots over weeks or months of history) is counted from this index alone
         Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),
+        # the centre's to-do: orders waiting in a status, the longest-waiting first
+        Index("ix_tickets_status_changed", "status", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +62,9 @@ class Ticket(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the order moved into its current status (the trail's newest step that changed it;
+    #: kept by record_event): how long it has waited in the centre's to-do queue.
+    status_changed_at: Mapped[datetime | None]
     #: The current lead department (denormalised from the lead assignment for listing).
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     #: When the current deadline clock started (the lead's dispatch).

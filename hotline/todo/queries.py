@@ -17,7 +17,7 @@ from hotline.board import queries as board
 from hotline.extensions import db
 from hotline.sms import queries as sms
 from hotline.tickets import permissions
-from hotline.tickets.models import Assignment, ExtensionRequest, Ticket, TicketEvent
+from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
 from workflows.states import Action, TicketStatus
 from workflows.vocabulary import ExtensionStatus
 
@@ -44,18 +44,11 @@ class Item:
     extension: ExtensionRequest | None = None
 
 
-def _entered(status: TicketStatus):
-    """When the order last moved into `status` (the newest step of its trail that led there)."""
-    return (sa.select(sa.func.max(TicketEvent.at))
-            .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.to_status == status.value,
-                   sa.or_(TicketEvent.from_status.is_(None), TicketEvent.from_status != status.value))
-            .scalar_subquery())
-
-
 def _union(viewer: User, now: datetime):
     parts = []
-    for kind, (queue, status, _step) in KINDS.items():
-        since = sa.func.coalesce(_entered(status), Ticket.updated_at)
+    # since the order moved into the status it waits in (orders loaded in bulk without a trail: their last change)
+    since = sa.func.coalesce(Ticket.status_changed_at, Ticket.updated_at)
+    for kind, (queue, _status, _step) in KINDS.items():
         parts.append(board.ticket_queue(viewer, queue, now).order_by(None).with_only_columns(
             sa.literal(kind, sa.String).label("kind"), Ticket.id.label("ticket_id"),
             sa.cast(sa.null(), sa.Integer).label("extension_id"), since.label("since")))

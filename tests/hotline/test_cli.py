@@ -58,6 +58,26 @@ def test_migrations_downgrade_and_upgrade(app, db_session):
     assert "tickets" in sa.inspect(db.engine).get_table_names()
 
 
+def test_the_migration_fills_in_when_each_order_entered_its_status_from_its_trail(app, world, api, new_ticket, clock):
+    """Orders registered before migration 0027 get the instant of the trail's newest step into their
+    status: the same instant the write path now keeps (the to-do queue's "waiting since")."""
+    from flask_migrate import downgrade, upgrade
+    waiting = new_ticket()
+    clock.advance(hours=2)
+    assert api("call_taker").action(waiting, "answer", {"reply": "已直接答复"}).status_code == 200
+    clock.advance(hours=1)
+    fresh = new_ticket()
+    db.session.remove()
+    kept = dict(db.session.execute(sa.select(Ticket.number, Ticket.status_changed_at)).all())
+    assert kept[waiting] is not None and kept[fresh] is not None and kept[waiting] < kept[fresh]
+    db.session.remove()
+    downgrade(revision="0024")
+    assert "status_changed_at" not in {c["name"] for c in sa.inspect(db.engine).get_columns("tickets")}
+    upgrade()
+    db.session.remove()
+    assert dict(db.session.execute(sa.select(Ticket.number, Ticket.status_changed_at)).all()) == kept
+
+
 def _described_by_the_models(obj, name, type_, reflected, compare_to) -> bool:
     """What the models describe: not the full-text indexes the migrations keep beside them (SQLite's
     FTS5 tables and their shadow tables, PostgreSQL's generated search_vector columns and their indexes)."""

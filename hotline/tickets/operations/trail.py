@@ -41,6 +41,8 @@ def record_event(ticket: Ticket, actor: User | None, action: str, *, at: datetim
         is_internal=internal)
     db.session.add(event)
     ticket.updated_at = at
+    if event.to_status is not None and event.from_status != event.to_status:
+        ticket.status_changed_at = at
     for listener in current_app.extensions.get(EXTENSION_KEY, ()):
         listener(event, ticket, assignment)
     return event
