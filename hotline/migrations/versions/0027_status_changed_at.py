@@ -23,7 +23,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('status_changed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=True))
     # the trail's newest step into the order's current status (the status is an enum on PostgreSQL)
     status = "CAST(tickets.status AS TEXT)" if op.get_bind().dialect.name == "postgresql" else "tickets.status"
     op.execute(f"""
