@@ -46,6 +46,23 @@ def plain(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def migrate(url: str) -> None:
+    """Bring a reused bench database to the code's newest migration (the run measures this code), and
+    refresh the planner's statistics."""
+    os.environ["DATABASE_URL"] = url
+    from flask_migrate import upgrade
+
+    from hotline import create_app
+    from hotline.extensions import db
+
+    app = create_app({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def prepare_schema(url: str) -> dict:
     """Empty bench database, migrations, the demo city without orders, a token per role."""
     with psycopg.connect(plain(url), autocommit=True) as conn:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg  # noqa: E402
-from api_bench import ROOT, grow, log, pg_url, plain, prepare_schema  # noqa: E402
+from api_bench import ROOT, grow, log, migrate, pg_url, plain, prepare_schema  # noqa: E402
 from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
 
 PORT, CEILING_PORT = 5098, 5097
@@ -170,15 +170,6 @@ def build(url: str, size: int, reuse: bool) -> dict:
     grow(url, ctx, 0, size)
     save_context(url, size, ctx)
     return ctx
-
-
-def migrate(url: str) -> None:
-    """Bring a reused database to the code's newest migration (the run measures this code)."""
-    subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi:app", "db", "upgrade"], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"},
-                   capture_output=True)
-    with psycopg.connect(plain(url), autocommit=True) as conn:
-        conn.execute("ANALYZE")
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
-from api_bench import log, pg_url, plain, prepare_schema  # noqa: E402
+from api_bench import log, migrate, pg_url, plain, prepare_schema  # noqa: E402
 
 GOALS = {"table": 1000, "bulletin": 10000, "dashboard": 300}
 
@@ -146,21 +146,6 @@ def existing_orders(url: str) -> int | None:
         if conn.execute("SELECT to_regclass('public.tickets')").fetchone()[0] is None:
             return None
         return conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
-
-
-def migrate(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    from flask_migrate import upgrade
-
-    from hotline import create_app
-    from hotline.extensions import db
-
-    app = create_app({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    with psycopg.connect(plain(url), autocommit=True) as conn:
-        conn.execute("ANALYZE")
 
 
 def timed(fn, runs: int) -> float:

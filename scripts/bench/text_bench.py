@@ -114,7 +114,7 @@ def main() -> None:
     orders, texts, articles = present(url)
     if args.reuse and orders >= args.size and texts >= orders:
         api_bench.log(f"reusing the bench database: {orders:,} orders, {articles:,} articles")
-        migrate(url)
+        api_bench.migrate(url)
         if articles < args.articles:
             load_articles(url, args.articles)
     else:
@@ -122,17 +122,6 @@ def main() -> None:
     if args.build_only:
         return
     measure(url, args)
-
-
-def migrate(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    from flask_migrate import upgrade
-    from hotline import create_app
-    from hotline.extensions import db
-    app = create_app({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
 
 
 def tokens_for(app) -> dict:
