@@ -40,20 +40,12 @@ def queue(viewer: User, key: str, now: datetime, limit: int = 50, page_no: int =
     return queries.page_capped(ticket_queue(viewer, key, now), page_no, limit, viewer)
 
 
-def _capped_page(query: sa.Select, page_no: int, limit: int) -> tuple[list, int, int]:
-    rows = list(db.session.scalars(query.limit(limit + 1).offset((page_no - 1) * limit)).unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    total = len(rows) if page_no == 1 and not more else counts.capped_count(query)
-    return rows, total, counts.pages(total, limit, page_no, more)
-
-
 def _pending_extensions() -> sa.Select:
     return sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
 
 
 def pending_extensions(limit: int = 50, page_no: int = 1) -> tuple[list[ExtensionRequest], int, int]:
-    return _capped_page(_pending_extensions().options(
+    return counts.capped_page(_pending_extensions().options(
         selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
         .order_by(ExtensionRequest.requested_at, ExtensionRequest.id), page_no, limit)
 
@@ -71,8 +63,8 @@ def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
 def quiet(viewer: User, now: datetime, days: int, limit: int = 50,
           page_no: int = 1) -> tuple[list[Assignment], int, int]:
     """The quietest first (the oldest last word): (rows, total capped, pages)."""
-    return _capped_page(_quiet_query(viewer, now, days).options(selectinload(Assignment.ticket))
-                        .order_by(Assignment.last_progress_at, Assignment.id), page_no, limit)
+    return counts.capped_page(_quiet_query(viewer, now, days).options(selectinload(Assignment.ticket))
+                              .order_by(Assignment.last_progress_at, Assignment.id), page_no, limit)
 
 
 def queue_counts(viewer: User, now: datetime) -> dict[str, int]:

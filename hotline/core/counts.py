@@ -6,6 +6,8 @@ data grew. The API keeps its exact totals (its contract); pages use these.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from hotline.extensions import db
@@ -42,3 +44,19 @@ def pages(total: int, per_page: int, page_no: int, more: bool) -> int:
     if not is_capped(total):
         return max(1, -(-total // per_page))
     return page_no + 1 if more else page_no
+
+
+def _scalars(query: sa.Select) -> list:
+    return list(db.session.scalars(query).unique())
+
+
+def capped_page(query: sa.Select, page_no: int, per_page: int,
+                load: Callable[[sa.Select], list] = _scalars) -> tuple[list, int, int]:
+    """One page of `query` for a web page: (rows, total, pages). The page is fetched one row long to
+    know whether another follows; the total is capped, and not counted at all when the first page
+    holds everything. `load` reads the limited query (with the options a list needs)."""
+    fetched = load(query.limit(per_page + 1).offset((page_no - 1) * per_page))
+    more = len(fetched) > per_page
+    rows = fetched[:per_page]
+    total = len(rows) if page_no == 1 and not more else capped_count(query)
+    return rows, total, pages(total, per_page, page_no, more)

@@ -151,30 +151,27 @@ def _three_quarters_used(now: datetime):
     return day(start) + (day(Ticket.due_at) - day(start)) * 0.75 <= day(stamp)
 
 
-def _rows(query: sa.Select, offset: int, limit: int, viewer: User | None) -> list[Ticket]:
-    rows = list(db.session.scalars(query.options(selectinload(Ticket.lead_department))
-                                   .limit(limit).offset(offset)).unique())
-    if viewer is not None:
-        permissions.prefetch_identity_grants(viewer, rows)
-    return rows
+def _loader(viewer: User | None):
+    """How a list reads its orders: with their departments, and what `viewer` may see of each in one query."""
+    def load(query: sa.Select) -> list[Ticket]:
+        rows = list(db.session.scalars(query.options(selectinload(Ticket.lead_department))).unique())
+        if viewer is not None:
+            permissions.prefetch_identity_grants(viewer, rows)
+        return rows
+    return load
 
 
 def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
     """One page of `query` and the exact total (the API's contract); what a list shows for `viewer` is
     loaded in one go."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    return _rows(query, (page_no - 1) * per_page, per_page, viewer), total
+    return _loader(viewer)(query.limit(per_page).offset((page_no - 1) * per_page)), total
 
 
 def page_capped(query: sa.Select, page_no: int, per_page: int,
                 viewer: User | None = None) -> tuple[list[Ticket], int, int]:
-    """One page of `query` for a web page: (rows, total, pages) with the total capped (`core.counts`):
-    not counted at all when the first page holds everything, and the pager told whether a next page exists."""
-    rows = _rows(query, (page_no - 1) * per_page, per_page + 1, viewer)
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    total = len(rows) if page_no == 1 and not more else counts.capped_count(query)
-    return rows, total, counts.pages(total, per_page, page_no, more)
+    """One page of `query` for a web page: (rows, total capped, pages), as `core.counts.capped_page`."""
+    return counts.capped_page(query, page_no, per_page, _loader(viewer))
 
 
 def latest_public_progress(ticket_ids: list[int]) -> dict[int, str]:
