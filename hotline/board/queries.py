@@ -9,7 +9,6 @@ from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
 from hotline.core import counts
-from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
 from hotline.tickets import permissions, queries
