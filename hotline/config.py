@@ -65,6 +65,10 @@ def from_environment() -> dict:
         # Celery: Redis in production, an embedded SQLite-backed broker otherwise.
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", redis_url or f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
+        #: Seconds a web process keeps a logged-in user or an API token's user between requests
+        #: (hotline/core/recent.py): a user switched off or a token revoked elsewhere stops working
+        #: within this time (at once in the process that made the change); 0 reads them every request.
+        "RECENT_ROWS_SECONDS": _float("RECENT_ROWS_SECONDS", 5.0),
         "HOTLINE_TIMEZONE": _env("HOTLINE_TIMEZONE", "Asia/Shanghai"),
         "ATTACHMENT_DIR": _env("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments")),
         "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),

@@ -21,6 +21,7 @@ from flask import g
 os.environ.setdefault("HOTLINE_INSTANCE_DIR", tempfile.mkdtemp(prefix="hotline-test-instance-"))
 
 from hotline import create_app  # noqa: E402
+from hotline.core import recent  # noqa: E402
 from hotline.core import base as core_base  # noqa: E402
 from hotline.extensions import db  # noqa: E402
 
@@ -132,6 +133,7 @@ def _empty_database() -> None:
     db.session.commit()
     from hotline.sla import service
     service._cache.update(key=None, calendar=None)
+    recent.forget_all()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.auth.models import User
-from hotline.auth.operations import authenticate, set_language
+from hotline.auth.operations import authenticate, session_user, set_language
 from hotline.extensions import db, limiter, login_manager
 from hotline.web.pages import run_operation
 
@@ -21,7 +21,7 @@ def load_user(user_id: str) -> User | None:
         uid, version = (int(part) for part in user_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, uid)
+    user = session_user(uid)
     if user is None or not user.is_active or user.session_version != version:
         return None
     return user

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-
+from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.auth.models import SERVICE_PASSWORD_MARK, ApiToken, User
 from hotline.core.base import utcnow
 from hotline.citizens.operations import is_mobile, normalize_phone
 from hotline.core.errors import Conflict, Forbidden, Invalid
+from hotline.core.recent import Recent, detached
 from hotline.departments.models import Department
 from hotline.extensions import db
 from workflows.states import DEPARTMENT, Role
@@ -52,9 +53,29 @@ def issue_token(user: User) -> str:
     return token
 
 
+#: Users (with their department) by id, and live tokens by hash, kept a few seconds between requests.
+_users = Recent(User, Department)
+_tokens = Recent(ApiToken, User, Department)
+
+
+def _kept(load):
+    return detached(lambda: orm.Session(db.engine), load)
+
+
+def session_user(user_id: int) -> User | None:
+    """The user a login session names, in this request's session (read at most every few seconds)."""
+    user = _users.get(user_id, lambda: _kept(lambda s: s.scalar(
+        sa.select(User).options(orm.joinedload(User.department)).where(User.id == user_id))))
+    return None if user is None else db.session.merge(user, load=False)
+
+
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(sa.select(ApiToken).where(
-        ApiToken.token_hash == ApiToken.hash(token), ApiToken.is_revoked.is_(False)))
+    """The active user a live API token acts as, in this request's session (revocation takes effect
+    here at once and in other processes within seconds: see `hotline.core.recent`)."""
+    digest = ApiToken.hash(token)
+    row = _tokens.get(digest, lambda: _kept(lambda s: s.scalar(
+        sa.select(ApiToken).options(orm.joinedload(ApiToken.user).joinedload(User.department))
+        .where(ApiToken.token_hash == digest, ApiToken.is_revoked.is_(False)))))
     if row is None or not row.user.is_active:
         return None
     now = utcnow()
@@ -63,7 +84,8 @@ def user_for_token(token: str) -> User | None:
         # waits on the token row, and a read-only request still records the use.
         with db.engine.begin() as conn:
             conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    return row.user
+        orm.attributes.set_committed_value(row, "last_used_at", now)  # the kept copy: no second write soon
+    return db.session.merge(row.user, load=False)
 
 
 def authenticate(username: str, password: str) -> User | None:

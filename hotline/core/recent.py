@@ -1,0 +1,89 @@
+"""Rows a process keeps between requests for a few seconds: who is logged in, a token's user.
+
+Every request asks who its user is; reading that row each time costs a statement per request
+on every page. A `Recent` keeps such rows for `RECENT_ROWS_SECONDS` (5 s by default; 0 turns
+it off) and forgets them at once when this process writes a row of a watched model (so a user
+switched off, a new password or a revoked token take effect here at once, and in other
+processes within those seconds).
+
+Rows are kept detached and merged into each request's session without a statement
+(`Session.merge(load=False)`), so they behave as rows the request loaded itself.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import ORMExecuteState, Session
+
+
+_all: list[Recent] = []
+
+
+class Recent:
+    """Values by key, each kept for a few seconds; all forgotten when a watched model is written."""
+
+    def __init__(self, *watched: type) -> None:
+        self.watched = watched
+        self._values: dict[Hashable, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+        _all.append(self)
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        """The value kept for `key`, else `load()` (kept unless it is None)."""
+        seconds = current_app.config.get("RECENT_ROWS_SECONDS", 5.0)
+        if seconds <= 0:
+            return load()
+        key = (id(current_app._get_current_object()), key)
+        now = time.monotonic()
+        kept = self._values.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        value = load()
+        if value is not None:
+            with self._lock:
+                if len(self._values) > 10_000:
+                    self._values.clear()
+                self._values[key] = (now + seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def forget_all() -> None:
+    """Forget every kept value (after rows were changed behind the ORM's back, as tests do)."""
+    for recent in _all:
+        recent.clear()
+
+
+def detached(session_factory: Callable[[], Session], load: Callable[[Session], Any]) -> Any:
+    """What `load` reads in a short session of its own, detached so that it can be kept."""
+    with session_factory() as session:
+        value = load(session)
+        session.expunge_all()
+    return value
+
+
+def _forget_written(classes: set[type]) -> None:
+    for recent in _all:
+        if any(issubclass(cls, w) for cls in classes for w in recent.watched):
+            recent.clear()
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    written = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    if written:
+        _forget_written(written)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _bulk_write(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+        _forget_written({state.bind_mapper.class_})
