@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.orm import ORMExecuteState, Session
 
 
@@ -35,7 +35,7 @@ class Recent:
 
     def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
         """The value kept for `key`, else `load()` (kept unless it is None)."""
-        seconds = current_app.config.get("RECENT_ROWS_SECONDS", 5.0)
+        seconds = current_app.config.get("RECENT_ROWS_SECONDS", 5.0) if has_app_context() else 0
         if seconds <= 0:
             return load()
         key = (id(current_app._get_current_object()), key)

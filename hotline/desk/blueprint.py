@@ -27,6 +27,7 @@ from hotline.knowledge import permissions as knowledge_permissions
 from hotline.knowledge import queries as knowledge_queries
 from hotline.knowledge.models import Article
 from hotline.tickets import permissions, queries
+from hotline.departments.queries import active_departments
 from hotline.web.pages import department_options, enum_options, run_operation
 from workflows.states import OPEN
 from workflows.vocabulary import Channel, TicketType, Urgency
@@ -122,8 +123,7 @@ def _categories() -> list[Category]:
 
 def _departments() -> list[tuple[str, str]]:
     """Active departments in tree order, indented by depth."""
-    rows = db.session.scalars(sa.select(Department).where(Department.is_active).order_by(Department.path))
-    return [(str(i), name) for i, name in department_options(rows)]
+    return [(str(i), name) for i, name in department_options(active_departments())]
 
 
 def _options(enum_cls) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
 from hotline.tickets.operations import get_visible_ticket
+from hotline.departments.queries import active_departments
 from hotline.web.pages import department_options, enum_options, run_operation
 from hotline.web.tables import csv_response, xlsx_response
 from workflows.states import CENTRE, FINAL, Action, AssignmentRole, AssignmentStatus, TicketStatus
@@ -75,14 +76,14 @@ def _csrf_error(err):
 
 # -- the list -----------------------------------------------------------------------------
 
-def _departments_for(user) -> list[Department]:
+def _departments_for(user) -> list[sa.Row]:
     """Departments a user may filter by: all for the centre, their own tree for a department."""
-    query = sa.select(Department).where(Department.is_active).order_by(Department.path)
-    if user.role not in CENTRE:
-        if user.department_id is None:
-            return []
-        query = query.where(Department.id.in_(permissions.subtree_ids(user.department_id)))
-    return list(db.session.scalars(query))
+    if user.role in CENTRE:
+        return active_departments()
+    if user.department_id is None:
+        return []
+    own = set(permissions.subtree_id_list(user.department_id))
+    return [d for d in active_departments() if d.id in own]
 
 
 class ListRow(NamedTuple):
@@ -212,9 +213,7 @@ def _pending_extensions(ticket: Ticket) -> list[ExtensionRequest]:
 
 def _options(ticket: Ticket, user, actions: list[Action]) -> dict:
     """Choices for the select fields of the forms on the page."""
-    all_depts = department_options(db.session.scalars(
-        sa.select(Department).where(Department.is_active).order_by(Department.path))) \
-        if user.role in CENTRE else []
+    all_depts = department_options(active_departments()) if user.role in CENTRE else []
     own = user.department
     subunits = []
     if Action.SUB_DISPATCH in actions and own is not None:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import aliased
 
 from hotline.auth.models import User
 from hotline.citizens.models import mask_phone
+from hotline.core.recent import Recent
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, Attachment, IdentityGrant, Ticket
@@ -22,6 +23,9 @@ def is_confidential(ticket: Ticket) -> bool:
     return ticket.is_confidential or ticket.type == TicketType.REPORT
 
 
+_subtrees = Recent(Department)
+
+
 def subtree_ids(department_id: int) -> sa.Select:
     """SELECT of the ids of a department and all its sub-units."""
     path = sa.select(Department.path).where(Department.id == department_id).scalar_subquery()
@@ -29,12 +33,10 @@ def subtree_ids(department_id: int) -> sa.Select:
 
 
 def subtree_id_list(department_id: int) -> list[int]:
-    """The ids of a department and all its sub-units, read once per request: a list filters by the
-    literal ids, so the database checks each order against the (department, order) index alone."""
-    known = g.setdefault("subtree_ids", {}) if has_request_context() else {}
-    if department_id not in known:
-        known[department_id] = list(db.session.scalars(subtree_ids(department_id)))
-    return known[department_id]
+    """The ids of a department and all its sub-units, read at most every few seconds per process (at
+    once again after this process changes a department): a list filters by the literal ids, so the
+    database checks each order against the (department, order) index alone."""
+    return _subtrees.get(department_id, lambda: list(db.session.scalars(subtree_ids(department_id))))
 
 
 def _counts_for_access(assignment: Assignment, ticket: Ticket) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from hotline.auth.models import User
 from hotline.extensions import db
@@ -99,28 +100,47 @@ def ticket_detail(ticket: Ticket, viewer: User, now: datetime, *, fresh: bool = 
     return out
 
 
+#: The order's child rows the detail lists, by key; most orders have few of them.
+CHILDREN = {"replies": Reply, "extension_requests": ExtensionRequest, "visits": ReturnVisit,
+            "comments": Comment, "attachments": Attachment}
+
+
+def _children_present(ticket: Ticket) -> set[str]:
+    """Which of CHILDREN the order has rows of, in one statement (only those are then read)."""
+    row = db.session.execute(sa.select(*(sa.exists().where(model.ticket_id == ticket.id).label(key)
+                                         for key, model in CHILDREN.items()))).one()
+    return {key for key in CHILDREN if row._mapping[key]}
+
+
 def _collections(ticket: Ticket, viewer: User, now: datetime) -> dict:
     secret_files = permissions.can_see_confidential_files(viewer, ticket)
+    present = _children_present(ticket)
 
-    def rows(model, order=None):
-        return db.session.scalars(sa.select(model).where(model.ticket_id == ticket.id).order_by(order or model.id))
+    def rows(key):
+        if key not in present:
+            return []
+        model = CHILDREN[key]
+        query = sa.select(model).where(model.ticket_id == ticket.id).order_by(model.id)
+        if model is Comment:
+            query = query.options(orm.joinedload(Comment.author))
+        return db.session.scalars(query)
 
     return {
         "assignments": [assignment_json(a, now) for a in ticket.assignments],
         "replies": [{"id": r.id, "assignment": r.assignment_id, "content": r.content,
                      "contacted_citizen": r.contacted_citizen, "status": r.status.value,
-                     "created_at": iso(r.created_at), "review_note": r.review_note} for r in rows(Reply)],
+                     "created_at": iso(r.created_at), "review_note": r.review_note} for r in rows("replies")],
         "extension_requests": [{"id": e.id, "assignment": e.assignment_id, "days": e.days, "reason": e.reason,
                                 "status": e.status.value, "requested_at": iso(e.requested_at),
-                                "new_due_at": iso(e.new_due_at)} for e in rows(ExtensionRequest)],
+                                "new_due_at": iso(e.new_due_at)} for e in rows("extension_requests")],
         "visits": [{"satisfaction": v.satisfaction.value, "resolved": v.is_resolved, "note": v.note,
-                    "visited_at": iso(v.visited_at)} for v in rows(ReturnVisit)],
+                    "visited_at": iso(v.visited_at)} for v in rows("visits")],
         "comments": [{"id": c.id, "content": c.content, "internal": c.is_internal,
                       "author": c.author.display_name if c.author else None, "created_at": iso(c.created_at)}
-                     for c in rows(Comment)],
+                     for c in rows("comments")],
         "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
                          "sha256": a.sha256, "created_at": iso(a.created_at)}
-                        for a in rows(Attachment) if secret_files or not a.is_confidential],
+                        for a in rows("attachments") if secret_files or not a.is_confidential],
     }
 
 

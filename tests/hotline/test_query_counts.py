@@ -14,16 +14,16 @@ from hotline.extensions import db
 #: between requests, hotline/core/recent.py, so a warm server does not read them). A list whose
 #: first page holds all its rows is not counted; a longer one runs one more (its capped count).
 LIMITS = {
-    "list as the centre": 4,
-    "list as a handler": 6,
-    "list as a handler, filtered by status": 6,
-    "an order's page": 19,
+    "list as the centre": 3,
+    "list as a handler": 4,
+    "list as a handler, filtered by status": 4,
+    "an order's page": 14,
     "inbox /m": 11,
     "board": 13,
     "desk caller lookup": 4,
     "API list": 3,
-    "API list as a handler": 5,
-    "API detail": 8,
+    "API list as a handler": 4,
+    "API detail": 3,
     "API history by phone": 3,
     "API register": 10,
 }

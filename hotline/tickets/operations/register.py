@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.auth.models import User
@@ -103,7 +104,7 @@ def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> 
     """The order `number` if `user` may see it; NotFound otherwise (never reveals existence)."""
     if not NUMBER_SHAPE.fullmatch(number or ""):
         raise NotFound(_("No work order %(number)s.", number=(number or "")[:20]))
-    query = sa.select(Ticket).where(Ticket.number == number)
+    query = sa.select(Ticket).where(Ticket.number == number).options(orm.joinedload(Ticket.lead_department))
     if for_update:
         query = query.with_for_update(of=Ticket)
     ticket = db.session.scalar(query)
