@@ -234,8 +234,7 @@ def synonyms() -> list[Synonym]:
 
 def articles_used_on(ticket_id: int) -> list[Article]:
     """The articles that answered this order, first used first."""
-    first = sa.func.min(ArticleUse.id)
-    rows = db.session.execute(sa.select(ArticleUse.article_id, first).where(ArticleUse.ticket_id == ticket_id)
-                              .group_by(ArticleUse.article_id).order_by(first)).all()
-    found = {a.id: a for a in db.session.scalars(sa.select(Article).where(Article.id.in_([r[0] for r in rows])))}
-    return [found[r[0]] for r in rows if r[0] in found]
+    uses = (sa.select(ArticleUse.article_id, sa.func.min(ArticleUse.id).label("first"))
+            .where(ArticleUse.ticket_id == ticket_id).group_by(ArticleUse.article_id).subquery())
+    return list(db.session.scalars(sa.select(Article).join(uses, uses.c.article_id == Article.id)
+                                   .order_by(uses.c.first)))

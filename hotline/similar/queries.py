@@ -68,13 +68,14 @@ def forget_common_words() -> None:
         _common.update(key=None, at=0.0, words=frozenset())
 
 
-def _by_text(words: list[str], since: datetime) -> list[int]:
+def _by_text(words: list[str], since: datetime) -> sa.Select | None:
+    """The open orders since `since` sharing two of `words`' telling words, best match first (a query)."""
     common = common_words()
     asked = similarity.query_words([w for w in words if w not in common])
     if len(asked) < 2:  # an order of common words only: its first common words then, or it finds nothing
         asked += [w for w in similarity.query_words(words) if w not in asked][:2 - len(asked)]
     if not asked:
-        return []
+        return None
     # two of the order's telling words together: far fewer rows to rank than any one word (see the bench)
     pairs = similarity.word_pairs(asked) or [(asked[0],)]
     table = TicketText.__table__
@@ -92,7 +93,7 @@ def _by_text(words: list[str], since: datetime) -> list[int]:
         query = (sa.select(table.c.ticket_id).where(vector.op("@@")(tsquery), table.c.is_open,
                                                      table.c.created_at >= since)
                  .order_by(sa.func.ts_rank(vector, tsquery).desc()))
-    return list(db.session.scalars(query.limit(CANDIDATES)))
+    return query
 
 
 def similar_orders(ticket: Ticket, *, now: datetime, days: int | None = None, limit: int = SHOWN) -> list[Similar]:
@@ -101,19 +102,19 @@ def similar_orders(ticket: Ticket, *, now: datetime, days: int | None = None, li
     since = now - timedelta(days=days)
     words = _words(ticket)
     key = similarity.address_key(ticket.address)
-    ids = set(_by_text(words, since))
-    if key:
-        ids.update(db.session.scalars(sa.select(TicketText.ticket_id).where(
-            TicketText.address_key == key, TicketText.created_at >= since).limit(CANDIDATES)))
-    if ticket.citizen_id:
-        ids.update(db.session.scalars(sa.select(Ticket.id).where(
-            Ticket.citizen_id == ticket.citizen_id, Ticket.created_at >= since).limit(CANDIDATES)))
-    ids.discard(ticket.id)
-    if not ids:
+    # each way of being alike hands over at most CANDIDATES orders; one statement reads them all
+    branches = [q for q in (
+        _by_text(words, since),
+        sa.select(TicketText.ticket_id).where(TicketText.address_key == key, TicketText.created_at >= since)
+        if key else None,
+        sa.select(Ticket.id).where(Ticket.citizen_id == ticket.citizen_id, Ticket.created_at >= since)
+        if ticket.citizen_id else None) if q is not None]
+    if not branches:
         return []
+    candidates = sa.union(*(sa.select(q.limit(CANDIDATES).subquery().c[0]) for q in branches)).subquery()
     rows = db.session.execute(
         sa.select(Ticket, TicketText.tokens, TicketText.address_key).join(TicketText, TicketText.ticket_id == Ticket.id)
-        .where(Ticket.id.in_(ids), Ticket.status.in_(OPEN))).all()
+        .where(Ticket.id.in_(sa.select(candidates.c[0])), Ticket.id != ticket.id, Ticket.status.in_(OPEN))).all()
     found = {}
     for other, other_tokens, other_key in rows:
         match = similarity.judge(other.id, words_a=words, words_b=other_tokens.split(),

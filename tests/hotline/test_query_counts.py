@@ -17,7 +17,7 @@ LIMITS = {
     "list as the centre": 3,
     "list as a handler": 4,
     "list as a handler, filtered by status": 4,
-    "an order's page": 14,
+    "an order's page": 11,
     "inbox /m": 11,
     "board": 13,
     "desk caller lookup": 4,

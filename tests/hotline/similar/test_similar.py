@@ -56,13 +56,17 @@ def test_the_word_index_holds_open_orders_only_and_leaves_out_common_words(api, 
         words = queries.tokens(REPEAT["subject"] + " " + REPEAT["content"])
         since = utcnow().replace(year=utcnow().year - 1)
         ids = {n: db.session.scalar(sa.select(Ticket.id).where(Ticket.number == n)) for n in (first, other)}
-        assert ids[first] in queries._by_text(words, since)
+
+        def found(query):
+            return [] if query is None else list(db.session.scalars(query))
+
+        assert ids[first] in found(queries._by_text(words, since))
         # words most open orders have are not asked of the index: the two orders' shared words still find it
         shared = set(queries.tokens(FIRST["subject"] + " " + FIRST["content"]))
         monkeypatch.setattr(queries, "common_words", lambda: frozenset(w for w in words if w not in shared))
-        assert ids[first] in queries._by_text(words, since)
+        assert ids[first] in found(queries._by_text(words, since))
         monkeypatch.setattr(queries, "common_words", lambda: frozenset(words))
-        assert isinstance(queries._by_text(words, since), list)  # all common: two of them are asked still
+        assert queries._by_text(words, since) is not None  # all common: two of them are asked still
         monkeypatch.undo()
         # the database tells which words are common (PostgreSQL: ts_stat; SQLite: fts5vocab over open rows)
         monkeypatch.setattr(queries, "COMMON_FROM", 1)
@@ -79,7 +83,7 @@ def test_the_word_index_holds_open_orders_only_and_leaves_out_common_words(api, 
         is_open = dict(db.session.execute(sa.select(TicketText.ticket_id, TicketText.is_open)
                                           .where(TicketText.ticket_id.in_(ids.values()))).all())
         assert is_open == {ids[first]: False, ids[other]: True}
-        assert ids[first] not in queries._by_text(words, since)
+        assert ids[first] not in found(queries._by_text(words, since))
 
 
 def test_departments_are_not_shown_merge_candidates(api, signed):
