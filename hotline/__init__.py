@@ -115,6 +115,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
 
     _install_server_timing(app)
+    from hotline.web.assets import install as install_assets
+    install_assets(app)
     _install_api_not_found(app)
 
     from hotline.web.pages import department_options, enum_options, nav_items
