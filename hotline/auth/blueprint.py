@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.auth.models import User
 from hotline.auth.operations import authenticate, session_user, set_language
-from hotline.extensions import db, limiter, login_manager
+from hotline.extensions import limiter, login_manager
 from hotline.web.pages import run_operation
 
 bp = Blueprint("auth", __name__)

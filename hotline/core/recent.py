@@ -1,12 +1,12 @@
-"""Rows a process keeps between requests for a few seconds: who is logged in, a token's user.
+"""Rows many requests read and few change, kept by each process for a few seconds: who is logged
+in and a token's user, the department tree, the SLA policies and the calendar's versions.
 
-Every request asks who its user is; reading that row each time costs a statement per request
-on every page. A `Recent` keeps such rows for `RECENT_ROWS_SECONDS` (5 s by default; 0 turns
-it off) and forgets them at once when this process writes a row of a watched model (so a user
-switched off, a new password or a revoked token take effect here at once, and in other
-processes within those seconds).
+Reading such rows on every request costs a statement each on every page. A `Recent` keeps them
+for `RECENT_ROWS_SECONDS` (5 s by default; 0 keeps them for one request only) and forgets them at
+once when this process writes a row of a watched model, so a user switched off, a token revoked or
+a policy edited take effect here at once, and in other processes within those seconds.
 
-Rows are kept detached and merged into each request's session without a statement
+ORM rows are kept detached and merged into each request's session without a statement
 (`Session.merge(load=False)`), so they behave as rows the request loaded itself.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.orm import ORMExecuteState, Session
 
 
@@ -36,8 +36,13 @@ class Recent:
     def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
         """The value kept for `key`, else `load()` (kept unless it is None)."""
         seconds = current_app.config.get("RECENT_ROWS_SECONDS", 5.0) if has_app_context() else 0
-        if seconds <= 0:
-            return load()
+        if seconds <= 0:  # kept for this request only
+            if not has_request_context():
+                return load()
+            kept_here = g.setdefault("recent_rows", {})
+            if (id(self), key) not in kept_here:
+                kept_here[id(self), key] = load()
+            return kept_here[id(self), key]
         key = (id(current_app._get_current_object()), key)
         now = time.monotonic()
         kept = self._values.get(key)
@@ -74,6 +79,8 @@ def _forget_written(classes: set[type]) -> None:
     for recent in _all:
         if any(issubclass(cls, w) for cls in classes for w in recent.watched):
             recent.clear()
+            if has_request_context():
+                g.pop("recent_rows", None)
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -85,5 +92,5 @@ def _after_flush(session: Session, _context) -> None:
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _bulk_write(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+    if (state.is_insert or state.is_update or state.is_delete) and state.bind_mapper is not None:
         _forget_written({state.bind_mapper.class_})

@@ -15,7 +15,6 @@ from werkzeug.datastructures import MultiDict
 from hotline.categories.models import Category
 from hotline.core.base import utcnow
 from hotline.citizens.operations import find_citizen, normalize_phone
-from hotline.departments.models import Department
 from hotline.desk.permissions import can_use_desk
 from hotline.desk.operations import may_urge, record_repeat_call, register_and_finish
 from hotline.core.errors import Invalid

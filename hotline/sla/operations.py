@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from hotline.auth.models import User
 from hotline.core.fields import Fields
 from hotline.extensions import db
-from hotline.sla import service
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from workflows import deadlines as dl
 from workflows.deadlines import Unit
@@ -55,7 +54,6 @@ def import_year(year: int, *, provisional: bool = False) -> int:
         row.source = source
         row.version += 1
     db.session.flush()
-    service.forget_calendar_versions()
     return len(days)
 
 
@@ -72,7 +70,6 @@ def set_day(day: date, is_workday: bool, note: str | None = None) -> None:
     year.source = "manual" if year.source == "weekdays" else year.source
     year.version += 1
     db.session.flush()
-    service.forget_calendar_versions()
 
 
 def install_default_policies() -> int:

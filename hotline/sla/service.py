@@ -6,10 +6,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from hotline.core.errors import Unavailable
+from hotline.core.recent import Recent
 from hotline.extensions import db
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from workflows import deadlines as dl
@@ -24,15 +25,17 @@ def local_tz() -> ZoneInfo:
     return dl.DEFAULT_TZ
 
 
+#: The calendar's year versions and the policy rows, looked at once every few seconds per process
+#: (at once again after this process edits them; hotline/core/recent.py), however many deadlines
+#: the requests compute.
+_versions = Recent(CalendarYear, CalendarDay)
+_policies = Recent(SlaPolicy)
+
+
 def calendar() -> dl.WorkCalendar:
     """The working-day calendar, reloaded whenever an administrator edits it."""
-    if has_app_context() and "calendar_versions" in g:
-        versions = g.calendar_versions  # one look per request, however many deadlines it computes
-    else:
-        versions = tuple(db.session.execute(
-            sa.select(CalendarYear.year, CalendarYear.version).order_by(CalendarYear.year)).all())
-        if has_app_context():
-            g.calendar_versions = versions
+    versions = _versions.get("versions", lambda: tuple(tuple(row) for row in db.session.execute(
+        sa.select(CalendarYear.year, CalendarYear.version).order_by(CalendarYear.year))))
     key = (str(db.engine.url), versions)
     with _cache_lock:
         if _cache["key"] == key:
@@ -45,17 +48,11 @@ def calendar() -> dl.WorkCalendar:
 
 
 def policies() -> list[dl.PolicyRow]:
-    """SLA policy rows, loaded once per request."""
-    if has_app_context() and "sla_policies" in g:
-        return g.sla_policies
-    rows = [
+    """SLA policy rows."""
+    return _policies.get("rows", lambda: [
         dl.PolicyRow(p.step, p.urgency.value if p.urgency else None,
                      p.ticket_type.value if p.ticket_type else None, dl.Rule(p.amount, p.unit))
-        for p in db.session.scalars(sa.select(SlaPolicy))
-    ]
-    if has_app_context():
-        g.sla_policies = rows
-    return rows
+        for p in db.session.scalars(sa.select(SlaPolicy))])
 
 
 def rule(step: str, urgency: str, ticket_type: str) -> dl.Rule:
@@ -111,12 +108,6 @@ def working_days_before(end: datetime, days: int) -> datetime:
         return dl.working_days_before(end, days, calendar(), local_tz())
     except dl.CalendarMissing as err:
         raise calendar_unavailable(err) from err
-
-
-def forget_calendar_versions() -> None:
-    """Make the next deadline in this request read the calendar's versions again (after an edit)."""
-    if has_app_context():
-        g.pop("calendar_versions", None)
 
 
 def format_local(at: datetime) -> str:

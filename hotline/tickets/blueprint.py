@@ -15,7 +15,6 @@ from markupsafe import Markup, escape
 from hotline.core import counts
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid, NotFound, OperationError
-from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import service as sla_service
 from hotline.tickets import export, filters, forms, permissions, queries, rules, schemas
@@ -217,9 +216,8 @@ def _options(ticket: Ticket, user, actions: list[Action]) -> dict:
     own = user.department
     subunits = []
     if Action.SUB_DISPATCH in actions and own is not None:
-        subunits = department_options(db.session.scalars(
-            sa.select(Department).where(Department.is_active, Department.path.startswith(own.path),
-                                        Department.id != own.id).order_by(Department.path)))
+        subunits = department_options([d for d in active_departments()
+                                       if d.path.startswith(own.path) and d.id != own.id])
     assigned = {a.department_id: a.department.name for a in ticket.assignments}
     pending = _pending_extensions(ticket) if Action.REVIEW_EXTENSION in actions else []
     return {

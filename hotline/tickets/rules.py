@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from hotline.auth.models import User
 from hotline.core.base import utcnow
 from hotline.core.errors import Conflict, Forbidden, Invalid, OperationError
-from hotline.departments.models import Department
+from hotline.departments.queries import active_departments
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import permissions
@@ -120,8 +120,7 @@ def _has_sub_units(user: User) -> bool:
     own = user.department
     if own is None:
         return False
-    return db.session.scalar(sa.select(Department.id).where(
-        Department.is_active, Department.path.startswith(own.path, autoescape=True), Department.id != own.id).limit(1)) is not None
+    return any(d.path.startswith(own.path) and d.id != own.id for d in active_departments())
 
 
 def snapshot(ticket: Ticket, user: User, actions: Iterable[Action] = tuple(Action)) -> pre.OrderView:
