@@ -259,8 +259,12 @@ def available_actions(user: User, ticket: Ticket, now: datetime) -> tuple[list[A
     return [a for a in DEPARTMENT_ACTIONS if refused[a] is None], [refused[a].reason for a in explained]
 
 
+SENT_BACK_STEPS = (Action.RETURN.value, Action.REVIEW_RETURN.value, Action.URGE.value, Action.SUPERVISE.value)
+
+
 def _sent_back(ticket: Ticket, mine: list[Assignment], replies: list[Reply],
-               extensions: list[ExtensionRequest]) -> list[SentBack]:
+               extensions: list[ExtensionRequest], events: list[TicketEvent]) -> list[SentBack]:
+    """`events`: the order's trail as the department sees it (no internal steps), in order."""
     ids = {a.id for a in mine}
     top_level = any(a.parent_id is None for a in mine)
     out = [SentBack("reply_rejected", r.reviewed_at, r.review_note, r.content)
@@ -268,11 +272,9 @@ def _sent_back(ticket: Ticket, mine: list[Assignment], replies: list[Reply],
     out += [SentBack("extension_" + e.status.value, e.decided_at, e.decision_note)
             for e in extensions if e.status != ExtensionStatus.PENDING]
     last_return = None
-    events = db.session.scalars(sa.select(TicketEvent).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.is_internal.is_(False),
-        TicketEvent.action.in_([Action.RETURN.value, Action.REVIEW_RETURN.value, Action.URGE.value,
-                                Action.SUPERVISE.value])).order_by(TicketEvent.id))
     for e in events:
+        if e.action not in SENT_BACK_STEPS or e.is_internal:
+            continue
         if e.action == Action.RETURN.value:
             last_return = e
         elif e.action == Action.REVIEW_RETURN.value:
@@ -295,15 +297,15 @@ def detail(user: User, ticket: Ticket, now: datetime, locale: str) -> Detail:
     extensions = list(db.session.scalars(sa.select(ExtensionRequest).where(
         ExtensionRequest.assignment_id.in_(ids)).order_by(ExtensionRequest.id))) if ids else []
     secret_files = permissions.can_see_confidential_files(user, ticket)
-    attachments = [f for f in db.session.scalars(
-        sa.select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id))
-        if secret_files or not f.is_confidential]
+    files = list(db.session.scalars(sa.select(Attachment).where(Attachment.ticket_id == ticket.id)
+                                    .order_by(Attachment.id)))
+    events = schemas.visible_events(ticket, user)
     subs = sub_unit_options(user, locale)
     actions, notices = available_actions(user, ticket, now)
     return Detail(
         ticket=ticket, citizen=schemas.citizen_json(ticket, user), mine=a,
         card=card(a, now) if a is not None and a.status in OPEN else None,
-        actions=actions, notices=notices, sent_back=_sent_back(ticket, mine, replies, extensions),
-        replies=replies, extensions=extensions, attachments=attachments,
-        events=schemas.events_for(ticket, user), sub_units=subs,
+        actions=actions, notices=notices, sent_back=_sent_back(ticket, mine, replies, extensions, events),
+        replies=replies, extensions=extensions, attachments=[f for f in files if secret_files or not f.is_confidential],
+        events=schemas.events_for(ticket, user, events=events, files=files), sub_units=subs,
         extension_left=_extension_left(ticket, a) if a is not None else None)

@@ -157,14 +157,22 @@ def event_json(event: TicketEvent) -> dict:
     }
 
 
-def events_for(ticket: Ticket, viewer: User) -> list[dict]:
+def visible_events(ticket: Ticket, viewer: User) -> list[TicketEvent]:
+    """The order's trail in order, internal steps only for the centre."""
     query = sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     if viewer.role not in CENTRE:
         query = query.where(TicketEvent.is_internal.is_(False))
+    return list(db.session.scalars(query))
+
+
+def events_for(ticket: Ticket, viewer: User, *, events: list[TicketEvent] | None = None,
+               files: list[Attachment] | None = None) -> list[dict]:
+    """The trail as `viewer` may read it; `events` (from `visible_events`) and `files` (all the order's
+    attachments) when the caller has read them already."""
     hidden_files: set[int] = set()
     if not permissions.can_see_confidential_files(viewer, ticket):
         # a confidential file's upload names it (often after the reporter): hide it like the file
-        hidden_files = set(db.session.scalars(sa.select(Attachment.id).where(
-            Attachment.ticket_id == ticket.id, Attachment.is_confidential.is_(True))))
-    return [event_json(e) for e in db.session.scalars(query)
+        hidden_files = {f.id for f in files if f.is_confidential} if files is not None else set(db.session.scalars(
+            sa.select(Attachment.id).where(Attachment.ticket_id == ticket.id, Attachment.is_confidential.is_(True))))
+    return [event_json(e) for e in (visible_events(ticket, viewer) if events is None else events)
             if not (e.action == "attach" and (e.data or {}).get("attachment") in hidden_files)]

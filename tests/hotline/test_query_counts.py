@@ -19,6 +19,7 @@ LIMITS = {
     "list as a handler, filtered by status": 4,
     "an order's page": 11,
     "inbox /m": 9,
+    "an order on /m": 9,
     "board": 12,
     "desk caller lookup": 4,
     "API list": 3,
@@ -83,6 +84,7 @@ def _measure(app, api, world, numbers: list[str]) -> dict[str, int]:
         "list as a handler, filtered by status": (handler, "/tickets?per_page=50&status=in_progress,awaiting_sign"),
         "an order's page": (reviewer, f"/tickets/{number}"),
         "inbox /m": (handler, "/m"),
+        "an order on /m": (handler, f"/m/tickets/{number}"),
         "board": (reviewer, "/board/"),
         "desk caller lookup": (calltaker, f"/desk/caller?phone={PHONE}"),
     }
