@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from hotline.auth.models import User
 from hotline.categories.models import Category
@@ -191,7 +191,7 @@ def citizen_history(phone: str, limit: int = 50, *, with_assignments: bool = Fal
     """A caller's orders, newest first (the screen-pop); `with_assignments` loads them in one more query
     (the desk asks each order whether it may be urged)."""
     query = (sa.select(Ticket).join(Citizen, Ticket.citizen_id == Citizen.id).where(Citizen.phone == phone)
-             .options(selectinload(Ticket.lead_department))
+             .options(joinedload(Ticket.lead_department))
              .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
     if with_assignments:
         query = query.options(selectinload(Ticket.assignments))

@@ -21,11 +21,11 @@ LIMITS = {
     "inbox /m": 9,
     "an order on /m": 9,
     "board": 12,
-    "desk caller lookup": 4,
+    "desk caller lookup": 3,
     "API list": 3,
     "API list as a handler": 4,
     "API detail": 3,
-    "API history by phone": 3,
+    "API history by phone": 2,
     "API register": 10,
 }
 PHONE = "13812345678"
