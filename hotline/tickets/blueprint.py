@@ -110,13 +110,15 @@ def list_rows(tickets: list[Ticket], user, now) -> list[ListRow]:
     """The list's rows as text; who may see whose name and number is asked as for the API (schemas)."""
     locale = str(get_locale() or "zh")
     words = {state: str(label) for state, label in SLA_WORDS.items()}
+    # an order's address is this with its number (letters and digits) at the end: built once, not per row
+    order_url = url_for("tickets.detail", number="_")[:-1]
     rows = []
     for t in tickets:
         citizen = schemas.citizen_json(t, user)
         state = sla_service.ticket_sla(t, now)
         due = state["due_at"]
         rows.append(ListRow(
-            url=url_for("tickets.detail", number=t.number), number=t.number,
+            url=order_url + t.number, number=t.number,
             status=t.status.title_for(locale), type=t.type.title_for(locale), subject=t.subject,
             citizen="none" if citizen is None else "hidden" if citizen["is_hidden"] else "shown",
             name=(citizen or {}).get("name") or "", phone=(citizen or {}).get("phone"),

@@ -154,7 +154,7 @@ def _three_quarters_used(now: datetime):
 def _loader(viewer: User | None):
     """How a list reads its orders: with their departments, and what `viewer` may see of each in one query."""
     def load(query: sa.Select) -> list[Ticket]:
-        rows = list(db.session.scalars(query.options(selectinload(Ticket.lead_department))).unique())
+        rows = list(db.session.scalars(query.options(joinedload(Ticket.lead_department))).unique())
         if viewer is not None:
             permissions.prefetch_identity_grants(viewer, rows)
         return rows

@@ -14,16 +14,16 @@ from hotline.extensions import db
 #: between requests, hotline/core/recent.py, so a warm server does not read them). A list whose
 #: first page holds all its rows is not counted; a longer one runs one more (its capped count).
 LIMITS = {
-    "list as the centre": 3,
-    "list as a handler": 4,
-    "list as a handler, filtered by status": 4,
+    "list as the centre": 2,
+    "list as a handler": 3,
+    "list as a handler, filtered by status": 3,
     "an order's page": 11,
     "inbox /m": 9,
     "an order on /m": 9,
-    "board": 12,
+    "board": 11,
     "desk caller lookup": 3,
-    "API list": 3,
-    "API list as a handler": 4,
+    "API list": 2,
+    "API list as a handler": 3,
     "API detail": 3,
     "API history by phone": 2,
     "API register": 10,
