@@ -24,7 +24,7 @@ LIMITS = {
     "API list as a handler": 6,
     "API detail": 9,
     "API history by phone": 4,
-    "API register": 11,
+    "API register": 7,
 }
 PHONE = "13812345678"
 
