@@ -35,10 +35,11 @@ def next_number(at: datetime) -> str:
     day = sla.local_date(at).strftime("%Y%m%d")
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = TicketSequence.__table__  # a Core statement: no objects to load
     last = db.session.execute(
-        insert(TicketSequence).values(day=day, last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketSequence.last + 1})
-        .returning(TicketSequence.last)).scalar_one()
+        insert(table).values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .returning(table.c.last)).scalar_one()
     return f"{day}{last:06d}"
 
 
