@@ -88,9 +88,10 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path) -> list[tuple[st
     register = lua_dir / "register.lua"
     body = json.dumps({"type": "complaint", "channel": "phone", "subject": "噪声扰民",
                        "content": "夜间施工噪声扰民，请尽快处理。", "category": "0201",
-                       "citizen": {"name": "王先生", "phone": phone}}, ensure_ascii=False)
+                       "citizen": {"name": "王先生", "phone": f"137{max(1, size // 10):08d}"}}, ensure_ascii=False)
     # a Lua long string: JSON's \u escapes in a quoted Lua string do not load, and wrk then silently
-    # sends its default GET (this target measured the unfiltered API list until it was written so)
+    # sends its default GET (this target measured the unfiltered API list until it was written so);
+    # another caller than the looked-up one, whose history would otherwise grow by thousands each run
     register.write_text(REGISTER_LUA % body, encoding="utf-8")
     return [
         ("ceiling: bare Flask hello", CEILING_PORT, "/hello", []),
