@@ -52,8 +52,9 @@ def list_tickets():
 @bp.post("/tickets")
 def create_ticket():
     user = api_user()
-    # committed before the reply is built, so the day's number counter is locked only briefly
-    ticket = writes(register_ticket)(user, json_body())
+    # committed before the reply is built, so the day's number counter is locked only briefly; the reply
+    # is built from what was inserted (nothing is read back after the commit)
+    ticket = writes(register_ticket, expire_on_commit=False)(user, json_body())
     body = schemas.ticket_detail(ticket, user, utcnow(), fresh=True)
     return jsonify(body), 201, {"Location": url_for("api.get_ticket", number=ticket.number)}
 

@@ -44,12 +44,19 @@ def find_citizen(phone: str) -> Citizen | None:
 
 
 def find_or_create_citizen(phone: str, name: str | None) -> Citizen:
-    """The citizen with this phone, created if new; safe when two calls race."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Citizen).values(phone=phone, name=name, is_vip=False, is_important=False)
-                       .on_conflict_do_nothing(index_elements=["phone"]))
+    """The citizen with this phone, created if new; safe when two calls race.
+
+    A known caller (most calls) costs one read; a new one an insert that returns the row, and a
+    lost race (the other call inserted first) one more read."""
     citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone))
+    if citizen is None:
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        citizen = db.session.scalar(
+            insert(Citizen).values(phone=phone, name=name, is_vip=False, is_important=False)
+            .on_conflict_do_nothing(index_elements=["phone"]).returning(Citizen))
+        if citizen is None:
+            citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone))
     if name and not citizen.name:
         citizen.name = name
     return citizen

@@ -13,13 +13,21 @@ from hotline.extensions import db
 RETRYABLE = {"40P01", "40001"}
 
 
-def writes(fn):
-    """Run a writing handler as one unit of work: commit on success, roll back on any error."""
+def writes(fn, *, expire_on_commit: bool = True):
+    """Run a writing handler as one unit of work: commit on success, roll back on any error.
+
+    `expire_on_commit=False` keeps what the handler wrote loaded after the commit, for a reply built from
+    just that (a registration returns what it inserted instead of reading it back)."""
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             result = fn(*args, **kwargs)
-            db.session.commit()
+            session = db.session()
+            expires, session.expire_on_commit = session.expire_on_commit, expire_on_commit
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expires
             return result
         except DBAPIError as err:
             db.session.rollback()

@@ -148,6 +148,6 @@ def create_request(format_: str):
         "citizen": {"name": name, "phone": form.get("phone")} if form.get("phone") else None,
         "address": form.get("address_string"), "lat": form.get("lat"), "lon": form.get("long"),
     }
-    ticket = writes(register_ticket)(user, data)
+    ticket = writes(register_ticket, expire_on_commit=False)(user, data)
     return _render(format_, "service_requests", "request", [{
         "service_request_id": ticket.number, "service_notice": "", "account_id": None}], 201)

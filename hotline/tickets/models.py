@@ -129,8 +129,10 @@ class Assignment(db.Model):
         # whether an order was sent to a department at all (the measures' direct and dispatched orders)
         Index("ix_assignments_top_level_ticket", "ticket_id",
               postgresql_where=text("parent_id IS NULL"), sqlite_where=text("parent_id IS NULL")),
-        # a department's open work in deadline order: its overdue list reads this index and stops at a page
-        Index("ix_assignments_open_dept_due", "department_id", "reply_due_at",
+        # a department's open work in deadline order: its overdue list reads this index and stops at a page,
+        # and counts its exact total from the index alone (the order id is carried in it, migration 0028)
+        Index("ix_assignments_open_dept_due", "department_id", "reply_due_at", "id",
+              postgresql_include=["ticket_id"],
               postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),
         # the escalation sweep's work list: what is due for a look, nothing else
         Index("ix_assignments_next_check", "next_check_at", "id",

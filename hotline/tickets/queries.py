@@ -30,6 +30,8 @@ SORTS = {
     "-number": (Ticket.number.desc(),),
 }
 OVERDUE_ASSIGNMENT = (AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)
+#: An execution option of a query from build_query: a cheaper statement counting exactly its rows, when there is one.
+EXACT_TOTAL = "hotline_exact_total"
 
 
 def _statuses(f: Fields) -> list[TicketStatus]:
@@ -101,12 +103,13 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         codes = sa.select(Category.id).where(Category.code.startswith(category, autoescape=True))
         query = query.where(Ticket.category_id.in_(codes))
     order = SORTS[sort]
+    overdue_here = None
     if department is not None and overdue:
         # A department's overdue orders: its own assignments past their reply deadline, read in
         # deadline order straight from the (department, status, reply_due_at) index.
-        query = query.join(Assignment, sa.and_(
-            Assignment.ticket_id == Ticket.id, Assignment.department_id == department,
-            Assignment.status.in_(OVERDUE_ASSIGNMENT), Assignment.reply_due_at < now))
+        overdue_here = sa.and_(Assignment.department_id == department, Assignment.status.in_(OVERDUE_ASSIGNMENT),
+                               Assignment.reply_due_at < now)
+        query = query.join(Assignment, sa.and_(Assignment.ticket_id == Ticket.id, overdue_here))
         if sort in ("due_at", "-due_at"):
             due = Assignment.reply_due_at
             order = (due.asc(), Assignment.id.asc()) if sort == "due_at" else (due.desc(), Assignment.id.desc())
@@ -138,6 +141,11 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
+    if overdue_here is not None and query.whereclause is None:
+        # Nothing is asked of the order itself (a centre viewer, no other filter): each such assignment is
+        # one row, its order always exists, so the exact total is counted from the assignments' index alone
+        # (migration 0028) instead of looking up every overdue order.
+        query = query.execution_options(**{EXACT_TOTAL: sa.select(sa.func.count()).where(overdue_here)})
     return query.order_by(*order), f
 
 
@@ -164,7 +172,10 @@ def _loader(viewer: User | None):
 def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
     """One page of `query` and the exact total (the API's contract); what a list shows for `viewer` is
     loaded in one go."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    count = query.get_execution_options().get(EXACT_TOTAL)
+    if count is None:
+        count = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    total = db.session.scalar(count)
     return _loader(viewer)(query.limit(per_page).offset((page_no - 1) * per_page)), total
 
 

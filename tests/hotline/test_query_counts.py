@@ -26,7 +26,7 @@ LIMITS = {
     "API list as a handler": 3,
     "API detail": 3,
     "API history by phone": 2,
-    "API register": 10,
+    "API register": 6,
 }
 PHONE = "13812345678"
 

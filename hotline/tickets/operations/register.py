@@ -30,17 +30,17 @@ NUMBER_SHAPE = re.compile(r"[0-9A-Za-z-]{1,20}")
 def next_number(at: datetime) -> str:
     """Date plus daily sequence, e.g. 20261122000123; unique under concurrency.
 
-    The sequence row is locked by the UPDATE until the registering transaction ends,
-    so numbers are gapless per day as well as unique.
+    One statement: the day's row is created at 1 or counted up, and stays locked by that write
+    until the registering transaction ends, so numbers are gapless per day as well as unique.
     """
     day = sla.local_date(at).strftime("%Y%m%d")
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(TicketSequence).values(day=day, last=0)
-                       .on_conflict_do_nothing(index_elements=["day"]))
+    table = TicketSequence.__table__  # a Core statement: no objects to load
     last = db.session.execute(
-        sa.update(TicketSequence).where(TicketSequence.day == day)
-        .values(last=TicketSequence.last + 1).returning(TicketSequence.last)).scalar_one()
+        insert(table).values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .returning(table.c.last)).scalar_one()
     return f"{day}{last:06d}"
 
 

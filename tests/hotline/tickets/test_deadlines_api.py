@@ -359,6 +359,9 @@ def test_overdue_and_red_lists_hold_exactly_the_overdue_orders(api, sla_orders, 
     # Filtered by department: each sees only its own overdue order.
     assert listed(api, f"overdue=true&department={dept_ids['cgj']}") == {complaint}
     assert listed(api, f"overdue=true&department={dept_ids['water']}") == {gas}
+    # With a filter on the order too (its total is then counted over the orders, not the assignments alone).
+    assert listed(api, f"overdue=true&department={dept_ids['water']}&type=help") == {gas}
+    assert listed(api, f"overdue=true&department={dept_ids['water']}&type=complaint") == set()
     # The replied order (on time) and the undispatched one are not overdue, though the
     # replied order's deadline has passed.
     not_overdue = listed(api, "overdue=false")
