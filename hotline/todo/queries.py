@@ -79,10 +79,7 @@ def parts(viewer: User, now: datetime) -> dict[str, sa.Select]:
 def counts(queue: dict[str, sa.Select]) -> dict[str, int]:
     """How many of each kind wait, every kind present (0 when none), each counted up to the lists' cap
     (`core.counts`: "1000+" beyond it), all in one statement."""
-    limited = {kind: sa.select(sa.func.count()).select_from(part.limit(capped.CAP + 1).subquery())
-               .scalar_subquery().label(kind) for kind, part in queue.items()}
-    row = db.session.execute(sa.select(*limited.values())).one()
-    return {kind: capped.AtLeast(capped.CAP) if n > capped.CAP else n for kind, n in zip(limited, row)}
+    return capped.capped_counts(queue)
 
 
 def total(found: dict[str, int]) -> int:

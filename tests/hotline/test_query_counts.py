@@ -18,7 +18,7 @@ LIMITS = {
     "list as a handler, filtered by status": 7,
     "an order's page": 20,
     "inbox /m": 6,
-    "board": 16,   # with its replied list full too (the orders below include replies since the to-do came in)
+    "board": 10,
     "to-do": 6,
     "desk caller lookup": 5,
     "API list": 4,
