@@ -75,8 +75,10 @@ def quiet(viewer: User, now: datetime, days: int, limit: int = 50,
 
 
 def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
-    """How many each list of the board holds, each capped (`core.counts`), in one statement."""
+    """How many each list of the board holds, each capped (`core.counts`), in one statement, as of a few
+    seconds ago at most (`core.counts.counting_instant`)."""
     days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
+    now = counts.counting_instant(now)
     return counts.capped_counts({**{key: ticket_queue(viewer, key, now) for key in QUEUES},
                                  "extensions": _pending_extensions(), "quiet": _quiet_query(viewer, now, days)})
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -85,12 +86,24 @@ def capped_count(query: sa.Select, cap: int | None = None) -> int:
 
 
 def capped_counts(queries: dict[str, sa.Select], cap: int | None = None) -> dict[str, int]:
-    """`capped_count` of each query, all in one statement (one round trip for a page of counts)."""
+    """`capped_count` of each query, all in one statement (one round trip for a page of counts), remembered
+    like one count (`remembered`)."""
     cap = CAP if cap is None else cap
     limited = {key: sa.select(sa.func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
                .scalar_subquery().label(key) for key, query in queries.items()}
-    row = db.session.execute(sa.select(*limited.values())).one()
+    statement = sa.select(*limited.values())
+    row = remembered(statement, lambda: tuple(db.session.execute(statement).one()))
     return {key: AtLeast(cap) if found > cap else found for key, found in zip(limited, row)}
+
+
+def counting_instant(now: datetime) -> datetime:
+    """The instant counts that depend on the time (overdue, due soon, quiet for days) are taken at: `now`
+    to the LIST_COUNT_SECONDS below it, so that every page asking within those seconds asks the same
+    statement and the count is remembered (a board refreshed by several reviewers counts once)."""
+    seconds = current_app.config.get("LIST_COUNT_SECONDS", 0)
+    if seconds <= 0:
+        return now
+    return now - timedelta(seconds=now.timestamp() % seconds)
 
 
 def pages(total: int, per_page: int, page_no: int, more: bool) -> int:

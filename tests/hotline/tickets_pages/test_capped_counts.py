@@ -55,3 +55,15 @@ def test_a_count_is_remembered_for_a_few_seconds_for_the_same_statement_only(app
     monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 0)
     new_ticket()
     assert counts.capped_count(registered, cap=10) == 5                      # 0: never remembered
+
+
+def test_counts_that_depend_on_the_time_are_taken_a_few_seconds_back(app, monkeypatch):
+    """The board's overdue and due-soon counts ask the same statement for LIST_COUNT_SECONDS, so the
+    reviewers refreshing it within those seconds share one count."""
+    from datetime import datetime, timezone
+    now = datetime(2026, 12, 6, 4, 40, 27, 500000, tzinfo=timezone.utc)
+    with app.app_context():
+        monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 10)
+        assert counts.counting_instant(now) == datetime(2026, 12, 6, 4, 40, 20, tzinfo=timezone.utc)
+        monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 0)
+        assert counts.counting_instant(now) == now
