@@ -85,14 +85,15 @@ def capped_count(query: sa.Select, cap: int | None = None) -> int:
     return AtLeast(cap) if found > cap else found
 
 
-def capped_counts(queries: dict[str, sa.Select], cap: int | None = None) -> dict[str, int]:
+def capped_counts(queries: dict[str, sa.Select], cap: int | None = None, *, remember: bool = True) -> dict[str, int]:
     """`capped_count` of each query, all in one statement (one round trip for a page of counts), remembered
-    like one count (`remembered`)."""
+    like one count (`remembered`) unless `remember` is false (a page its own user's steps change at once)."""
     cap = CAP if cap is None else cap
     limited = {key: sa.select(sa.func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
                .scalar_subquery().label(key) for key, query in queries.items()}
     statement = sa.select(*limited.values())
-    row = remembered(statement, lambda: tuple(db.session.execute(statement).one()))
+    read = lambda: tuple(db.session.execute(statement).one())  # noqa: E731
+    row = remembered(statement, read) if remember else read()
     return {key: AtLeast(cap) if found > cap else found for key, found in zip(limited, row)}
 
 

@@ -78,8 +78,9 @@ def parts(viewer: User, now: datetime) -> dict[str, sa.Select]:
 
 def counts(queue: dict[str, sa.Select]) -> dict[str, int]:
     """How many of each kind wait, every kind present (0 when none), each counted up to the lists' cap
-    (`core.counts`: "1000+" beyond it), all in one statement."""
-    return capped.capped_counts(queue)
+    (`core.counts`: "1000+" beyond it), all in one statement; never remembered: the reviewer's own step
+    takes an item off at once, and these counts read at most a thousand index entries each."""
+    return capped.capped_counts(queue, remember=False)
 
 
 def total(found: dict[str, int]) -> int:
