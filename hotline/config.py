@@ -101,6 +101,9 @@ def from_environment() -> dict:
         "MESSAGE_LEASE_SECONDS": _int("MESSAGE_LEASE_SECONDS", 120),
         #: Ask a worker to deliver right after the commit that queued a message (else every 30 s).
         "MESSAGING_WAKE_AFTER_COMMIT": True,
+        #: Seconds a list page's capped count (core/counts.py) is reused for the same statement and values
+        #: (per web worker): paging through a list counts once. 0: every page counts.
+        "LIST_COUNT_SECONDS": _float("LIST_COUNT_SECONDS", 10.0),
         #: The board lists orders a department signed for but has said nothing of (no progress note,
         #: no reply) for this many working days.
         "PROGRESS_QUIET_WORKING_DAYS": _int("PROGRESS_QUIET_WORKING_DAYS", 3),

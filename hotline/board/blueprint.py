@@ -32,6 +32,15 @@ def _require_viewer() -> None:
         abort(403)
 
 
+def _shown(key: str, rows: list, user, now) -> list:
+    """A list's rows as the board draws them: orders summarised, quiet work with its reply deadline's state."""
+    if key in queries.QUEUES:
+        return [schemas.ticket_summary(t, user, now) for t in rows]
+    if key == "quiet":
+        return [(a, assignment_sla(a, now)["reply"]) for a in rows]
+    return rows
+
+
 def _lists(now, limit: int, page_no: int = 1, only: str | None = None) -> dict:
     """key -> (rows, total, pages) of the board's lists (or of the one list `only`), one page of `limit`."""
     user = current_user._get_current_object()
@@ -39,11 +48,11 @@ def _lists(now, limit: int, page_no: int = 1, only: str | None = None) -> dict:
     for key in queries.QUEUES:
         if only in (None, key):
             tickets, total, pages = queries.queue(user, key, now, limit, page_no)
-            out[key] = ([schemas.ticket_summary(t, user, now) for t in tickets], total, pages)
+            out[key] = (_shown(key, tickets, user, now), total, pages)
     if only in (None, "quiet"):
         quiet, total, pages = queries.quiet(user, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"], limit,
                                             page_no)
-        out["quiet"] = ([(a, assignment_sla(a, now)["reply"]) for a in quiet], total, pages)
+        out["quiet"] = (_shown("quiet", quiet, user, now), total, pages)
     if only in (None, "extensions"):
         out["extensions"] = queries.pending_extensions(limit, page_no)
     return out
@@ -67,7 +76,9 @@ def _page_context() -> dict:
 @login_required
 def index():
     _require_viewer()
-    lists = _lists(utcnow(), FOLD)
+    user, now = current_user._get_current_object(), utcnow()
+    lists = {key: (_shown(key, rows, user, now), total, 1)
+             for key, (rows, total) in queries.first_rows(user, now, FOLD).items()}
     return render_template("board/index.html", lists=lists, counts={k: v[1] for k, v in lists.items()},
                            **_page_context())
 

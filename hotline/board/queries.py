@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from hotline.auth.models import User
 from hotline.core import counts
+from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
 from hotline.tickets import permissions, queries
@@ -43,10 +44,13 @@ def _pending_extensions() -> sa.Select:
     return sa.select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
 
 
+def _pending_extensions_in_order() -> sa.Select:
+    return (_pending_extensions().options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
+            .order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
+
+
 def pending_extensions(limit: int = 50, page_no: int = 1) -> tuple[list[ExtensionRequest], int, int]:
-    return counts.capped_page(_pending_extensions().options(
-        selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
-        .order_by(ExtensionRequest.requested_at, ExtensionRequest.id), page_no, limit)
+    return counts.capped_page(_pending_extensions_in_order(), page_no, limit)
 
 
 def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
@@ -59,16 +63,38 @@ def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
     return query if visible is None else query.where(visible)
 
 
+def _quiet_in_order(viewer: User, now: datetime, days: int) -> sa.Select:
+    return (_quiet_query(viewer, now, days).options(selectinload(Assignment.ticket))
+            .order_by(Assignment.last_progress_at, Assignment.id))
+
+
 def quiet(viewer: User, now: datetime, days: int, limit: int = 50,
           page_no: int = 1) -> tuple[list[Assignment], int, int]:
     """The quietest first (the oldest last word): (rows, total capped, pages)."""
-    return counts.capped_page(_quiet_query(viewer, now, days).options(selectinload(Assignment.ticket))
-                              .order_by(Assignment.last_progress_at, Assignment.id), page_no, limit)
+    return counts.capped_page(_quiet_in_order(viewer, now, days), page_no, limit)
 
 
 def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
-    """How many each list of the board holds, each capped (`core.counts`)."""
-    out = {key: counts.capped_count(ticket_queue(viewer, key, now)) for key in QUEUES}
-    out["extensions"] = counts.capped_count(_pending_extensions())
-    out["quiet"] = counts.capped_count(_quiet_query(viewer, now, current_app.config["PROGRESS_QUIET_WORKING_DAYS"]))
+    """How many each list of the board holds, each capped (`core.counts`), in one statement, as of a few
+    seconds ago at most (`core.counts.counting_instant`)."""
+    days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
+    now = counts.counting_instant(now)
+    return counts.capped_counts({**{key: ticket_queue(viewer, key, now) for key in QUEUES},
+                                 "extensions": _pending_extensions(), "quiet": _quiet_query(viewer, now, days)})
+
+
+def first_rows(viewer: User, now: datetime, fold: int) -> dict[str, tuple[list, int]]:
+    """key -> (its first `fold` rows, how many it holds) of every list of the board: the counts in one
+    statement, then the first rows of each list that holds any (an empty list reads nothing more)."""
+    totals = queue_counts(viewer, now)
+    days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
+    out = {}
+    for key, total in totals.items():
+        if not total:
+            out[key] = ([], total)
+        elif key in QUEUES:
+            out[key] = (queries.load(ticket_queue(viewer, key, now).limit(fold), viewer), total)
+        else:
+            query = _pending_extensions_in_order() if key == "extensions" else _quiet_in_order(viewer, now, days)
+            out[key] = (list(db.session.scalars(query.limit(fold)).unique()), total)
     return out

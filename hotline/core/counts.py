@@ -3,17 +3,28 @@
 A page needs to say how many orders match and whether there is a next page, not the exact size
 of a year's archive; counting every match on every page view is what made lists slow down as the
 data grew. The API keeps its exact totals (its contract); pages use these.
+
+A capped count is also remembered for a few seconds (`LIST_COUNT_SECONDS`, per web worker) under the
+statement that counted and its values: paging through a list, or a second reviewer opening the same
+queue, counts once. The statement holds every visibility condition, so only the same question gets
+the same answer; the rows themselves are always read afresh.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from hotline.extensions import db
 
 #: Lists count matches exactly up to this many; past it they say "more than 1,000".
 CAP = 1000
+#: Counts remembered at most at once (per worker); past it the oldest half is forgotten.
+REMEMBERED = 4096
+_remembered: dict[tuple, tuple[float, int]] = {}
 
 
 class AtLeast(int):
@@ -30,12 +41,70 @@ def is_capped(value) -> bool:
     return isinstance(value, AtLeast)
 
 
+def _frozen(value):
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def _statement_key(statement: sa.Select) -> tuple | None:
+    """The statement and its values, as SQLAlchemy's statement cache tells them apart (None: not keyable)."""
+    key = statement._generate_cache_key()
+    if key is None:
+        return None
+    return str(db.engine.url), key.key, tuple(_frozen(b.effective_value) for b in key.bindparams)
+
+
+def remembered(statement: sa.Select, read: Callable[[], object]):
+    """`read()`, the answer to `statement`, remembered for LIST_COUNT_SECONDS (0: never remembered)."""
+    seconds = current_app.config.get("LIST_COUNT_SECONDS", 0)
+    key = _statement_key(statement) if seconds > 0 else None
+    if key is None:
+        return read()
+    now = time.monotonic()
+    hit = _remembered.get(key)
+    if hit is not None and now - hit[0] < seconds:
+        return hit[1]
+    value = read()
+    if len(_remembered) >= REMEMBERED:
+        for old in sorted(_remembered, key=lambda k: _remembered[k][0])[:REMEMBERED // 2]:
+            del _remembered[old]
+    _remembered[key] = (now, value)
+    return value
+
+
 def capped_count(query: sa.Select, cap: int | None = None) -> int:
-    """How many rows `query` returns, reading at most cap + 1 of them: AtLeast(cap) when there are more."""
+    """How many rows `query` returns, reading at most cap + 1 of them: AtLeast(cap) when there are more.
+    Remembered for a few seconds (`remembered`)."""
     cap = CAP if cap is None else cap
     inner = query.order_by(None).limit(cap + 1).subquery()
-    found = db.session.scalar(sa.select(sa.func.count()).select_from(inner))
+    statement = sa.select(sa.func.count()).select_from(inner)
+    found = remembered(statement, lambda: db.session.scalar(statement))
     return AtLeast(cap) if found > cap else found
+
+
+def capped_counts(queries: dict[str, sa.Select], cap: int | None = None, *, remember: bool = True) -> dict[str, int]:
+    """`capped_count` of each query, all in one statement (one round trip for a page of counts), remembered
+    like one count (`remembered`) unless `remember` is false (a page its own user's steps change at once)."""
+    cap = CAP if cap is None else cap
+    limited = {key: sa.select(sa.func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
+               .scalar_subquery().label(key) for key, query in queries.items()}
+    statement = sa.select(*limited.values())
+    read = lambda: tuple(db.session.execute(statement).one())  # noqa: E731
+    row = remembered(statement, read) if remember else read()
+    return {key: AtLeast(cap) if found > cap else found for key, found in zip(limited, row)}
+
+
+def counting_instant(now: datetime) -> datetime:
+    """The instant counts that depend on the time (overdue, due soon, quiet for days) are taken at: `now`
+    to the LIST_COUNT_SECONDS below it, so that every page asking within those seconds asks the same
+    statement and the count is remembered (a board refreshed by several reviewers counts once)."""
+    seconds = current_app.config.get("LIST_COUNT_SECONDS", 0)
+    if seconds <= 0:
+        return now
+    return now - timedelta(seconds=now.timestamp() % seconds)
 
 
 def pages(total: int, per_page: int, page_no: int, more: bool) -> int:

@@ -147,26 +147,70 @@ def groups_of(user: User) -> tuple[str, ...]:
     return GROUPS if sees_sub_units(user) else GROUPS[:-1]
 
 
-def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) -> tuple[list[Card], int]:
-    """One page of one group of the inbox, the nearest deadline first, and how many the group holds."""
-    where, order = _group_query(user, name)
-    rows, total = _assignments(where, order, limit, page_no)
+def _cards(name: str, rows: list[Assignment], now: datetime) -> list[Card]:
+    """The cards of one group's assignments (loaded with their orders)."""
     reasons = sent_back_reasons(rows) if name == "sent_back" else {}
     cards = [card(a, now, reasons.get(a.id)) for a in rows]
     if name == "waiting":
         for c in cards:
             c.waiting = (_("Return under the centre's review") if c.assignment.status == AssignmentStatus.RETURNED
                          else _("Reply under the centre's review"))
-    return cards, total
+    return cards
+
+
+def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) -> tuple[list[Card], int]:
+    """One page of one group of the inbox, the nearest deadline first, and how many the group holds."""
+    where, order = _group_query(user, name)
+    rows, total = _assignments(where, order, limit, page_no)
+    return _cards(name, rows, now), total
+
+
+def _first_of_each_group(user: User, names: tuple[str, ...], fold: int) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """The first `fold` assignment ids of each group (in the group's order) and each group's size, from
+    one pass over the live assignments of the user's department (and of its sub-units for their admin):
+    each assignment falls in one group, as `_group_query` defines them."""
+    own = Assignment.department_id == user.department_id
+    status = Assignment.status
+    groups = [(sa.and_(own, status.in_(OPEN), _was_sent_back()), "sent_back"),
+              (sa.and_(own, status == AssignmentStatus.AWAITING_SIGN), "to_sign"),
+              (sa.and_(own, status == AssignmentStatus.IN_PROGRESS), "to_handle"),
+              (sa.and_(own, Assignment.parent_id.is_(None),
+                       status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))), "waiting")]
+    departments = own
+    if "sub_units" in names:
+        groups.insert(0, (sa.not_(own), "sub_units"))
+        departments = Assignment.department_id.in_(permissions.subtree_ids(user.department_id))
+    name = sa.case(*groups, else_=sa.null()).label("name")
+    due = sa.case((own, _DUE_NOW), else_=Assignment.reply_due_at)   # a sub-unit's work: its reply deadline
+    live = sa.select(Assignment.id, name, due.label("due")).where(
+        departments, status.in_(ASSIGNMENT_LIVE)).subquery()
+    ranked = sa.select(
+        live.c.name, live.c.id, sa.func.count().over(partition_by=live.c.name).label("total"),
+        sa.func.row_number().over(partition_by=live.c.name,
+                                  order_by=(live.c.due.asc().nulls_last(), live.c.id)).label("rank")
+    ).where(live.c.name.is_not(None)).subquery()
+    first: dict[str, list[int]] = {}
+    totals = dict.fromkeys(names, 0)
+    for row in db.session.execute(sa.select(ranked.c.name, ranked.c.id, ranked.c.total)
+                                  .where(ranked.c.rank <= fold).order_by(ranked.c.name, ranked.c.rank)):
+        first.setdefault(row.name, []).append(row.id)
+        totals[row.name] = row.total
+    return first, totals
 
 
 def inbox(user: User, now: datetime) -> Inbox:
     """The first cards of each group of the user's department's open assignments (and, for its
-    admin, those of its sub-units), and how many each group holds."""
+    admin, those of its sub-units), and how many each group holds: one statement for the groups and
+    their sizes, one for the cards' assignments and orders."""
     out = Inbox()
-    for name in groups_of(user):
-        cards, out.totals[name] = group(user, name, now, FOLD)
-        setattr(out, name, cards)
+    names = groups_of(user)
+    first, out.totals = _first_of_each_group(user, names, FOLD)
+    ids = [i for group_ids in first.values() for i in group_ids]
+    loaded = {a.id: a for a in db.session.scalars(
+        sa.select(Assignment).join(Assignment.ticket).options(contains_eager(Assignment.ticket))
+        .where(Assignment.id.in_(ids))).unique()} if ids else {}
+    for name in names:
+        setattr(out, name, _cards(name, [loaded[i] for i in first.get(name, [])], now))
     return out
 
 

@@ -39,7 +39,7 @@ class Ticket(db.Model):
         # any range of registration times; the reports' intake by category and lead department
         # (hotspots over weeks or months of history) is counted from this index alone
         Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),
-        # the centre's to-do: orders waiting in a status, the longest-waiting first
+        # the centre's to-do: orders waiting in a status, the longest-waiting first (set by the write path)
         Index("ix_tickets_status_changed", "status", "status_changed_at"),
     )
 
@@ -110,6 +110,8 @@ class TicketSequence(db.Model):
 
 #: Assignments a department still has to act on (the same list as queries.OVERDUE_ASSIGNMENT).
 OPEN_ASSIGNMENT_SQL = "status IN ('awaiting_sign', 'in_progress', 'returned')"
+#: A top-level assignment the department handed to the centre: its return or its reply under review.
+WAITING_ASSIGNMENT_SQL = "parent_id IS NULL AND status IN ('returned', 'replied')"
 
 
 #: Assignments a department signed for and has not answered: the ones that can go quiet.
@@ -134,6 +136,9 @@ class Assignment(db.Model):
         Index("ix_assignments_open_dept_due", "department_id", "reply_due_at", "id",
               postgresql_include=["ticket_id"],
               postgresql_where=text(OPEN_ASSIGNMENT_SQL), sqlite_where=text(OPEN_ASSIGNMENT_SQL)),
+        # the inbox's "with the centre" group, in deadline order: its first cards without walking the rest
+        Index("ix_assignments_waiting_dept_due", "department_id", "reply_due_at", "id",
+              postgresql_where=text(WAITING_ASSIGNMENT_SQL), sqlite_where=text(WAITING_ASSIGNMENT_SQL)),
         # the escalation sweep's work list: what is due for a look, nothing else
         Index("ix_assignments_next_check", "next_check_at", "id",
               postgresql_where=text("next_check_at IS NOT NULL"), sqlite_where=text("next_check_at IS NOT NULL")),
@@ -245,7 +250,12 @@ class Reply(db.Model):
 
 class ExtensionRequest(db.Model):
     __tablename__ = "extension_requests"
-    __table_args__ = (CheckConstraint("days > 0", name="days_positive"),)
+    __table_args__ = (
+        CheckConstraint("days > 0", name="days_positive"),
+        # the requests waiting on the centre (the board, the to-do), the oldest first
+        Index("ix_extension_requests_pending", "requested_at", "id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -169,6 +169,11 @@ def _loader(viewer: User | None):
     return load
 
 
+def load(query: sa.Select, viewer: User | None = None) -> list[Ticket]:
+    """The orders `query` reads, as a list shows them to `viewer` (`_loader`)."""
+    return _loader(viewer)(query)
+
+
 def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = None) -> tuple[list[Ticket], int]:
     """One page of `query` and the exact total (the API's contract); what a list shows for `viewer` is
     loaded in one go."""

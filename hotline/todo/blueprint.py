@@ -1,11 +1,10 @@
 """My to-do: what waits on the centre's reviewers, the longest-waiting first, each with its one step."""
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from hotline.core import counts as capped
 from hotline.core.base import utcnow
 from hotline.todo import queries
 from hotline.todo.permissions import can_use_todo
@@ -29,12 +28,14 @@ def index():
     except ValueError:
         page_no = 1
     now = utcnow()
-    counts = queries.counts(user, now)
-    total = counts[kind] if kind else sum(counts.values())
-    items = queries.page(user, now, page_no, PER_PAGE, kind)
+    queue = queries.parts(user, now)
+    counts = queries.counts(queue)
+    everything = queries.total(counts)
+    total = counts[kind] if kind else everything
+    items, more = queries.page(queue, page_no, PER_PAGE, kind)
     return render_template(
-        "todo/index.html", items=items, counts=counts, total=total, kind=kind, now=now,
-        page=page_no, pages=max(1, math.ceil(total / PER_PAGE)),
+        "todo/index.html", items=items, counts=counts, everything=everything, total=total, kind=kind, now=now,
+        page=page_no, pages=capped.pages(total, PER_PAGE, page_no, more),
         page_url=lambda n: url_for("todo.index", kind=kind, page=n),
         step_url=lambda item: url_for("tickets.detail", number=item.ticket.number, act=item.step.value,
                                       then="todo", _anchor=f"action-{item.step.value}"))

@@ -100,8 +100,8 @@ FROM generate_series(%(c_from)s::int, %(c_to)s::int) AS i;
 
 ORDERS = """
 INSERT INTO tickets (id, number, status, type, channel, urgency, subject, content, citizen_id, category_id,
-                     address, is_confidential, created_at, updated_at, lead_department_id, sla_started_at, due_at,
-                     reopen_count, urge_count, supervision_level)
+                     address, is_confidential, created_at, updated_at, status_changed_at, lead_department_id,
+                     sla_started_at, due_at, reopen_count, urge_count, supervision_level)
 SELECT i,
        'B' || lpad(i::text, 12, '0'),
        -- like a real line: orders older than ten days are nearly all closed, 1%% still overdue
@@ -118,6 +118,7 @@ SELECT i,
        '东城区幸福路' || (i %% 300) || '号', i %% 5 = 3,
        now() - (i %% 180) * interval '1 day' - (i %% 86400) * interval '1 second',
        now() - (i %% 180) * interval '1 day',
+       now() - (i %% 180) * interval '1 day',  -- in its status since its last change, as the write path keeps it
        -- scrambled, so that every department gets open orders too (i %% n_depts would tie it to i %% 180)
        (%(depts)s::int[])[1 + (i::bigint * 2654435761 %% 1000003) %% %(n_depts)s],
        now() - (i %% 180) * interval '1 day',

@@ -78,6 +78,23 @@ def test_the_migration_fills_in_when_each_order_entered_its_status_from_its_trai
     assert dict(db.session.execute(sa.select(Ticket.number, Ticket.status_changed_at)).all()) == kept
 
 
+def test_orders_loaded_without_a_trail_wait_since_their_last_change_after_migration_0029(app, world, new_ticket):
+    """An order loaded in bulk (no step into its status on its trail) has no "waiting since": migration
+    0029 gives it its last change, so that the to-do reads the instant alone, in its index's order."""
+    from flask_migrate import downgrade, upgrade
+    bulk, kept = new_ticket(), new_ticket()
+    db.session.execute(sa.update(Ticket).where(Ticket.number == bulk).values(status_changed_at=None))
+    db.session.commit()
+    before = dict(db.session.execute(sa.select(Ticket.number, Ticket.status_changed_at)).all())
+    updated = db.session.scalar(sa.select(Ticket.updated_at).where(Ticket.number == bulk))
+    db.session.remove()
+    downgrade(revision="0027")
+    upgrade()
+    db.session.remove()
+    after = dict(db.session.execute(sa.select(Ticket.number, Ticket.status_changed_at)).all())
+    assert after[bulk] == updated and after[kept] == before[kept]
+
+
 def _described_by_the_models(obj, name, type_, reflected, compare_to) -> bool:
     """What the models describe: not the full-text indexes the migrations keep beside them (SQLite's
     FTS5 tables and their shadow tables, PostgreSQL's generated search_vector columns and their indexes)."""

@@ -31,3 +31,39 @@ def test_the_list_says_more_than_the_cap_and_pages_without_a_last_page(browser, 
     # a list the first page holds whole is not counted and says exactly how many
     short = reviewer.get(f"/tickets?q={numbers[0]}").get_data(as_text=True)
     assert "1 order found" in short
+
+
+def test_a_count_is_remembered_for_a_few_seconds_for_the_same_statement_only(app, world, new_ticket, monkeypatch):
+    """Paging through a list counts once: the same count statement with the same values is answered from
+    memory for LIST_COUNT_SECONDS; another filter, another viewer's conditions or an older answer count anew."""
+    from hotline.tickets.models import TicketStatus
+    clock = [1000.0]
+    monkeypatch.setattr(counts.time, "monotonic", lambda: clock[0])
+    monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 5)
+    monkeypatch.setattr(counts, "_remembered", {})
+    for _ in range(3):
+        new_ticket()
+    registered = sa.select(Ticket).where(Ticket.status == TicketStatus.REGISTERED)
+    assert counts.capped_count(registered, cap=10) == 3
+    new_ticket()
+    assert counts.capped_count(registered, cap=10) == 3                      # remembered
+    assert counts.capped_count(sa.select(Ticket).where(Ticket.status == TicketStatus.REGISTERED,
+                                                       Ticket.id > 0), cap=10) == 4   # another statement
+    assert counts.capped_count(sa.select(Ticket).where(Ticket.status == TicketStatus.CLOSED), cap=10) == 0
+    clock[0] += 5
+    assert counts.capped_count(registered, cap=10) == 4                      # older than the seconds: counted
+    monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 0)
+    new_ticket()
+    assert counts.capped_count(registered, cap=10) == 5                      # 0: never remembered
+
+
+def test_counts_that_depend_on_the_time_are_taken_a_few_seconds_back(app, monkeypatch):
+    """The board's overdue and due-soon counts ask the same statement for LIST_COUNT_SECONDS, so the
+    reviewers refreshing it within those seconds share one count."""
+    from datetime import datetime, timezone
+    now = datetime(2026, 12, 6, 4, 40, 27, 500000, tzinfo=timezone.utc)
+    with app.app_context():
+        monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 10)
+        assert counts.counting_instant(now) == datetime(2026, 12, 6, 4, 40, 20, tzinfo=timezone.utc)
+        monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 0)
+        assert counts.counting_instant(now) == now

@@ -82,6 +82,21 @@ def test_the_queue_is_paged(app, waiting, monkeypatch):
     assert 'href="/todo?page=2" rel="next"' in first
 
 
+def test_long_queues_are_counted_up_to_the_cap(app, api, world, new_ticket, waiting, monkeypatch):
+    """Each kind is counted up to the lists' cap ("1+" past it) and the page still offers the next one."""
+    from hotline.core import counts
+    from hotline.todo import blueprint
+    monkeypatch.setattr(counts, "CAP", 1)
+    monkeypatch.setattr(blueprint, "PER_PAGE", 2)
+    second = _replied(api, world, new_ticket, "又一回复待审")
+    html = _client(app, "reviewer").get("/todo?lang=en").get_data(as_text=True)
+    assert "Reply to review (1+)" in html and "Return visit due (1)" in html and "All (4+)" in html
+    assert [n for _k, n, _l in _rows(html)] == [waiting["reply"], waiting["return"]]
+    assert 'href="/todo?page=2" rel="next"' in html and "Page 1 of" not in html
+    last = _client(app, "reviewer").get("/todo?page=3").get_data(as_text=True)
+    assert [n for _k, n, _l in _rows(last)] == [second] and 'rel="next"' not in last
+
+
 def test_the_step_opens_on_the_order_and_leads_back_to_the_queue(app, api, waiting):
     client = _client(app, "reviewer")
     number = waiting["reply"]
