@@ -299,7 +299,7 @@ class Callback(db.Model):
                                                    default=CallbackStatus.PENDING, index=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("call_queues.id"))
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     done_at: Mapped[datetime | None]
@@ -310,7 +310,9 @@ class OutboundRequest(db.Model):
     """A call the platform is asked to place; a worker claims it and dials."""
 
     __tablename__ = "outbound_requests"
-    __table_args__ = (Index("ix_outbound_requests_status", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbound_requests_status", "status", "not_before"),
+                      # an order's page shows the latest call placed from it
+                      Index("ix_outbound_requests_ticket", "ticket_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OutboundKind] = mapped_column(enum_column(OutboundKind, "outbound_kind"))

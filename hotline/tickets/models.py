@@ -77,7 +77,7 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None]
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction, "ticket_satisfaction"))
     is_resolved: Mapped[bool | None]
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     reopen_count: Mapped[int] = mapped_column(default=0)
     urge_count: Mapped[int] = mapped_column(default=0)
     #: 督办 level: 0 none, 1 supervised, 2+ escalated further.
