@@ -11,20 +11,19 @@ the same answer; the rows themselves are always read afresh.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.core.recent import Recent
 from hotline.extensions import db
 
 #: Lists count matches exactly up to this many; past it they say "more than 1,000".
 CAP = 1000
-#: Counts remembered at most at once (per worker); past it the oldest half is forgotten.
-REMEMBERED = 4096
-_remembered: dict[tuple, tuple[float, int]] = {}
+#: Counts kept per worker, by statement and values (no write forgets them: they may be LIST_COUNT_SECONDS old).
+_remembered = Recent(setting="LIST_COUNT_SECONDS", default=0, per_request=False)
 
 
 class AtLeast(int):
@@ -59,20 +58,8 @@ def _statement_key(statement: sa.Select) -> tuple | None:
 
 def remembered(statement: sa.Select, read: Callable[[], object]):
     """`read()`, the answer to `statement`, remembered for LIST_COUNT_SECONDS (0: never remembered)."""
-    seconds = current_app.config.get("LIST_COUNT_SECONDS", 0)
-    key = _statement_key(statement) if seconds > 0 else None
-    if key is None:
-        return read()
-    now = time.monotonic()
-    hit = _remembered.get(key)
-    if hit is not None and now - hit[0] < seconds:
-        return hit[1]
-    value = read()
-    if len(_remembered) >= REMEMBERED:
-        for old in sorted(_remembered, key=lambda k: _remembered[k][0])[:REMEMBERED // 2]:
-            del _remembered[old]
-    _remembered[key] = (now, value)
-    return value
+    key = _statement_key(statement) if current_app.config.get("LIST_COUNT_SECONDS", 0) > 0 else None
+    return read() if key is None else _remembered.get(key, read)
 
 
 def capped_count(query: sa.Select, cap: int | None = None) -> int:

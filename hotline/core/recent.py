@@ -1,5 +1,6 @@
 """Rows many requests read and few change, kept by each process for a few seconds: who is logged
-in and a token's user, the department tree, the SLA policies and the calendar's versions.
+in and a token's user, the department tree, the SLA policies and the calendar's versions (and,
+under their own setting, the lists' counts: hotline/core/counts.py).
 
 Reading such rows on every request costs a statement each on every page. A `Recent` keeps them
 for `RECENT_ROWS_SECONDS` (5 s by default; 0 keeps them for one request only) and forgets them at
@@ -25,19 +26,24 @@ _all: list[Recent] = []
 
 
 class Recent:
-    """Values by key, each kept for a few seconds; all forgotten when a watched model is written."""
+    """Values by key, each kept for a few seconds; all forgotten when a watched model is written.
 
-    def __init__(self, *watched: type) -> None:
+    `setting` names the configuration that says how many seconds (`default` without it); at 0 a value
+    is kept for its request only, or not at all when `per_request` is false."""
+
+    def __init__(self, *watched: type, setting: str = "RECENT_ROWS_SECONDS", default: float = 5.0,
+                 per_request: bool = True) -> None:
         self.watched = watched
+        self.setting, self.default, self.per_request = setting, default, per_request
         self._values: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
         _all.append(self)
 
     def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
         """The value kept for `key`, else `load()` (kept unless it is None)."""
-        seconds = current_app.config.get("RECENT_ROWS_SECONDS", 5.0) if has_app_context() else 0
+        seconds = current_app.config.get(self.setting, self.default) if has_app_context() else 0
         if seconds <= 0:  # kept for this request only
-            if not has_request_context():
+            if not (self.per_request and has_request_context()):
                 return load()
             kept_here = g.setdefault("recent_rows", {})
             if (id(self), key) not in kept_here:

@@ -1,7 +1,7 @@
 """Lists count what they match only up to a cap: past it they say "more than", and page on without a last page."""
 import sqlalchemy as sa
 
-from hotline.core import counts
+from hotline.core import counts, recent
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
 
@@ -38,9 +38,9 @@ def test_a_count_is_remembered_for_a_few_seconds_for_the_same_statement_only(app
     memory for LIST_COUNT_SECONDS; another filter, another viewer's conditions or an older answer count anew."""
     from hotline.tickets.models import TicketStatus
     clock = [1000.0]
-    monkeypatch.setattr(counts.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(recent.time, "monotonic", lambda: clock[0])
     monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 5)
-    monkeypatch.setattr(counts, "_remembered", {})
+    counts._remembered.clear()
     for _ in range(3):
         new_ticket()
     registered = sa.select(Ticket).where(Ticket.status == TicketStatus.REGISTERED)
