@@ -87,11 +87,16 @@ def _by_text(words: list[str], since: datetime) -> sa.Select | None:
                         table.c.created_at >= since)
                  .order_by(sa.text("bm25(ticket_texts_fts)")))
     else:
+        def quoted(word: str) -> str:
+            return "'" + word.replace("'", "").replace("\\", "") + "'"
         tsquery = sa.func.to_tsquery("simple", " | ".join(
-            "(" + " & ".join("'" + w.replace("'", "").replace("\\", "") + "'" for w in pair) + ")" for pair in pairs))
+            "(" + " & ".join(quoted(w) for w in pair) + ")" for pair in pairs))
+        # Any one of the words first: the same rows, but a cheap test that rejects most texts at once (the
+        # pairs' query, tens of terms, is tested only on what passes) and that the GIN index can answer.
+        anyword = sa.func.to_tsquery("simple", " | ".join(quoted(w) for w in asked))
         vector = sa.literal_column("ticket_texts.search_vector")
-        query = (sa.select(table.c.ticket_id).where(vector.op("@@")(tsquery), table.c.is_open,
-                                                     table.c.created_at >= since)
+        query = (sa.select(table.c.ticket_id).where(vector.op("@@")(anyword), vector.op("@@")(tsquery),
+                                                     table.c.is_open, table.c.created_at >= since)
                  .order_by(sa.func.ts_rank(vector, tsquery).desc()))
     return query
 

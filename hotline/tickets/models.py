@@ -125,6 +125,13 @@ class Assignment(db.Model):
     __table_args__ = (
         Index("ix_assignments_dept_status_due", "department_id", "status", "reply_due_at"),
         Index("ix_assignments_dept_ticket", "department_id", "ticket_id"),
+        # a department's list, newest orders first: a unit's own assignments in their orders' registration
+        # order (with what the visibility check asks of the assignment, migration 0031)
+        Index("ix_assignments_dept_ticket_created", "department_id", "ticket_created_at", "ticket_id",
+              postgresql_include=["status", "withdrawn_at"]),
+        # ... and a department with sub-units: every assignment newest first, its units' kept
+        Index("ix_assignments_ticket_created", "ticket_created_at", "ticket_id",
+              postgresql_include=["department_id", "status", "withdrawn_at"]),
         # the reports place assignments in a period by when they were dispatched or fall due
         Index("ix_assignments_dispatched_at", "dispatched_at"),
         Index("ix_assignments_reply_due_at", "reply_due_at"),
@@ -150,6 +157,8 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    #: The order's registration instant (it never changes): a department's list reads its assignments in this order.
+    ticket_created_at: Mapped[datetime]
     role: Mapped[AssignmentRole] = mapped_column(enum_column(AssignmentRole, "assignment_role"))
     status: Mapped[AssignmentStatus] = mapped_column(enum_column(AssignmentStatus, "assignment_status"))
     #: Set for a sub-dispatch: the department assignment this one reports up to.

@@ -61,6 +61,33 @@ def visible_filter(user: User):
     return sa.false()
 
 
+def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = None,
+                 offset: int = 0) -> sa.Subquery | None:
+    """The orders a department user may see (the same as `visible_filter`), once each, as rows of
+    (created, ticket_id) to be read in registration order (the outer query orders by them the same way):
+    read from the department's own assignments, which carry their order's registration instant, so that a
+    page reads its rows and stops however many orders other departments hold. A unit alone walks its own
+    (ix_assignments_dept_ticket_created); a unit with sub-units walks every assignment newest first and
+    keeps its units' (ix_assignments_ticket_created). `limit` and `offset` take a page of the walk: only a
+    LIMIT inside lets PostgreSQL plan the walk to stop early, and the orders skipped are never read.
+    None for a user who is not a department's."""
+    if user.role not in DEPARTMENT or user.department_id is None:
+        return None
+    direction = sa.desc if newest_first else sa.asc
+    units = subtree_id_list(user.department_id)
+    mine, order = Assignment.__table__, Ticket.__table__.alias("ended")
+    ended_by_withdrawal = sa.exists().where(order.c.id == mine.c.ticket_id, order.c.status.in_(ENDED_BY_WITHDRAWAL),
+                                            order.c.closed_at == mine.c.withdrawn_at)
+    walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct()
+            .where(mine.c.department_id == units[0] if len(units) == 1 else mine.c.department_id.in_(units),
+                   sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended_by_withdrawal))
+            # ordered inside too: planned on its own, the DISTINCT would otherwise pick its cheapest order
+            .order_by(direction(mine.c.ticket_created_at), direction(mine.c.ticket_id)))
+    if limit is not None:
+        walk = walk.limit(limit).offset(offset)
+    return walk.subquery("visible")
+
+
 def can_view(user: User, ticket: Ticket) -> bool:
     if user.role in CENTRE:
         return True

@@ -86,9 +86,6 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     f.done()
 
     query = sa.select(Ticket)
-    visible = permissions.visible_filter(viewer)
-    if visible is not None:
-        query = query.where(visible)
     if registered:
         query = query.where(*registered)
     if statuses:
@@ -141,7 +138,23 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
-    if overdue_here is not None and query.whereclause is None:
+    asks_nothing = query.whereclause is None  # of the order itself
+    if asks_nothing and department is None and sort in ("-created_at", "created_at"):
+        # A department's whole list by registration (its default view): walked from its own assignments.
+        newest_first = sort == "-created_at"
+        direction = sa.desc if newest_first else sa.asc
+
+        def walked(limit: int | None = None, offset: int = 0) -> sa.Select | None:
+            walk = permissions.visible_walk(viewer, newest_first=newest_first, limit=limit, offset=offset)
+            return None if walk is None else (query.join(walk, walk.c.ticket_id == Ticket.id)
+                                              .order_by(direction(walk.c.created), direction(walk.c.ticket_id)))
+        whole = walked()
+        if whole is not None:
+            return whole.execution_options(**{counts.FIRST_ROWS: walked}), f
+    visible = permissions.visible_filter(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    if overdue_here is not None and asks_nothing and visible is None:
         # Nothing is asked of the order itself (a centre viewer, no other filter): each such assignment is
         # one row, its order always exists, so the exact total is counted from the assignments' index alone
         # (migration 0028) instead of looking up every overdue order.
@@ -181,7 +194,8 @@ def page(query: sa.Select, page_no: int, per_page: int, viewer: User | None = No
     if count is None:
         count = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     total = db.session.scalar(count)
-    return _loader(viewer)(query.limit(per_page).offset((page_no - 1) * per_page)), total
+    offset = (page_no - 1) * per_page
+    return _loader(viewer)(counts.rows_of(query, per_page, offset)), total
 
 
 def page_capped(query: sa.Select, page_no: int, per_page: int,

@@ -100,7 +100,8 @@ def _new_assignment(ticket: Ticket, dept: Department, role: AssignmentRole, at: 
                     *, parent: Assignment | None = None, note: str | None = None) -> Assignment:
     kind = (ticket.urgency, ticket.type)
     assignment = Assignment(
-        ticket=ticket, department=dept, role=role, status=AssignmentStatus.AWAITING_SIGN,
+        ticket=ticket, ticket_created_at=ticket.created_at, department=dept, role=role,
+        status=AssignmentStatus.AWAITING_SIGN,
         parent=parent, dispatched_at=at, dispatched_by_id=actor.id, note=note,
         sign_due_at=sla.due(at, "sign", *kind),
         reply_due_at=parent.reply_due_at if parent else sla.due(at, "reply", *kind),
