@@ -114,6 +114,10 @@ OPEN_ASSIGNMENT_SQL = "status IN ('awaiting_sign', 'in_progress', 'returned')"
 WAITING_ASSIGNMENT_SQL = "parent_id IS NULL AND status IN ('returned', 'replied')"
 
 
+#: Live assignments (not withdrawn, not done: states.ASSIGNMENT_LIVE): what a department's inbox sorts into groups.
+LIVE_ASSIGNMENT_SQL = "status IN ('awaiting_sign', 'in_progress', 'returned', 'replied')"
+
+
 #: Assignments a department signed for and has not answered: the ones that can go quiet.
 QUIET_ASSIGNMENT_SQL = "status = 'in_progress'"
 
@@ -146,6 +150,10 @@ class Assignment(db.Model):
         # the inbox's "with the centre" group, in deadline order: its first cards without walking the rest
         Index("ix_assignments_waiting_dept_due", "department_id", "reply_due_at", "id",
               postgresql_where=text(WAITING_ASSIGNMENT_SQL), sqlite_where=text(WAITING_ASSIGNMENT_SQL)),
+        # the inbox's groups in one pass over a department's live work, from the index alone (migration 0032)
+        Index("ix_assignments_live_inbox", "department_id",
+              postgresql_include=["id", "status", "parent_id", "return_reason", "sign_due_at", "reply_due_at"],
+              postgresql_where=text(LIVE_ASSIGNMENT_SQL), sqlite_where=text(LIVE_ASSIGNMENT_SQL)),
         # the escalation sweep's work list: what is due for a look, nothing else
         Index("ix_assignments_next_check", "next_check_at", "id",
               postgresql_where=text("next_check_at IS NOT NULL"), sqlite_where=text("next_check_at IS NOT NULL")),
