@@ -98,5 +98,18 @@ def _after_flush(session: Session, _context) -> None:
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _bulk_write(state: ORMExecuteState) -> None:
-    if (state.is_insert or state.is_update or state.is_delete) and state.bind_mapper is not None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if state.bind_mapper is not None:
         _forget_written({state.bind_mapper.class_})
+        return
+    # a Core statement on a mapped table (insert(Message.__table__)...) names no mapper: find its classes
+    table = getattr(state.statement, "table", None)
+    if table is not None:
+        _forget_written({mapper.class_ for registry in _registries() for mapper in registry.mappers
+                         if table in mapper.tables})
+
+
+def _registries():
+    from hotline.core.base import Base
+    return (Base.registry,)

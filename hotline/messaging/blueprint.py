@@ -50,7 +50,7 @@ def _outbox_page(error: OperationError | None = None, status: int = 200):
 def _unread():
     """`unread_notices()` for the header of every page (asked only where the header is drawn)."""
     def unread_notices() -> int:
-        return queries.unread_notices(current_user.id) if current_user.is_authenticated else 0
+        return queries.unread_notices_recent(current_user.id) if current_user.is_authenticated else 0
     return {"unread_notices": unread_notices}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import get_locale
 
+from hotline.core.recent import Recent
 from hotline.extensions import db
 from hotline.messaging.models import Message, MessageChannel, MessageState
 from hotline.tickets.models import Ticket
@@ -79,3 +80,13 @@ def unread_notices(user_id: int) -> int:
     return db.session.scalar(sa.select(sa.func.count(Message.id)).where(
         Message.recipient_user_id == user_id, Message.channel == MessageChannel.INAPP,
         Message.read_at.is_(None))) or 0
+
+
+#: The header's unread count per user, kept a few seconds (RECENT_ROWS_SECONDS): every page draws it, and
+#: the live stream moves the bell itself as notices arrive; reading or writing a notice here forgets it.
+_unread_recent = Recent(Message)
+
+
+def unread_notices_recent(user_id: int) -> int:
+    """`unread_notices`, as counted at most RECENT_ROWS_SECONDS ago in this process (the page header)."""
+    return _unread_recent.get(user_id, lambda: unread_notices(user_id))

@@ -148,3 +148,23 @@ def test_only_the_user_or_an_administrator_sets_where_notices_go(world):
         set_notice_preferences(world.users["reviewer"], world.users["handler"], "13900000000", True)
     assert set_notice_preferences(world.users["admin"], world.users["handler"], "13900000000", False).mobile == \
         "13900000000"
+
+
+def test_the_headers_count_follows_notices_written_here_at_once_and_elsewhere_within_seconds(
+        app, world, dispatched, browser, monkeypatch):
+    """Every page's header counts the unread notices, kept a few seconds per process: a notice queued here
+    (a Core insert into the outbox) or read here shows at once; one written by another process (a
+    connection of its own) within RECENT_ROWS_SECONDS."""
+    import time
+    monkeypatch.setitem(app.config, "RECENT_ROWS_SECONDS", 0.5)
+    handler = browser("handler")
+    assert "unread" not in handler.get("/tickets").get_data(as_text=True)
+    dispatched()
+    assert "1 unread" in handler.get("/tickets").get_data(as_text=True)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.update(Message).where(Message.recipient_user_id == world.users["handler"].id)
+                     .values(read_at=sa.func.now()))
+    started = time.monotonic()
+    while "1 unread" in handler.get("/tickets").get_data(as_text=True):
+        assert time.monotonic() - started < 2, "a notice read elsewhere still counts after 2 s (kept for 0.5 s)"
+        time.sleep(0.05)
