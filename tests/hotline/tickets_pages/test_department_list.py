@@ -68,6 +68,11 @@ def test_a_department_list_shows_each_order_it_may_see_once_in_registration_orde
     assert _numbers_paged(street_handler, clock) == [made[k] for k in ("cancelled", "merged", "community", "street")]
     assert _numbers_paged(street_handler, clock) == _numbers_by_rule(street_handler)
 
+    # the API's list: the exact total (counted from the walk alone) and the same pages
+    listed = api("district_handler").get("/tickets?per_page=4&page=2").get_json()
+    assert listed["total"] == 6 and [i["number"] for i in listed["items"]] == newest_first[4:]
+    assert api("street_handler").get("/tickets?per_page=2").get_json()["total"] == 4
+
     # what the handler sees on the page itself: the count, and no order it may not see
     html = browser("district_handler").get("/tickets?per_page=10").get_data(as_text=True)
     assert "6 orders found" in html
