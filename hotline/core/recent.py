@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from hotline.core.base import Base
+
 
 _all: list[Recent] = []
 
@@ -106,10 +108,4 @@ def _bulk_write(state: ORMExecuteState) -> None:
     # a Core statement on a mapped table (insert(Message.__table__)...) names no mapper: find its classes
     table = getattr(state.statement, "table", None)
     if table is not None:
-        _forget_written({mapper.class_ for registry in _registries() for mapper in registry.mappers
-                         if table in mapper.tables})
-
-
-def _registries():
-    from hotline.core.base import Base
-    return (Base.registry,)
+        _forget_written({mapper.class_ for mapper in Base.registry.mappers if table in mapper.tables})
