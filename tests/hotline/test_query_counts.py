@@ -10,18 +10,18 @@ import sqlalchemy as sa
 
 from hotline.extensions import db
 
-#: The most statements each hot path may run (the logged-in user and a token's user are kept a few seconds
-#: between requests, hotline/core/recent.py, so a warm server does not read them). A list whose
-#: first page holds all its rows is not counted; a longer one runs one more (its capped count).
+#: The most statements each hot path may run (the logged-in user, a token's user and the page header's unread
+#: count are kept a few seconds between requests, hotline/core/recent.py, so a warm server does not read them).
+#: A list whose first page holds all its rows is not counted; a longer one runs one more (its capped count).
 LIMITS = {
-    "list as the centre": 2,
-    "list as a handler": 3,
-    "list as a handler, filtered by status": 3,
-    "an order's page": 11,
-    "inbox /m": 3,
-    "an order on /m": 9,
-    "board": 6,
-    "to-do": 5,
+    "list as the centre": 1,
+    "list as a handler": 2,
+    "list as a handler, filtered by status": 2,
+    "an order's page": 10,
+    "inbox /m": 2,
+    "an order on /m": 8,
+    "board": 5,
+    "to-do": 4,
     "desk caller lookup": 3,
     "API list": 2,
     "API list as a handler": 3,
