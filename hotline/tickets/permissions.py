@@ -46,6 +46,12 @@ def _counts_for_access(assignment: Assignment, ticket: Ticket) -> bool:
         ticket.status in ENDED_BY_WITHDRAWAL and assignment.withdrawn_at == ticket.closed_at)
 
 
+def _ended_by_its_withdrawal(assignment, ticket):
+    """SQL of `_counts_for_access`'s exception: the merge or cancellation that ended the order withdrew the
+    assignment (`assignment`, `ticket`: the mapped classes, an alias, or a table's columns)."""
+    return sa.and_(ticket.status.in_(ENDED_BY_WITHDRAWAL), assignment.withdrawn_at == ticket.closed_at)
+
+
 def visible_filter(user: User):
     """A WHERE clause limiting Ticket rows to those `user` may see (None: all)."""
     if user.role in CENTRE:
@@ -55,8 +61,7 @@ def visible_filter(user: User):
         return sa.exists().where(
             mine.ticket_id == Ticket.id,
             mine.department_id.in_(subtree_id_list(user.department_id)),
-            sa.or_(mine.status != AssignmentStatus.WITHDRAWN,
-                   sa.and_(Ticket.status.in_(ENDED_BY_WITHDRAWAL), mine.withdrawn_at == Ticket.closed_at)),
+            sa.or_(mine.status != AssignmentStatus.WITHDRAWN, _ended_by_its_withdrawal(mine, Ticket)),
         )
     return sa.false()
 
@@ -76,11 +81,10 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
     direction = sa.desc if newest_first else sa.asc
     units = subtree_id_list(user.department_id)
     mine, order = Assignment.__table__, Ticket.__table__.alias("ended")
-    ended_by_withdrawal = sa.exists().where(order.c.id == mine.c.ticket_id, order.c.status.in_(ENDED_BY_WITHDRAWAL),
-                                            order.c.closed_at == mine.c.withdrawn_at)
+    ended = sa.exists().where(order.c.id == mine.c.ticket_id, _ended_by_its_withdrawal(mine.c, order.c))
     walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct()
             .where(mine.c.department_id == units[0] if len(units) == 1 else mine.c.department_id.in_(units),
-                   sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended_by_withdrawal))
+                   sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended))
             # ordered inside too: planned on its own, the DISTINCT would otherwise pick its cheapest order
             .order_by(direction(mine.c.ticket_created_at), direction(mine.c.ticket_id)))
     if limit is not None:
