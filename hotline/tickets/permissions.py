@@ -1,6 +1,7 @@
 """Who may see which orders and whose identity: one place, used by every entry point."""
 from __future__ import annotations
 
+import functools
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import aliased
@@ -66,6 +67,14 @@ def visible_filter(user: User):
     return sa.false()
 
 
+@functools.cache
+def _ended_by_withdrawal() -> sa.Exists:
+    """EXISTS: the order of an assignment in the walk was ended by the withdrawal (`_ended_by_its_withdrawal`).
+    Built once: an alias of the orders' table proxies each of its columns when first asked for one."""
+    mine, order = Assignment.__table__, Ticket.__table__.alias("ended")
+    return sa.exists().where(order.c.id == mine.c.ticket_id, _ended_by_its_withdrawal(mine.c, order.c))
+
+
 def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = None,
                  offset: int = 0) -> sa.Subquery | None:
     """The orders a department user may see (the same as `visible_filter`), once each, as rows of
@@ -80,8 +89,7 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
         return None
     direction = sa.desc if newest_first else sa.asc
     units = subtree_id_list(user.department_id)
-    mine, order = Assignment.__table__, Ticket.__table__.alias("ended")
-    ended = sa.exists().where(order.c.id == mine.c.ticket_id, _ended_by_its_withdrawal(mine.c, order.c))
+    mine, ended = Assignment.__table__, _ended_by_withdrawal()
     walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct()
             .where(mine.c.department_id == units[0] if len(units) == 1 else mine.c.department_id.in_(units),
                    sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended))
