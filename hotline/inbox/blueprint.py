@@ -1,8 +1,6 @@
 """Department workspace, designed for a phone."""
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -76,9 +74,9 @@ def inbox():
         page_no = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page_no = 1
-    cards, total = queries.group(user, name, now, queries.PER_PAGE, page_no)
+    cards, total, pages = queries.group(user, name, now, queries.PER_PAGE, page_no)
     return render_template("inbox/group.html", group=name, cards=cards, total=total, now=now, page=page_no,
-                           pages=max(1, math.ceil(total / queries.PER_PAGE)),
+                           pages=pages,
                            page_url=lambda n: url_for(".inbox", group=name, page=n))
 
 

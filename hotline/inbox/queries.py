@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from hotline.auth.models import User
+from hotline.core import counts
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.inbox.permissions import sees_sub_units
@@ -98,49 +99,67 @@ def card(a: Assignment, now: datetime, sent_back: str | None = None) -> Card:
     return Card(a, a.ticket, step, due, state, time_left(due, now, deadline_unit(a, step)), sent_back)
 
 
-def _by_deadline(due_column):
-    # NULLS LAST rather than "IS NULL" first: the (department, status, deadline) index gives this order
-    return (due_column.asc().nulls_last(), Assignment.id)
-
-
 #: The deadline that counts now: signing for an order waiting to be signed for, else replying.
 _DUE_NOW = sa.case((Assignment.status == AssignmentStatus.AWAITING_SIGN, Assignment.sign_due_at),
                    else_=Assignment.reply_due_at)
 
 
-def _was_sent_back():
-    """An open assignment the centre sent back: its reply was rejected, or its return refused (an
-    approved return withdraws the assignment, so one still open with a return reason was refused)."""
-    rejected = sa.exists().where(Reply.assignment_id == Assignment.id, Reply.status == ReplyStatus.REJECTED)
-    return sa.or_(Assignment.return_reason.is_not(None), rejected)
-
-
-def _group_query(user: User, name: str) -> tuple[list, tuple]:
-    """(conditions, order) of one group of `user`'s inbox."""
+def _group_query(user: User, name: str) -> tuple[list, sa.ColumnElement]:
+    """(conditions, deadline) of one group of `user`'s inbox. Each assignment falls in one group; a group
+    shows the nearest deadline first (none last), then the oldest assignment, the order its own index
+    (tickets.models) keeps. Sent back: an open assignment whose reply the centre rejected or whose return
+    it refused (`Assignment.sent_back_at`)."""
     own = Assignment.department_id == user.department_id
+    status, sent_back = Assignment.status, Assignment.sent_back_at
     if name == "sent_back":
-        return [own, Assignment.status.in_(OPEN), _was_sent_back()], _by_deadline(_DUE_NOW)
+        return [own, status.in_(OPEN), sent_back.is_not(None)], _DUE_NOW
     if name == "to_sign":
-        return [own, Assignment.status == AssignmentStatus.AWAITING_SIGN, sa.not_(_was_sent_back())], \
-            _by_deadline(Assignment.sign_due_at)
+        return [own, status == AssignmentStatus.AWAITING_SIGN, sent_back.is_(None)], Assignment.sign_due_at
     if name == "to_handle":
-        return [own, Assignment.status == AssignmentStatus.IN_PROGRESS, sa.not_(_was_sent_back())], \
-            _by_deadline(Assignment.reply_due_at)
+        return [own, status == AssignmentStatus.IN_PROGRESS, sent_back.is_(None)], Assignment.reply_due_at
     if name == "waiting":  # what the department handed to the centre: its return or its reply under review
         return [own, Assignment.parent_id.is_(None),
-                Assignment.status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))], \
-            _by_deadline(Assignment.reply_due_at)
-    below = sa.and_(Assignment.department_id.in_(permissions.subtree_ids(user.department_id)),
-                    Assignment.department_id != user.department_id)
-    return [below, Assignment.status.in_(ASSIGNMENT_LIVE)], _by_deadline(Assignment.reply_due_at)
+                status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))], Assignment.reply_due_at
+    # a department admin's sub-units' live work (a sub-unit's work: its reply deadline)
+    return [Assignment.department_id.in_(_sub_units(user)), status.in_(LIVE)], Assignment.reply_due_at
 
 
-def _assignments(where, order, limit: int, page_no: int = 1) -> tuple[list[Assignment], int]:
-    query = sa.select(Assignment).join(Assignment.ticket).where(*where)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.options(contains_eager(Assignment.ticket))
-                              .order_by(*order).limit(limit).offset((page_no - 1) * limit)).unique().all()
-    return list(rows), total
+#: Live assignments, in a fixed order (the statement's text, and so its cached plan, stays the same).
+LIVE = sorted(ASSIGNMENT_LIVE, key=lambda s: s.value)
+
+
+def _sub_units(user: User) -> list[int]:
+    return [d for d in permissions.subtree_id_list(user.department_id) if d != user.department_id]
+
+
+def _first(user: User, name: str, limit: int) -> sa.Subquery:
+    """The first `limit` assignments of one group, as rows (id, due) in the group's order: read from the
+    group's index and stopped there. A department admin's sub-units are read unit by unit, each from its
+    own range of the index, and merged: one index range across units would be sorted whole first."""
+    where, due = _group_query(user, name)
+
+    def top(*conditions) -> sa.Select:
+        return (sa.select(Assignment.id, due.label("due")).where(*conditions)
+                .order_by(due.asc().nulls_last(), Assignment.id).limit(limit))
+    units = _sub_units(user) if name == "sub_units" else []
+    if len(units) < 2:
+        return top(*where).subquery()
+    live = Assignment.status.in_(LIVE)
+    each = [top(Assignment.department_id == unit, live).subquery() for unit in units]
+    merged = sa.union_all(*(sa.select(t.c.id, t.c.due) for t in each)).subquery()
+    return (sa.select(merged.c.id, merged.c.due).order_by(merged.c.due.asc().nulls_last(), merged.c.id)
+            .limit(limit).subquery())
+
+
+def _capped_size(user: User, name: str) -> sa.ScalarSelect:
+    """How many assignments one group holds, reading at most counts.CAP + 1 of them (from its index)."""
+    where, _due = _group_query(user, name)
+    inner = sa.select(Assignment.id).where(*where).limit(counts.CAP + 1).subquery()
+    return sa.select(sa.func.count()).select_from(inner).scalar_subquery()
+
+
+def _capped(n: int) -> int:
+    return counts.AtLeast(counts.CAP) if n > counts.CAP else n
 
 
 def groups_of(user: User) -> tuple[str, ...]:
@@ -158,50 +177,45 @@ def _cards(name: str, rows: list[Assignment], now: datetime) -> list[Card]:
     return cards
 
 
-def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) -> tuple[list[Card], int]:
-    """One page of one group of the inbox, the nearest deadline first, and how many the group holds."""
-    where, order = _group_query(user, name)
-    rows, total = _assignments(where, order, limit, page_no)
-    return _cards(name, rows, now), total
+def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) -> tuple[list[Card], int, int]:
+    """One page of one group of the inbox, the nearest deadline first: (cards, how many the group holds
+    (capped, counts.AtLeast), pages). The page is read one card long to know whether another follows; the
+    group is counted only when the first page does not hold it all."""
+    offset = (page_no - 1) * limit
+    first = _first(user, name, offset + limit + 1)
+    rows = list(db.session.scalars(
+        sa.select(Assignment).join(first, first.c.id == Assignment.id).join(Assignment.ticket)
+        .options(contains_eager(Assignment.ticket))
+        .order_by(first.c.due.asc().nulls_last(), first.c.id).offset(offset).limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    total = len(rows) if page_no == 1 and not more else _capped(db.session.scalar(sa.select(_capped_size(user, name))))
+    return _cards(name, rows, now), total, counts.pages(total, limit, page_no, more)
 
 
 def _first_of_each_group(user: User, names: tuple[str, ...], fold: int) -> tuple[dict[str, list[int]], dict[str, int]]:
-    """The first `fold` assignment ids of each group (in the group's order) and each group's size, from
-    one pass over the live assignments of the user's department (and of its sub-units for their admin):
-    each assignment falls in one group, as `_group_query` defines them."""
-    own = Assignment.department_id == user.department_id
-    status = Assignment.status
-    groups = [(sa.and_(own, status.in_(OPEN), _was_sent_back()), "sent_back"),
-              (sa.and_(own, status == AssignmentStatus.AWAITING_SIGN), "to_sign"),
-              (sa.and_(own, status == AssignmentStatus.IN_PROGRESS), "to_handle"),
-              (sa.and_(own, Assignment.parent_id.is_(None),
-                       status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))), "waiting")]
-    departments = own
-    if "sub_units" in names:
-        groups.insert(0, (sa.not_(own), "sub_units"))
-        departments = Assignment.department_id.in_(permissions.subtree_ids(user.department_id))
-    name = sa.case(*groups, else_=sa.null()).label("name")
-    due = sa.case((own, _DUE_NOW), else_=Assignment.reply_due_at)   # a sub-unit's work: its reply deadline
-    live = sa.select(Assignment.id, name, due.label("due")).where(
-        departments, status.in_(ASSIGNMENT_LIVE)).subquery()
-    ranked = sa.select(
-        live.c.name, live.c.id, sa.func.count().over(partition_by=live.c.name).label("total"),
-        sa.func.row_number().over(partition_by=live.c.name,
-                                  order_by=(live.c.due.asc().nulls_last(), live.c.id)).label("rank")
-    ).where(live.c.name.is_not(None)).subquery()
-    first: dict[str, list[int]] = {}
+    """The first `fold` assignment ids of each group (in the group's order) and each group's size (capped),
+    in one statement: each group read from its own index, so the cost does not grow with the work."""
+    parts = []
+    for name in names:
+        first = _first(user, name, fold)
+        rank = sa.func.row_number().over(order_by=(first.c.due.asc().nulls_last(), first.c.id))
+        parts.append(sa.select(sa.literal(name, sa.String).label("name"), first.c.id, rank.label("rank"),
+                               _capped_size(user, name).label("total")))
+    rows = sa.union_all(*parts).subquery()
+    first_ids: dict[str, list[int]] = {}
     totals = dict.fromkeys(names, 0)
-    for row in db.session.execute(sa.select(ranked.c.name, ranked.c.id, ranked.c.total)
-                                  .where(ranked.c.rank <= fold).order_by(ranked.c.name, ranked.c.rank)):
-        first.setdefault(row.name, []).append(row.id)
-        totals[row.name] = row.total
-    return first, totals
+    for row in db.session.execute(sa.select(rows.c.name, rows.c.id, rows.c.total)
+                                  .order_by(rows.c.name, rows.c.rank)):
+        first_ids.setdefault(row.name, []).append(row.id)
+        totals[row.name] = _capped(row.total)
+    return first_ids, totals
 
 
 def inbox(user: User, now: datetime) -> Inbox:
     """The first cards of each group of the user's department's open assignments (and, for its
-    admin, those of its sub-units), and how many each group holds: one statement for the groups and
-    their sizes, one for the cards' assignments and orders."""
+    admin, those of its sub-units), and how many each group holds (capped): one statement for the groups
+    and their sizes, one for the cards' assignments and orders."""
     out = Inbox()
     names = groups_of(user)
     first, out.totals = _first_of_each_group(user, names, FOLD)

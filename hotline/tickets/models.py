@@ -118,6 +118,13 @@ WAITING_ASSIGNMENT_SQL = "parent_id IS NULL AND status IN ('returned', 'replied'
 LIVE_ASSIGNMENT_SQL = "status IN ('awaiting_sign', 'in_progress', 'returned', 'replied')"
 
 
+#: The inbox's groups of a department's own open work (inbox.queries): what the centre sent back, apart
+#: from the rest waiting to be signed for and the rest in hand.
+INBOX_SENT_BACK_SQL = "status IN ('awaiting_sign', 'in_progress') AND sent_back_at IS NOT NULL"
+INBOX_TO_SIGN_SQL = "status = 'awaiting_sign' AND sent_back_at IS NULL"
+INBOX_TO_HANDLE_SQL = "status = 'in_progress' AND sent_back_at IS NULL"
+
+
 #: Assignments a department signed for and has not answered: the ones that can go quiet.
 QUIET_ASSIGNMENT_SQL = "status = 'in_progress'"
 
@@ -150,9 +157,16 @@ class Assignment(db.Model):
         # the inbox's "with the centre" group, in deadline order: its first cards without walking the rest
         Index("ix_assignments_waiting_dept_due", "department_id", "reply_due_at", "id",
               postgresql_where=text(WAITING_ASSIGNMENT_SQL), sqlite_where=text(WAITING_ASSIGNMENT_SQL)),
-        # the inbox's groups in one pass over a department's live work, from the index alone (migration 0032)
-        Index("ix_assignments_live_inbox", "department_id",
-              postgresql_include=["id", "status", "parent_id", "return_reason", "sign_due_at", "reply_due_at"],
+        # the inbox's groups, each read in deadline order and counted from its own index, so that the first
+        # cards and the capped counts cost the same however much live work a department has (migration 0033)
+        Index("ix_assignments_inbox_to_sign", "department_id", "sign_due_at", "id",
+              postgresql_where=text(INBOX_TO_SIGN_SQL), sqlite_where=text(INBOX_TO_SIGN_SQL)),
+        Index("ix_assignments_inbox_to_handle", "department_id", "reply_due_at", "id",
+              postgresql_where=text(INBOX_TO_HANDLE_SQL), sqlite_where=text(INBOX_TO_HANDLE_SQL)),
+        Index("ix_assignments_inbox_sent_back", "department_id", "id",
+              postgresql_where=text(INBOX_SENT_BACK_SQL), sqlite_where=text(INBOX_SENT_BACK_SQL)),
+        # ... and a department admin's sub-units' live work, unit by unit
+        Index("ix_assignments_live_dept_due", "department_id", "reply_due_at", "id",
               postgresql_where=text(LIVE_ASSIGNMENT_SQL), sqlite_where=text(LIVE_ASSIGNMENT_SQL)),
         # the escalation sweep's work list: what is due for a look, nothing else
         Index("ix_assignments_next_check", "next_check_at", "id",
@@ -185,6 +199,10 @@ class Assignment(db.Model):
     #: True when the department contacted the citizen in time (response rate).
     contacted_citizen: Mapped[bool | None]
     return_reason: Mapped[str | None] = mapped_column(Text)
+    #: When the centre last sent this assignment back: rejected its reply or refused its return. Set by
+    #: those two steps only (the one write path) and never cleared: an open assignment once sent back
+    #: stays in the inbox's "sent back" group.
+    sent_back_at: Mapped[datetime | None]
     #: When the assignment was withdrawn (an approved return, a merge, a cancellation).
     withdrawn_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)

@@ -199,6 +199,7 @@ def review_return(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
     tr = _transition(Action.REVIEW_RETURN, ticket, actor, outcome)
     if outcome == "refuse":
         lead.status = AssignmentStatus.AWAITING_SIGN if lead.signed_at is None else AssignmentStatus.IN_PROGRESS
+        lead.sent_back_at = at
     else:
         _withdraw_all(ticket, at, root=lead if new_dept else None)
         _close_stale_extensions(ticket, actor, at)
@@ -270,6 +271,7 @@ def review_reply(ticket: Ticket, actor: User, f: Fields, at: datetime) -> None:
         ticket.sla_started_at, ticket.due_at = at, sla.due(at, "visit", ticket.urgency, ticket.type)
     else:
         lead.status, lead.replied_at, ticket.replied_at = AssignmentStatus.IN_PROGRESS, None, None
+        lead.sent_back_at = at
         ticket.sla_started_at, ticket.due_at = lead.dispatched_at, lead.reply_due_at
     _event(ticket, actor, Action.REVIEW_REPLY, at, _set_status(ticket, tr.target), note=note,
            assignment=lead, data={"approve": approve, "closed_assignments": closed})

@@ -120,3 +120,47 @@ def test_each_group_folds_and_pages_the_nearest_deadline_first(browser, dispatch
     assert 'href="/m?group=to_handle&amp;page=2" rel="next"' in first
     assert client.get("/m?group=sub_units").status_code == 404       # a handler has no sub-units group
     assert client.get("/m?group=nonsense").status_code == 404
+
+
+def test_sub_units_work_is_merged_across_units_nearest_deadline_first(browser, dispatched, monkeypatch):
+    from hotline.inbox import queries
+    monkeypatch.setattr(queries, "FOLD", 2)
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    # reply deadlines: consultation 3, complaint 5, suggestion 13 working days; three units of the district
+    first = dispatched("dc_s2", type="consultation")
+    second = dispatched("dc_s1", type="complaint")
+    third = dispatched("dc_s1_c1", type="suggestion")
+    fourth = dispatched("dc_s1", type="suggestion")
+    client = browser("district_admin")
+    part = section(client.get("/m").get_data(as_text=True), "sub-units")
+    assert first in part and second in part and third not in part and fourth not in part
+    assert part.index(first) < part.index(second)
+    assert '<a href="/m?group=sub_units">View all (4)</a>' in part
+    page1 = client.get("/m?group=sub_units").get_data(as_text=True)
+    page2 = client.get("/m?group=sub_units&page=2").get_data(as_text=True)
+    assert first in page1 and second in page1 and third not in page1
+    assert third in page2 and fourth in page2 and first not in page2
+    assert page2.index(third) < page2.index(fourth)             # the same deadline: the older assignment first
+    # the street's admin sees its community's work, not the other street's
+    street = section(browser("street_admin").get("/m").get_data(as_text=True), "sub-units")
+    assert third in street and first not in street and second not in street
+
+
+def test_a_group_larger_than_the_count_cap_says_at_least(browser, dispatched, monkeypatch):
+    from hotline.core import counts
+    from hotline.inbox import queries
+    monkeypatch.setattr(counts, "CAP", 2)
+    monkeypatch.setattr(queries, "FOLD", 1)
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    orders = [dispatched("cgj", signed_by="handler", type=t) for t in ("suggestion", "consultation", "complaint")]
+    client = browser("handler")
+    html = client.get("/m").get_data(as_text=True)
+    assert "To handle <strong>2+</strong>" in " ".join(html.split())
+    assert "View all (2+)" in section(html, "to-handle")
+    page1 = client.get("/m?group=to_handle").get_data(as_text=True)
+    assert "To handle (2+)" in page1 and 'href="/m?group=to_handle&amp;page=2" rel="next"' in page1
+    page2 = client.get("/m?group=to_handle&page=2").get_data(as_text=True)
+    assert orders[0] in page2 and orders[1] not in page2 and 'rel="next"' not in page2
+    # under the cap the count is exact
+    monkeypatch.setattr(counts, "CAP", 3)
+    assert "View all (3)" in section(client.get("/m").get_data(as_text=True), "to-handle")
