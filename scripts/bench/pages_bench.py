@@ -162,6 +162,43 @@ def save_context(url: str, size: int, ctx: dict) -> None:
         conn.execute("INSERT INTO bench_context VALUES (%s, %s)", (size, json.dumps(ctx)))
 
 
+#: Single-column foreign keys of the bench schema: (table, column, referenced table, referenced column).
+FOREIGN_KEYS = """
+SELECT child.relname, child_col.attname, parent.relname, parent_col.attname
+  FROM pg_constraint c
+  JOIN pg_class child ON child.oid = c.conrelid
+  JOIN pg_class parent ON parent.oid = c.confrelid
+  JOIN pg_attribute child_col ON child_col.attrelid = c.conrelid AND child_col.attnum = c.conkey[1]
+  JOIN pg_attribute parent_col ON parent_col.attrelid = c.confrelid AND parent_col.attnum = c.confkey[1]
+ WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND child.relnamespace = to_regnamespace(current_schema())
+"""
+
+
+def forget_orders(url: str, after: int) -> int:
+    """Delete the orders whose ids follow `after` (those the register target added) with every row that points
+    at them, found through the schema's foreign keys: a database kept with --reuse then starts each run with
+    the same orders (thousands of identical open orders a run would otherwise make the centre's newest page
+    one caller's, and an order's similar-orders panel dearer run after run)."""
+    with psycopg.connect(plain(url)) as conn:
+        pointing: dict[str, list[tuple[str, str, str]]] = {}
+        for child, column, parent, key in conn.execute(FOREIGN_KEYS):
+            pointing.setdefault(parent, []).append((child, column, key))
+
+        def remove(table: str, column: str, values: list) -> None:
+            for child, child_column, key in pointing.get(table, []):
+                keys = [r[0] for r in conn.execute(
+                    f'SELECT "{key}" FROM "{table}" WHERE "{column}" = ANY(%s)', (values,))]
+                if keys:
+                    remove(child, child_column, keys)
+            conn.execute(f'DELETE FROM "{table}" WHERE "{column}" = ANY(%s)', (values,))
+
+        ids = [r[0] for r in conn.execute("SELECT id FROM tickets WHERE id > %s", (after,))]
+        if ids:
+            remove("tickets", "id", ids)
+        conn.commit()
+    return len(ids)
+
+
 def build(url: str, size: int, reuse: bool) -> dict:
     """A database with `size` generated orders: kept from an earlier run with --reuse, else built anew."""
     if reuse:
@@ -218,6 +255,8 @@ def main() -> None:
         finally:
             stop(app)
             stop(ceiling)
+            gone = forget_orders(db_url, ctx["generated"][-1][1])
+            log(f"  deleted the {gone:,} orders the register target added")
         results[size] = rows
         top = rows[1]["rps"] or float("nan")
         log(f"\n== {size:,} orders on PostgreSQL, gunicorn 2 sync workers, wrk -t2 -c{CONNECTIONS} ==")
