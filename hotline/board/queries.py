@@ -5,7 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from hotline.auth.models import User
 from hotline.core import counts
@@ -45,7 +45,8 @@ def _pending_extensions() -> sa.Select:
 
 
 def _pending_extensions_in_order() -> sa.Select:
-    return (_pending_extensions().options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.ticket))
+    # each request with its assignment and order in the same statement (many-to-one: a row each)
+    return (_pending_extensions().options(joinedload(ExtensionRequest.assignment).joinedload(Assignment.ticket))
             .order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
 
 
@@ -64,7 +65,7 @@ def _quiet_query(viewer: User, now: datetime, days: int) -> sa.Select:
 
 
 def _quiet_in_order(viewer: User, now: datetime, days: int) -> sa.Select:
-    return (_quiet_query(viewer, now, days).options(selectinload(Assignment.ticket))
+    return (_quiet_query(viewer, now, days).options(joinedload(Assignment.ticket))
             .order_by(Assignment.last_progress_at, Assignment.id))
 
 
@@ -83,17 +84,40 @@ def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
                                  "extensions": _pending_extensions(), "quiet": _quiet_query(viewer, now, days)})
 
 
+def _first_orders(viewer: User, keys: list[str], now: datetime, fold: int) -> dict[str, list[Ticket]]:
+    """key -> the first `fold` orders of each of these queues, in the queue's order: their ids in one statement
+    (each queue read in its own order and stopped there, its rows numbered in that order), then the orders
+    in one load."""
+    parts = []
+    for key in keys:
+        query = ticket_queue(viewer, key, now)
+        rank = sa.func.row_number().over(order_by=query.get_execution_options()[queries.ORDER])
+        first = query.with_only_columns(Ticket.id, rank.label("rank")).limit(fold).subquery()
+        parts.append(sa.select(sa.literal(key, sa.String).label("key"), first.c.id, first.c.rank))
+    ranked = sa.union_all(*parts).subquery()
+    ids: dict[str, list[int]] = {key: [] for key in keys}
+    for key, ticket_id in db.session.execute(sa.select(ranked.c.key, ranked.c.id)
+                                             .order_by(ranked.c.key, ranked.c.rank)):
+        ids[key].append(ticket_id)
+    wanted = {i for found in ids.values() for i in found}
+    loaded = {t.id: t for t in queries.load(sa.select(Ticket).where(Ticket.id.in_(wanted)), viewer)}
+    return {key: [loaded[i] for i in found] for key, found in ids.items()}
+
+
 def first_rows(viewer: User, now: datetime, fold: int) -> dict[str, tuple[list, int]]:
     """key -> (its first `fold` rows, how many it holds) of every list of the board: the counts in one
-    statement, then the first rows of each list that holds any (an empty list reads nothing more)."""
+    statement, then the first rows of the lists that hold any (an empty list reads nothing more): the
+    queues' orders together (`_first_orders`), the other lists one statement each."""
     totals = queue_counts(viewer, now)
     days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
+    busy = [key for key in QUEUES if totals[key]]
+    orders = _first_orders(viewer, busy, now, fold) if busy else {}
     out = {}
     for key, total in totals.items():
         if not total:
             out[key] = ([], total)
         elif key in QUEUES:
-            out[key] = (queries.load(ticket_queue(viewer, key, now).limit(fold), viewer), total)
+            out[key] = (orders[key], total)
         else:
             query = _pending_extensions_in_order() if key == "extensions" else _quiet_in_order(viewer, now, days)
             out[key] = (list(db.session.scalars(query.limit(fold)).unique()), total)

@@ -33,6 +33,9 @@ OVERDUE_ASSIGNMENT = (AssignmentStatus.AWAITING_SIGN, AssignmentStatus.IN_PROGRE
 #: An execution option of a query from build_query: a cheaper statement counting exactly its rows (or a function
 #: returning it), when there is one.
 EXACT_TOTAL = "hotline_exact_total"
+#: An execution option of a query from build_query: its ORDER BY as a tuple, for a statement that reads the first
+#: rows of several lists at once and must number each one's rows in its own order (the board).
+ORDER = "hotline_order"
 
 
 def _statuses(f: Fields) -> list[TicketStatus]:
@@ -147,8 +150,10 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
 
         def walked(limit: int | None = None, offset: int = 0) -> sa.Select | None:
             walk = permissions.visible_walk(viewer, newest_first=newest_first, limit=limit, offset=offset)
-            return None if walk is None else (query.join(walk, walk.c.ticket_id == Ticket.id)
-                                              .order_by(direction(walk.c.created), direction(walk.c.ticket_id)))
+            if walk is None:
+                return None
+            order = (direction(walk.c.created), direction(walk.c.ticket_id))
+            return query.join(walk, walk.c.ticket_id == Ticket.id).order_by(*order).execution_options(**{ORDER: order})
         whole = walked()
         if whole is not None:
             # the walk holds each visible order once, and every one exists: the API's exact total counts the
@@ -164,7 +169,7 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         # one row, its order always exists, so the exact total is counted from the assignments' index alone
         # (migration 0028) instead of looking up every overdue order.
         query = query.execution_options(**{EXACT_TOTAL: sa.select(sa.func.count()).where(overdue_here)})
-    return query.order_by(*order), f
+    return query.order_by(*order).execution_options(**{ORDER: order}), f
 
 
 def _three_quarters_used(now: datetime):

@@ -20,7 +20,7 @@ LIMITS = {
     "an order's page": 10,
     "inbox /m": 2,
     "an order on /m": 8,
-    "board": 5,
+    "board": 4,
     "to-do": 4,
     "desk caller lookup": 3,
     "API list": 2,

@@ -112,3 +112,25 @@ def test_long_titles_and_names_are_cut_not_wrapped(app, api, world, new_ticket, 
     assert '<table class="list board-table">' in red and '<col class="c-number">' in red   # fixed column widths
     assert f'<span class="cut" title="{subject}">{subject}</span>' in red                  # the whole title on hover
     assert f'<a href="/tickets/{number}">{number}</a>' in red
+
+
+def test_each_queue_keeps_its_own_order_when_read_together(app, api, world, new_ticket, clock, monkeypatch):
+    from hotline.board import blueprint
+    monkeypatch.setattr(blueprint, "FOLD", 2)
+    # registered in one order, due in the reverse: suggestion 13, complaint 5, consultation 3 working days
+    late = [_dispatched(api, world, new_ticket, type=t) for t in ("suggestion", "complaint", "consultation")]
+    replied = [_dispatched(api, world, new_ticket, type=t) for t in ("consultation", "suggestion", "complaint")]
+    for number in replied:
+        assert api("handler").action(number, "sign").status_code == 200
+        assert api("handler").action(number, "reply", {"content": "已处理"}).status_code == 200
+    clock.advance(days=40)
+    page = _client(app, "reviewer").get("/board/?lang=en").get_data(as_text=True)
+    red = page[page.index('id="q-red"'):page.index('id="q-yellow"')]
+    # overdue: the oldest deadline first, two shown
+    assert late[2] in red and late[1] in red and late[0] not in red
+    assert red.index(late[2]) < red.index(late[1])
+    waiting = page[page.index('id="q-replied"'):]
+    waiting = waiting[:waiting.index("</section>")]
+    # replies waiting for review: in registration order, two shown
+    assert replied[0] in waiting and replied[1] in waiting and replied[2] not in waiting
+    assert waiting.index(replied[0]) < waiting.index(replied[1])
