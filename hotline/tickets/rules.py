@@ -179,5 +179,8 @@ def refusals(ticket: Ticket, user: User, actions: Iterable[Action],
 
 def available_actions(ticket: Ticket, user: User, now: datetime | None = None,
                       among: Iterable[Action] = tuple(Action)) -> list[Action]:
-    """The actions (of `among`) `user` may take on `ticket` now: those `why_not` lets through."""
-    return [a for a, refused in refusals(ticket, user, among, now).items() if refused is None]
+    """The actions (of `among`) `user` may take on `ticket` now: those `why_not` lets through (asked without
+    putting the refusals into words: a page asks this for every action)."""
+    among = list(among)
+    order, now = snapshot(ticket, user, among), now or utcnow()
+    return [a for a in among if pre.refusal(a, order, user.role, now) is None]
