@@ -104,6 +104,10 @@ _DUE_NOW = sa.case((Assignment.status == AssignmentStatus.AWAITING_SIGN, Assignm
                    else_=Assignment.reply_due_at)
 
 
+#: Live assignments, in a fixed order (the statement's text, and so its cached plan, stays the same).
+LIVE = sorted(ASSIGNMENT_LIVE, key=lambda s: s.value)
+
+
 def _group_query(user: User, name: str) -> tuple[list, sa.ColumnElement]:
     """(conditions, deadline) of one group of `user`'s inbox. Each assignment falls in one group; a group
     shows the nearest deadline first (none last), then the oldest assignment, the order its own index
@@ -122,10 +126,6 @@ def _group_query(user: User, name: str) -> tuple[list, sa.ColumnElement]:
                 status.in_((AssignmentStatus.RETURNED, AssignmentStatus.REPLIED))], Assignment.reply_due_at
     # a department admin's sub-units' live work (a sub-unit's work: its reply deadline)
     return [Assignment.department_id.in_(_sub_units(user)), status.in_(LIVE)], Assignment.reply_due_at
-
-
-#: Live assignments, in a fixed order (the statement's text, and so its cached plan, stays the same).
-LIVE = sorted(ASSIGNMENT_LIVE, key=lambda s: s.value)
 
 
 def _sub_units(user: User) -> list[int]:
@@ -189,7 +189,10 @@ def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) ->
         .order_by(first.c.due.asc().nulls_last(), first.c.id).offset(offset).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
-    total = len(rows) if page_no == 1 and not more else _capped(db.session.scalar(sa.select(_capped_size(user, name))))
+    if page_no == 1 and not more:
+        total = len(rows)
+    else:
+        total = _capped(db.session.scalar(sa.select(_capped_size(user, name))))
     return _cards(name, rows, now), total, counts.pages(total, limit, page_no, more)
 
 

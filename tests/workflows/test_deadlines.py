@@ -93,6 +93,28 @@ def test_workdays_between():
     assert CAL.workdays_between(date(2025, 10, 13), date(2025, 10, 1)) == 0
 
 
+@FAST
+@given(st.dates(date(2024, 1, 1), date(2026, 12, 31)), st.dates(date(2024, 1, 1), date(2026, 12, 31)))
+def test_workdays_between_counts_each_working_day_once_across_years(start, end):
+    """Counted from running totals per year (an order years overdue costs what one a day late does): the
+    same as asking each day of (start, end] in turn."""
+    days = [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
+    assert CAL.workdays_between(start, end) == sum(CAL.is_workday(d) for d in days)
+
+
+def test_workdays_between_needs_every_year_it_crosses():
+    # (2024-12-31, 2026-12-31]: the whole of 2025 and of 2026
+    assert CAL.workdays_between(date(2024, 12, 31), date(2026, 12, 31)) == (
+        sum(official_calendar(2025).values()) + sum(official_calendar(2026).values()))
+    with pytest.raises(CalendarMissing) as missing:
+        CAL.workdays_between(date(2026, 12, 30), date(2027, 1, 4))
+    assert missing.value.year == 2027
+    with pytest.raises(CalendarMissing) as missing:
+        CAL.workdays_between(date(2023, 12, 30), date(2024, 1, 3))
+    assert missing.value.year == 2023
+    assert CAL.workdays_between(date(2023, 12, 31), date(2024, 1, 3)) == 2     # (12-31, 01-03]: 2 and 3 January
+
+
 def test_missing_date_of_known_year_defaults_to_weekdays():
     cal = WorkCalendar({date(2025, 10, 1): False}, [2025])
     assert not cal.is_workday(date(2025, 10, 1))  # Wednesday, listed as off

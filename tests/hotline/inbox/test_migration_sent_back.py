@@ -18,7 +18,8 @@ def test_the_backfill_flags_what_was_sent_back_and_nothing_else(browser, dispatc
     assert api("reviewer").action(rejected, "review-reply", {"approve": False, "note": "请补充"}).status_code == 200
     refused = dispatched("cgj")
     post_action(client, refused, "return", {"reason": "不是我们的"})
-    assert api("reviewer").action(refused, "review-return", {"approve": False, "note": "属于你局"}).status_code == 200
+    refusal = api("reviewer").action(refused, "review-return", {"approve": False, "note": "属于你局"})
+    assert refusal.status_code == 200
     pending_return = dispatched("cgj")
     post_action(client, pending_return, "return", {"reason": "请改派"})
     plain = dispatched("cgj", signed_by="handler")
