@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from hotline.auth.models import User
 from hotline.board import queries as board
@@ -108,11 +108,11 @@ def page(queue: dict[str, sa.Select], page_no: int, per_page: int,
     more, rows = len(rows) > per_page, rows[:per_page]
     tickets = {t.id: t for t in db.session.scalars(
         sa.select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows}))
-        .options(selectinload(Ticket.lead_department)))} if rows else {}
+        .options(joinedload(Ticket.lead_department)))} if rows else {}
     extension_ids = {r.extension_id for r in rows if r.extension_id is not None}
     extensions = {e.id: e for e in db.session.scalars(
         sa.select(ExtensionRequest).where(ExtensionRequest.id.in_(extension_ids))
-        .options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.department)))} \
+        .options(joinedload(ExtensionRequest.assignment).joinedload(Assignment.department)))} \
         if extension_ids else {}
     return [Item(r.kind, tickets[r.ticket_id], r.since, STEP[r.kind], extensions.get(r.extension_id))
             for r in rows], more

@@ -21,7 +21,7 @@ LIMITS = {
     "inbox /m": 2,
     "an order on /m": 8,
     "board": 4,
-    "to-do": 4,
+    "to-do": 3,
     "desk caller lookup": 3,
     "API list": 2,
     "API list as a handler": 3,
