@@ -7,7 +7,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy import orm
-from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.auth.models import User
 from hotline.categories.models import Category
@@ -34,14 +33,15 @@ def next_number(at: datetime) -> str:
     until the registering transaction ends, so numbers are gapless per day as well as unique.
     """
     day = sla.local_date(at).strftime("%Y%m%d")
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = TicketSequence.__table__  # a Core statement: no objects to load
-    last = db.session.execute(
-        insert(table).values(day=day, last=1)
-        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
-        .returning(table.c.last)).scalar_one()
+    last = db.session.execute(_COUNT_UP, {"day": day}).scalar_one()
     return f"{day}{last:06d}"
+
+
+#: The day's row created at 1 or counted up, in both backends' words (SQLite has ON CONFLICT ... RETURNING
+#: since 3.35). Written out: SQLAlchemy cannot cache the compiled form of its own ON CONFLICT statement, and
+#: compiled it again for every order registered.
+_COUNT_UP = sa.text(f"INSERT INTO {TicketSequence.__tablename__} (day, last) VALUES (:day, 1) "
+                    f"ON CONFLICT (day) DO UPDATE SET last = {TicketSequence.__tablename__}.last + 1 RETURNING last")
 
 
 def register_ticket(actor: User, data: dict, *, at: datetime | None = None) -> Ticket:
