@@ -334,7 +334,7 @@ def _sent_back(ticket: Ticket, mine: list[Assignment], replies: list[Reply],
             for e in extensions if e.status != ExtensionStatus.PENDING]
     last_return = None
     for e in events:
-        if e.action not in SENT_BACK_STEPS or e.is_internal:
+        if e.action not in SENT_BACK_STEPS:
             continue
         if e.action == Action.RETURN.value:
             last_return = e
