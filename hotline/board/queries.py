@@ -9,12 +9,13 @@ from sqlalchemy.orm import joinedload
 
 from hotline.auth.models import User
 from hotline.core import counts
+from hotline.core.recent import Recent
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
 from hotline.tickets import permissions, queries
 from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
-from workflows.states import AssignmentStatus
+from workflows.states import CENTRE, AssignmentStatus
 from workflows.vocabulary import ExtensionStatus
 
 #: queue key -> the list filter that defines it (one definition, shared with the order list)
@@ -75,13 +76,24 @@ def quiet(viewer: User, now: datetime, days: int, limit: int = 50,
     return counts.capped_page(_quiet_in_order(viewer, now, days), page_no, limit)
 
 
+#: The board's counts by who may see what, counting instant and quiet days, kept LIST_COUNT_SECONDS per worker
+#: like every list's counts (`core.counts`); found by this short key, the seven statements are not even built.
+_counted = Recent(setting="LIST_COUNT_SECONDS", default=0, per_request=False)
+
+
 def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
     """How many each list of the board holds, each capped (`core.counts`), in one statement, as of a few
-    seconds ago at most (`core.counts.counting_instant`)."""
+    seconds ago at most (`core.counts.counting_instant`): every centre viewer sees the same counts, so the
+    reviewers refreshing the board within those seconds share one count."""
     days = current_app.config["PROGRESS_QUIET_WORKING_DAYS"]
     now = counts.counting_instant(now)
-    return counts.capped_counts({**{key: ticket_queue(viewer, key, now) for key in QUEUES},
-                                 "extensions": _pending_extensions(), "quiet": _quiet_query(viewer, now, days)})
+
+    def count() -> dict[str, int]:
+        return counts.capped_counts({**{key: ticket_queue(viewer, key, now) for key in QUEUES},
+                                     "extensions": _pending_extensions(), "quiet": _quiet_query(viewer, now, days)},
+                                    remember=False)
+    sees = "all" if viewer.role in CENTRE else ("user", viewer.id)   # `permissions.visible_filter`'s rule
+    return _counted.get((str(db.engine.url), sees, now, days, counts.CAP), count)
 
 
 def _first_orders(viewer: User, keys: list[str], now: datetime, fold: int) -> dict[str, list[Ticket]]:

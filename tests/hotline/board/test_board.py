@@ -35,6 +35,21 @@ def test_counts_refresh_without_reloading(app, api, world, new_ticket, clock):
     assert overdue(before) == 0 and overdue(after) == 1
 
 
+def test_centre_viewers_share_the_counts_for_a_few_seconds(app, api, world, new_ticket, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "LIST_COUNT_SECONDS", 10)
+    returns = lambda who: int(re.search(r'<strong>(\d+)</strong> returns to review',  # noqa: E731
+                                        _client(app, who).get("/board/counts?lang=en").get_data(as_text=True)).group(1))
+    number = _dispatched(api, world, new_ticket)
+    clock.set(clock.now.replace(second=0, microsecond=0))                # the start of a ten-second window
+    assert returns("reviewer") == 0
+    assert api("handler").action(number, "return", {"reason": "不属于本单位"}).status_code == 200
+    clock.advance(seconds=9)
+    assert returns("supervisor") == 0           # another viewer, the same window: the count is shared
+    clock.advance(seconds=1)
+    assert returns("supervisor") == 1           # the next window counts again
+    assert returns("manager") == 1
+
+
 def test_bulk_urge(app, api, world, new_ticket, clock):
     first = _dispatched(api, world, new_ticket)
     second = _dispatched(api, world, new_ticket)
