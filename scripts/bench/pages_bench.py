@@ -5,7 +5,9 @@ a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
 the work-order list as a department's handler and as the centre, an order's page, the
 inbox on /m, the board, the to-do, the desk's caller lookup, and the API's register, list,
-detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling.
+detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling; with
+--rounds N every target is measured N times, round after round (the ceiling with them), and the
+median of each figure is printed with the spread of req/s.
 Reuses api_bench's database preparation (prepare_schema, grow).
 """
 from __future__ import annotations
@@ -112,6 +114,17 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path) -> list[tuple[st
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def median_row(measured: list[dict]) -> dict:
+    """One target's figures over the rounds: the median of each, the errors summed, every round's req/s kept."""
+    def median(key: str) -> float:
+        values = sorted(m[key] for m in measured)
+        mid = len(values) // 2
+        return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    return {"name": measured[0]["name"], "rps": median("rps"), "p50": median("p50"), "p99": median("p99"),
+            "non2xx": sum(m["non2xx"] for m in measured),
+            "socket": " ".join(m["socket"] for m in measured if m["socket"]), "rounds": [m["rps"] for m in measured]}
 
 
 def wrk(port: int, path: str, extra: list[str], seconds: int) -> dict:
@@ -223,6 +236,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="one database per size (<database>_<size>), built once and kept for later runs")
     parser.add_argument("--build-only", action="store_true", help="build the data (with --reuse) and stop")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every target this many times, round after round, and print the medians")
     args = parser.parse_args()
     url = pg_url()
     lua_dir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
@@ -247,11 +262,18 @@ def main() -> None:
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello")
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
-            rows = []
-            for name, port, path, extra in targets(ctx, cookies, size, lua_dir):
+            calls = targets(ctx, cookies, size, lua_dir)
+            for name, port, path, extra in calls:
                 wrk(port, path, extra, 2)  # warm-up
-                rows.append({"name": name, **wrk(port, path, extra, args.seconds)})
-                log(f"  measured {name}")
+            rounds: list[list[dict]] = []
+            for n in range(args.rounds):
+                # every round on the same orders: what the register target added (the warm-up's too) goes
+                # first, or an order's similar-orders panel would meet thousands of identical open orders
+                forget_orders(db_url, ctx["generated"][-1][1])
+                rounds.append([{"name": name, **wrk(port, path, extra, args.seconds)}
+                               for name, port, path, extra in calls])
+                log(f"  measured round {n + 1} of {args.rounds}")
+            rows = [median_row([r[i] for r in rounds]) for i in range(len(calls))]
         finally:
             stop(app)
             stop(ceiling)
@@ -260,10 +282,13 @@ def main() -> None:
         results[size] = rows
         top = rows[1]["rps"] or float("nan")
         log(f"\n== {size:,} orders on PostgreSQL, gunicorn 2 sync workers, wrk -t2 -c{CONNECTIONS} ==")
-        log(f"{'call':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/ceiling':>9} {'non-2xx':>8}")
+        spread = args.rounds > 1
+        log(f"{'call':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/ceiling':>9} {'non-2xx':>8}"
+            + (f"  {'req/s min-max':>15}" if spread else ""))
         for r in rows:
             log(f"{r['name']:40} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} {r['rps'] / top:9.2f} "
-                f"{r['non2xx']:8d} {r['socket']}")
+                f"{r['non2xx']:8d}" + (f"  {min(r['rounds']):7.1f}-{max(r['rounds']):<7.1f}" if spread else "")
+                + f" {r['socket']}")
     if args.json:
         Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
 
