@@ -15,7 +15,7 @@ from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
 from hotline.tickets import permissions, queries
 from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
-from workflows.states import CENTRE, AssignmentStatus
+from workflows.states import AssignmentStatus
 from workflows.vocabulary import ExtensionStatus
 
 #: queue key -> the list filter that defines it (one definition, shared with the order list)
@@ -92,7 +92,7 @@ def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
         return counts.capped_counts({**{key: ticket_queue(viewer, key, now) for key in QUEUES},
                                      "extensions": _pending_extensions(), "quiet": _quiet_query(viewer, now, days)},
                                     remember=False)
-    sees = "all" if viewer.role in CENTRE else ("user", viewer.id)   # `permissions.visible_filter`'s rule
+    sees = "all" if permissions.visible_filter(viewer) is None else ("user", viewer.id)
     return _counted.get((str(db.engine.url), sees, now, days, counts.CAP), count)
 
 

@@ -38,6 +38,12 @@ class AtLeast(int):
     __repr__ = __str__
 
 
+def at_most(found: int, cap: int | None = None) -> int:
+    """A count read up to cap + 1 rows: itself, or AtLeast(cap) when it went past the cap."""
+    cap = CAP if cap is None else cap
+    return AtLeast(cap) if found > cap else found
+
+
 def is_capped(value) -> bool:
     """True for a count that stopped at the cap (a Jinja test: `total is capped`)."""
     return isinstance(value, AtLeast)
@@ -78,7 +84,7 @@ def capped_count(query: sa.Select, cap: int | None = None) -> int:
     inner = rows_of(query, cap + 1).order_by(None).subquery()
     statement = sa.select(sa.func.count()).select_from(inner)
     found = remembered(statement, lambda: db.session.scalar(statement))
-    return AtLeast(cap) if found > cap else found
+    return at_most(found, cap)
 
 
 def capped_counts(queries: dict[str, sa.Select], cap: int | None = None, *, remember: bool = True) -> dict[str, int]:
@@ -90,7 +96,7 @@ def capped_counts(queries: dict[str, sa.Select], cap: int | None = None, *, reme
     statement = sa.select(*limited.values())
     read = lambda: tuple(db.session.execute(statement).one())  # noqa: E731
     row = remembered(statement, read) if remember else read()
-    return {key: AtLeast(cap) if found > cap else found for key, found in zip(limited, row)}
+    return {key: at_most(found, cap) for key, found in zip(limited, row)}
 
 
 def counting_instant(now: datetime) -> datetime:

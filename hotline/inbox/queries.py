@@ -158,10 +158,6 @@ def _capped_size(user: User, name: str) -> sa.ScalarSelect:
     return sa.select(sa.func.count()).select_from(inner).scalar_subquery()
 
 
-def _capped(n: int) -> int:
-    return counts.AtLeast(counts.CAP) if n > counts.CAP else n
-
-
 def groups_of(user: User) -> tuple[str, ...]:
     return GROUPS if sees_sub_units(user) else GROUPS[:-1]
 
@@ -192,7 +188,7 @@ def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) ->
     if page_no == 1 and not more:
         total = len(rows)
     else:
-        total = _capped(db.session.scalar(sa.select(_capped_size(user, name))))
+        total = counts.at_most(db.session.scalar(sa.select(_capped_size(user, name))))
     return _cards(name, rows, now), total, counts.pages(total, limit, page_no, more)
 
 
@@ -211,7 +207,7 @@ def _first_of_each_group(user: User, names: tuple[str, ...], fold: int) -> tuple
     for row in db.session.execute(sa.select(rows.c.name, rows.c.id, rows.c.total)
                                   .order_by(rows.c.name, rows.c.rank)):
         first_ids.setdefault(row.name, []).append(row.id)
-        totals[row.name] = _capped(row.total)
+        totals[row.name] = counts.at_most(row.total)
     return first_ids, totals
 
 
