@@ -44,6 +44,12 @@ def at_most(found: int, cap: int | None = None) -> int:
     return AtLeast(cap) if found > cap else found
 
 
+def capped_size(query: sa.Select, cap: int | None = None) -> sa.ScalarSelect:
+    """A scalar subquery counting `query`'s rows, reading at most cap + 1 of them (`at_most` tells the answer)."""
+    cap = CAP if cap is None else cap
+    return sa.select(sa.func.count()).select_from(query.order_by(None).limit(cap + 1).subquery()).scalar_subquery()
+
+
 def is_capped(value) -> bool:
     """True for a count that stopped at the cap (a Jinja test: `total is capped`)."""
     return isinstance(value, AtLeast)
@@ -91,8 +97,7 @@ def capped_counts(queries: dict[str, sa.Select], cap: int | None = None, *, reme
     """`capped_count` of each query, all in one statement (one round trip for a page of counts), remembered
     like one count (`remembered`) unless `remember` is false (a page its own user's steps change at once)."""
     cap = CAP if cap is None else cap
-    limited = {key: sa.select(sa.func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
-               .scalar_subquery().label(key) for key, query in queries.items()}
+    limited = {key: capped_size(query, cap).label(key) for key, query in queries.items()}
     statement = sa.select(*limited.values())
     read = lambda: tuple(db.session.execute(statement).one())  # noqa: E731
     row = remembered(statement, read) if remember else read()

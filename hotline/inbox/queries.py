@@ -154,8 +154,7 @@ def _first(user: User, name: str, limit: int) -> sa.Subquery:
 def _capped_size(user: User, name: str) -> sa.ScalarSelect:
     """How many assignments one group holds, reading at most counts.CAP + 1 of them (from its index)."""
     where, _due = _group_query(user, name)
-    inner = sa.select(Assignment.id).where(*where).limit(counts.CAP + 1).subquery()
-    return sa.select(sa.func.count()).select_from(inner).scalar_subquery()
+    return counts.capped_size(sa.select(Assignment.id).where(*where))
 
 
 def groups_of(user: User) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import aliased
@@ -68,7 +69,7 @@ def visible_filter(user: User):
 
 
 @functools.cache
-def _ended_by_withdrawal() -> sa.Exists:
+def _walk_ended_by_withdrawal() -> sa.Exists:
     """EXISTS: the order of an assignment in the walk was ended by the withdrawal (`_ended_by_its_withdrawal`).
     Built once: an alias of the orders' table proxies each of its columns when first asked for one."""
     mine, order = Assignment.__table__, Ticket.__table__.alias("ended")
@@ -89,7 +90,7 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
         return None
     direction = sa.desc if newest_first else sa.asc
     units = subtree_id_list(user.department_id)
-    mine, ended = Assignment.__table__, _ended_by_withdrawal()
+    mine, ended = Assignment.__table__, _walk_ended_by_withdrawal()
     walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct()
             .where(mine.c.department_id == units[0] if len(units) == 1 else mine.c.department_id.in_(units),
                    sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended))

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from hotline.extensions import db
-from hotline.tickets.models import Assignment, Ticket
+from hotline.tickets.models import Assignment, Reply, Ticket
 from tests.hotline.inbox.conftest import post_action, section
 
 
@@ -10,11 +10,12 @@ def _assignment(number):
     return db.session.scalar(sa.select(Assignment).join(Ticket).where(Ticket.number == number))
 
 
-def test_the_backfill_flags_what_was_sent_back_and_nothing_else(browser, dispatched, api):
+def test_the_backfill_flags_what_was_sent_back_and_nothing_else(browser, dispatched, api, clock):
     from flask_migrate import downgrade, upgrade
     rejected = dispatched("cgj", signed_by="handler")
     client = browser("handler")
     post_action(client, rejected, "reply", {"content": "已处理"}, content_type="multipart/form-data")
+    clock.advance(hours=2)                       # rejected later than dispatched: the instant is the rejection's
     assert api("reviewer").action(rejected, "review-reply", {"approve": False, "note": "请补充"}).status_code == 200
     refused = dispatched("cgj")
     post_action(client, refused, "return", {"reason": "不是我们的"})
@@ -36,8 +37,8 @@ def test_the_backfill_flags_what_was_sent_back_and_nothing_else(browser, dispatc
     assert flagged == {rejected: True, refused: True, pending_return: False, plain: False}
     # the rejection's instant where there is one
     a = _assignment(rejected)
-    reviewed = db.session.scalar(sa.text("SELECT reviewed_at FROM replies WHERE assignment_id = :a"), {"a": a.id})
-    assert a.sent_back_at is not None and reviewed is not None
+    reviewed = db.session.scalar(sa.select(Reply.reviewed_at).where(Reply.assignment_id == a.id))
+    assert reviewed is not None and a.sent_back_at == reviewed
     inbox = client.get("/m").get_data(as_text=True)
     assert rejected in section(inbox, "sent-back") and refused in section(inbox, "sent-back")
     assert plain in section(inbox, "to-handle") and pending_return in section(inbox, "waiting")
