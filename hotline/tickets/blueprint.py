@@ -24,7 +24,7 @@ from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
 from hotline.tickets.operations import get_visible_ticket
 from hotline.departments.queries import active_departments
-from hotline.web.pages import department_options, enum_options, run_operation
+from hotline.web.pages import department_options, enum_options, run_operation, sla_words
 from hotline.web.tables import csv_response, xlsx_response
 from workflows.states import CENTRE, FINAL, Action, AssignmentRole, AssignmentStatus, TicketStatus
 from workflows.vocabulary import ExtensionStatus, ReplyStatus, Satisfaction, TicketType
@@ -103,13 +103,10 @@ class ListRow(NamedTuple):
     sla: tuple[str, str] | None
 
 
-SLA_WORDS = {"red": _l("Overdue"), "yellow": _l("Due soon"), "green": _l("On time")}
-
-
 def list_rows(tickets: list[Ticket], user, now) -> list[ListRow]:
     """The list's rows as text; who may see whose name and number is asked as for the API (schemas)."""
     locale = str(get_locale() or "zh")
-    words = {state: str(label) for state, label in SLA_WORDS.items()}
+    words = sla_words()
     # an order's address is this with its number (letters and digits) at the end: built once, not per row
     order_url = url_for("tickets.detail", number="_")[:-1]
     rows = []

@@ -33,6 +33,14 @@ NAV = [
     ("admin.index", _l("Administration"), {Role.ADMIN}),
 ]
 
+#: The SLA badge's words by state, as macros.html's sla_badge prints them, for rows built in Python.
+SLA_WORDS = {"red": _l("Overdue"), "yellow": _l("Due soon"), "green": _l("On time")}
+
+
+def sla_words() -> dict[str, str]:
+    """SLA_WORDS in the request's language, translated once for a page of rows."""
+    return {state: str(label) for state, label in SLA_WORDS.items()}
+
 
 def nav_items(user) -> list[dict]:
     if not getattr(user, "is_authenticated", False):
