@@ -44,9 +44,11 @@ def word_pairs(words: list[str]) -> list[tuple[str, str]]:
     return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]]
 
 
-def text_score(a: list[str], b: list[str]) -> float:
-    """Dice's coefficient over the two texts' telling words (0 … 1)."""
-    sa, sb = set(telling(a)), set(telling(b))
+def text_score(a: list[str] | frozenset[str], b: list[str]) -> float:
+    """Dice's coefficient over the two texts' telling words (0 … 1); `a` may be given as its telling words
+    already (a frozenset), when one text is compared with many."""
+    sa = a if isinstance(a, frozenset) else set(telling(a))
+    sb = set(telling(b))
     if not sa or not sb:
         return 0.0
     return 2 * len(sa & sb) / (len(sa) + len(sb))
@@ -59,7 +61,7 @@ class Match:
     reasons: dict[str, float] = field(default_factory=dict)
 
 
-def judge(ticket_id: int, *, words_a: list[str], words_b: list[str], same_address: bool,
+def judge(ticket_id: int, *, words_a: list[str] | frozenset[str], words_b: list[str], same_address: bool,
           same_caller: bool) -> Match | None:
     """Whether order `ticket_id` (words_b) is a merge candidate for the order being read (words_a), and why.
 

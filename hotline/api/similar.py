@@ -18,7 +18,10 @@ def ticket_similar(number: str):
     ticket = get_visible_ticket(user, number)
     require(permissions.can_see_similar, user)
     now = utcnow()
-    return jsonify({"items": [schemas.similar_json(item, user, now) for item in queries.similar_orders(ticket, now=now)]})
+    items = queries.similar_orders(ticket, now=now)
+    orders = queries.orders_of(items)
+    return jsonify({"items": [schemas.similar_json(item, orders[item.ticket_id], user, now) for item in items
+                              if item.ticket_id in orders]})
 
 
 @bp.post("/suggestions/department")

@@ -14,7 +14,7 @@ from hotline.knowledge.text import tokens
 from hotline.similar.models import TicketText
 from hotline.tickets.models import Ticket
 from workflows import similarity
-from workflows.states import OPEN
+from workflows.states import OPEN, TicketStatus
 
 #: How many orders the index may hand over for comparison, and how many are shown.
 CANDIDATES = 200
@@ -31,7 +31,13 @@ _common: dict = {"key": None, "at": 0.0, "words": frozenset()}
 
 @dataclass
 class Similar:
-    ticket: Ticket
+    """An order that may be the same case: what the order page shows of it, its score and why."""
+
+    ticket_id: int
+    number: str
+    subject: str
+    status: TicketStatus
+    created_at: datetime
     score: float
     reasons: dict[str, float]
 
@@ -117,15 +123,27 @@ def similar_orders(ticket: Ticket, *, now: datetime, days: int | None = None, li
     if not branches:
         return []
     candidates = sa.union(*(sa.select(q.limit(CANDIDATES).subquery().c[0]) for q in branches)).subquery()
+    # judged on the few columns that say why two orders are alike, with what the page shows of them: plain
+    # rows, not orders loaded whole (a mass incident hands over hundreds of candidates)
     rows = db.session.execute(
-        sa.select(Ticket, TicketText.tokens, TicketText.address_key).join(TicketText, TicketText.ticket_id == Ticket.id)
+        sa.select(Ticket.id, Ticket.citizen_id, TicketText.tokens, TicketText.address_key, Ticket.number,
+                  Ticket.subject, Ticket.status, Ticket.created_at)
+        .join(TicketText, TicketText.ticket_id == Ticket.id)
         .where(Ticket.id.in_(sa.select(candidates.c[0])), Ticket.id != ticket.id, Ticket.status.in_(OPEN))).all()
+    mine = frozenset(similarity.telling(words))
     found = {}
-    for other, other_tokens, other_key in rows:
-        match = similarity.judge(other.id, words_a=words, words_b=other_tokens.split(),
-                                 same_address=bool(key) and key == other_key,
-                                 same_caller=bool(ticket.citizen_id) and ticket.citizen_id == other.citizen_id)
+    for row in rows:
+        match = similarity.judge(row.id, words_a=mine, words_b=row.tokens.split(),
+                                 same_address=bool(key) and key == row.address_key,
+                                 same_caller=bool(ticket.citizen_id) and ticket.citizen_id == row.citizen_id)
         if match:
-            found[other.id] = (other, match)
-    return [Similar(found[m.ticket_id][0], m.score, m.reasons)
-            for m in similarity.rank([m for _, m in found.values()], limit)]
+            found[row.id] = (row, match)
+    return [Similar(m.ticket_id, row.number, row.subject, row.status, row.created_at, m.score, m.reasons)
+            for row, m in ((found[m.ticket_id][0], m) for m in similarity.rank([m for _, m in found.values()], limit))]
+
+
+def orders_of(items: list[Similar]) -> dict[int, Ticket]:
+    """The similar orders loaded whole (for their summaries over the API), by id: one statement."""
+    if not items:
+        return {}
+    return {t.id: t for t in db.session.scalars(sa.select(Ticket).where(Ticket.id.in_([i.ticket_id for i in items])))}

@@ -101,13 +101,15 @@ def main() -> None:
     ctx = prepare_schema(url)
     log(f"growing to {args.orders:,} orders")
     grow(url, ctx, 0, args.orders)
+    pages_bench.ensure_texts(url)
     env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
     app = pages_bench.gunicorn("wsgi:app", pages_bench.PORT, env, "/api/v1/health")
     ceiling = pages_bench.gunicorn("pages_ceiling:app", pages_bench.CEILING_PORT,
                                    {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello")
     try:
         cookies = {who: pages_bench.session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
-        calls = pages_bench.targets(ctx, cookies, args.orders, Path(tempfile.mkdtemp(prefix="memory-bench-")))
+        calls = pages_bench.targets(ctx, cookies, args.orders, Path(tempfile.mkdtemp(prefix="memory-bench-")),
+                                    pages_bench.viewed_order(url, ctx))
         ours = [call for call in calls if call[1] == pages_bench.PORT]
         baseline = [call for call in calls if call[2] == "/rows"]
         log(f"driving {args.requests:,} requests through the application ({len(ours)} calls in turn)")

@@ -8,7 +8,9 @@ inbox on /m, the board, the to-do, the desk's caller lookup, and the API's regis
 detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling; with
 --rounds N every target is measured N times, round after round (the ceiling with them), and the
 median of each figure is printed with the spread of req/s.
-Reuses api_bench's database preparation (prepare_schema, grow).
+Reuses api_bench's database preparation (prepare_schema, grow), and gives every order words as text_bench does
+(ticket_texts from a pool of 3,000 caller-style texts): an order's page shows the open orders of the last 30
+days with words in common, so the viewed order is a recent open one and its similar-orders panel has work.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg  # noqa: E402
 from api_bench import ROOT, grow, log, migrate, pg_url, plain, prepare_schema  # noqa: E402
+import text_bench  # noqa: E402  (the orders' words)
 from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
 
 PORT, CEILING_PORT = 5098, 5097
@@ -80,10 +83,28 @@ wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path) -> list[tuple[str, int, str, list[str]]]:
-    """(name, port, path, extra wrk args) for every measured call."""
+def ensure_texts(url: str) -> None:
+    """Every order's words in ticket_texts (text_bench.fill_texts), unless a run already put them there."""
+    with psycopg.connect(plain(url)) as conn:
+        orders, texts = conn.execute("SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_texts)"
+                                     ).fetchone()
+    if texts < orders:
+        log(f"  giving {orders:,} orders their words")
+        text_bench.fill_texts(url)
+
+
+def viewed_order(url: str, ctx: dict) -> str:
+    """The order whose page (and API detail) is measured: the newest generated order in progress, as a
+    reviewer opens live work; its similar-orders panel searches the open orders of the last 30 days."""
     lo, hi = ctx["generated"][-1]
-    number = f"B{(lo + hi) // 2:012d}"
+    with psycopg.connect(plain(url)) as conn:
+        row = conn.execute("SELECT number FROM tickets WHERE id BETWEEN %s AND %s AND status = 'in_progress' "
+                           "ORDER BY id DESC LIMIT 1", (lo, hi)).fetchone()
+    return row[0] if row else f"B{(lo + hi) // 2:012d}"
+
+
+def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> list[tuple[str, int, str, list[str]]]:
+    """(name, port, path, extra wrk args) for every measured call; `number` is the order viewed."""
     phone = f"139{max(1, size // 10):08d}"
     bearer = lambda who: ["-H", f"Authorization: Bearer {ctx['tokens'][who]}"]  # noqa: E731
     cookie = lambda who: ["-H", f"Cookie: {cookies[who]}"]  # noqa: E731
@@ -219,11 +240,13 @@ def build(url: str, size: int, reuse: bool) -> dict:
         if ctx is not None:
             log(f"reusing {size:,} orders in {url.rpartition('/')[2]}")
             migrate(url)
+            ensure_texts(url)
             return ctx
     log("preparing the bench database (migrations, demo city, tokens)")
     ctx = prepare_schema(url)
     log(f"growing to {size:,} orders")
     grow(url, ctx, 0, size)
+    ensure_texts(url)
     save_context(url, size, ctx)
     return ctx
 
@@ -253,6 +276,7 @@ def main() -> None:
                 ctx = prepare_schema(url)
             log(f"growing to {size:,} orders")
             grow(url, ctx, have, size)
+            ensure_texts(url)
             have = size
         if args.build_only:
             continue
@@ -262,7 +286,7 @@ def main() -> None:
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello")
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
-            calls = targets(ctx, cookies, size, lua_dir)
+            calls = targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx))
             for name, port, path, extra in calls:
                 wrk(port, path, extra, 2)  # warm-up
             rounds: list[list[dict]] = []

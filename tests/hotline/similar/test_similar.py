@@ -86,6 +86,27 @@ def test_the_word_index_holds_open_orders_only_and_leaves_out_common_words(api, 
         assert ids[first] not in found(queries._by_text(words, since))
 
 
+def test_a_new_orders_words_go_into_the_index_at_once(app, new_ticket):
+    """GIN's pending list (fastupdate) is read whole by every search until VACUUM merges it: the open orders'
+    word index is built without it (migration 0034), so similar orders do not slow down between vacuums."""
+    import sqlalchemy as sa
+
+    from hotline.core.base import utcnow
+    from hotline.extensions import db
+    from hotline.similar import queries
+    from hotline.tickets.models import Ticket
+
+    number = new_ticket(**FIRST)
+    with app.app_context():
+        ticket_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.number == number))
+        words = queries.tokens(REPEAT["subject"] + " " + REPEAT["content"])
+        assert ticket_id in db.session.scalars(queries._by_text(words, utcnow().replace(year=utcnow().year - 1)))
+        if db.engine.dialect.name == "postgresql":
+            options = db.session.execute(sa.text("SELECT reloptions FROM pg_class "
+                                                 "WHERE relname = 'ix_ticket_texts_open_search_vector'")).scalar()
+            assert options == ["fastupdate=off"]
+
+
 def test_departments_are_not_shown_merge_candidates(api, signed):
     number = signed(**FIRST)
     assert api("handler").get(f"/tickets/{number}/similar").status_code == 403
