@@ -100,17 +100,12 @@ def _first_orders(viewer: User, keys: list[str], now: datetime, fold: int) -> di
     """key -> the first `fold` orders of each of these queues, in the queue's order: their ids in one statement
     (each queue read in its own order and stopped there, its rows numbered in that order), then the orders
     in one load."""
-    parts = []
+    lists = {}
     for key in keys:
         query = ticket_queue(viewer, key, now)
         rank = sa.func.row_number().over(order_by=query.get_execution_options()[queries.ORDER])
-        first = query.with_only_columns(Ticket.id, rank.label("rank")).limit(fold).subquery()
-        parts.append(sa.select(sa.literal(key, sa.String).label("key"), first.c.id, first.c.rank))
-    ranked = sa.union_all(*parts).subquery()
-    ids: dict[str, list[int]] = {key: [] for key in keys}
-    for key, ticket_id in db.session.execute(sa.select(ranked.c.key, ranked.c.id)
-                                             .order_by(ranked.c.key, ranked.c.rank)):
-        ids[key].append(ticket_id)
+        lists[key] = query.with_only_columns(Ticket.id, rank.label("rank")).limit(fold)
+    ids = {key: [row.id for row in rows] for key, rows in counts.first_rows(lists).items()}
     wanted = {i for found in ids.values() for i in found}
     loaded = {t.id: t for t in queries.load(sa.select(Ticket).where(Ticket.id.in_(wanted)), viewer)}
     return {key: [loaded[i] for i in found] for key, found in ids.items()}

@@ -104,6 +104,21 @@ def capped_counts(queries: dict[str, sa.Select], cap: int | None = None, *, reme
     return {key: at_most(found, cap) for key, found in zip(limited, row)}
 
 
+def first_rows(lists: dict[str, sa.Select]) -> dict[str, list[sa.Row]]:
+    """key -> the rows of each list's select, in the order of its `rank` column: all the lists in one statement
+    (their selects joined by UNION ALL, so each is read in its own order and stops at its own LIMIT).
+
+    Each select yields the same columns, `rank` (a row's place in its list) among them; a page shows the
+    first rows of several lists (the board's queues, the inbox's groups) for one round trip."""
+    parts = [sa.select(sa.literal(key, sa.String).label("list_key"), *query.subquery().c)
+             for key, query in lists.items()]
+    rows = sa.union_all(*parts).subquery()
+    out: dict[str, list[sa.Row]] = {key: [] for key in lists}
+    for row in db.session.execute(sa.select(rows).order_by(rows.c.list_key, rows.c.rank)):
+        out[row.list_key].append(row)
+    return out
+
+
 def counting_instant(now: datetime) -> datetime:
     """The instant counts that depend on the time (overdue, due soon, quiet for days) are taken at: `now`
     to the LIST_COUNT_SECONDS below it, so that every page asking within those seconds asks the same

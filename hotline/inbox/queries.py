@@ -194,19 +194,14 @@ def group(user: User, name: str, now: datetime, limit: int, page_no: int = 1) ->
 def _first_of_each_group(user: User, names: tuple[str, ...], fold: int) -> tuple[dict[str, list[int]], dict[str, int]]:
     """The first `fold` assignment ids of each group (in the group's order) and each group's size (capped),
     in one statement: each group read from its own index, so the cost does not grow with the work."""
-    parts = []
+    lists = {}
     for name in names:
         first = _first(user, name, fold)
         rank = sa.func.row_number().over(order_by=(first.c.due.asc().nulls_last(), first.c.id))
-        parts.append(sa.select(sa.literal(name, sa.String).label("name"), first.c.id, rank.label("rank"),
-                               _capped_size(user, name).label("total")))
-    rows = sa.union_all(*parts).subquery()
-    first_ids: dict[str, list[int]] = {}
-    totals = dict.fromkeys(names, 0)
-    for row in db.session.execute(sa.select(rows.c.name, rows.c.id, rows.c.total)
-                                  .order_by(rows.c.name, rows.c.rank)):
-        first_ids.setdefault(row.name, []).append(row.id)
-        totals[row.name] = counts.at_most(row.total)
+        lists[name] = sa.select(first.c.id, rank.label("rank"), _capped_size(user, name).label("total"))
+    found = counts.first_rows(lists)
+    first_ids = {name: [row.id for row in rows] for name, rows in found.items() if rows}
+    totals = {name: counts.at_most(rows[0].total) if rows else 0 for name, rows in found.items()}
     return first_ids, totals
 
 
