@@ -1,7 +1,7 @@
 """Benchmark of the hot pages and API calls on PostgreSQL at 100,000 and 1,000,000 orders.
 
-Every target is served by gunicorn with 2 sync workers and driven by wrk (-t2 -c16):
-a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
+Every target is served by gunicorn with 2 sync workers (--server changes it for all) and driven
+by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
 the work-order list as a department's handler and as the centre, an order's page, the
 inbox on /m, the board, the to-do, the desk's caller lookup, and the API's register, list,
@@ -36,11 +36,13 @@ from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
 
 PORT, CEILING_PORT = 5098, 5097
 CONNECTIONS = 16
+#: How gunicorn serves both the application and the ceiling (--server changes it for both).
+SERVER = "-w 2 -k sync"
 
 
-def gunicorn(app: str, port: int, env: dict, probe: str) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict, probe: str, server: str = SERVER) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv/bin/gunicorn"), *server.split(), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", app], cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -259,6 +261,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="one database per size (<database>_<size>), built once and kept for later runs")
     parser.add_argument("--build-only", action="store_true", help="build the data (with --reuse) and stop")
+    parser.add_argument("--server", default=SERVER,
+                        help="gunicorn's worker options for the application and the ceiling alike, e.g. the "
+                             "README's production '-w 4 -k gthread --threads 4'")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every target this many times, round after round, and print the medians")
     args = parser.parse_args()
@@ -281,9 +286,9 @@ def main() -> None:
         if args.build_only:
             continue
         env = {**os.environ, "DATABASE_URL": db_url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
-        app = gunicorn("wsgi:app", PORT, env, "/api/v1/health")
+        app = gunicorn("wsgi:app", PORT, env, "/api/v1/health", args.server)
         ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,
-                           {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello")
+                           {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello", args.server)
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
             calls = targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx))
@@ -305,7 +310,7 @@ def main() -> None:
             log(f"  deleted the {gone:,} orders the register target added")
         results[size] = rows
         top = rows[1]["rps"] or float("nan")
-        log(f"\n== {size:,} orders on PostgreSQL, gunicorn 2 sync workers, wrk -t2 -c{CONNECTIONS} ==")
+        log(f"\n== {size:,} orders on PostgreSQL, gunicorn {args.server}, wrk -t2 -c{CONNECTIONS} ==")
         spread = args.rounds > 1
         log(f"{'call':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/ceiling':>9} {'non-2xx':>8}"
             + (f"  {'req/s min-max':>15}" if spread else ""))

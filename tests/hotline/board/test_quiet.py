@@ -92,3 +92,17 @@ def test_the_quiet_list_is_the_centres(app, orders, clock):
     manager = _client(app, "manager").get("/board/").get_data(as_text=True)
     assert len(quiet_rows(manager)) == 3 and 'id="pick-quiet-' not in manager       # managers read, do not urge
     assert 'id="pick-quiet-' in _client(app, "reviewer").get("/board/").get_data(as_text=True)
+
+
+def test_a_quiet_row_says_when_the_department_last_spoke_and_how_often_it_was_urged(app, api, orders, clock):
+    clock.set(datetime(2026, 6, 18, 10, 30, tzinfo=TZ))
+    assert api("reviewer").action(orders["silent"], "urge", {"note": "请尽快处理"}).status_code == 200
+    page = _client(app, "reviewer").get("/board/?lang=en").get_data(as_text=True)
+    section = page[page.index('id="q-quiet"'):]
+    row = re.search(r"<tr>(?:(?!</tr>).)*?/tickets/%s\".*?</tr>" % orders["silent"], section, re.S).group(0)
+    assert '<span class="badge">Urged once</span>' in row
+    # its last word is the sign-for at dispatch, Monday 10:00: the day and time, the year in the title
+    assert '<span class="when" title="2026-06-15 10:00">06-15 10:00</span>' in row
+    state, word = re.search(r'<span class="sla (\w+)">([^<]+)</span>', row).groups()
+    assert (state, word) in {("green", "On time"), ("yellow", "Due soon"), ("red", "Overdue")}
+    assert "Urged" not in "".join(r for r in re.findall(r"<tr>.*?</tr>", section, re.S) if r != row)
