@@ -14,7 +14,7 @@ CALLER = "caller"      # 同一来电人
 
 #: Below this share of words two texts are not called similar.
 TEXT_THRESHOLD = 0.25
-#: At most this many of an order's words are asked of the index (the longest: the most telling).
+#: At most this many of an order's words are asked of the index (the rarest: the most telling).
 QUERY_WORDS = 10
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _TAIL = re.compile(r"(附近|旁边|对面|门口|路口|周边|一带)$")
@@ -34,9 +34,20 @@ def telling(words: list[str]) -> list[str]:
     return list(dict.fromkeys(w for w in words if len(w) >= 2))
 
 
-def query_words(words: list[str]) -> list[str]:
-    """The words an order asks the index for: its longest telling words."""
-    return sorted(telling(words), key=lambda w: (-len(w), w))[:QUERY_WORDS]
+def query_words(words: list[str], counts: dict[str, int] | None = None, budget: int | None = None) -> list[str]:
+    """The words an order asks the index for: its rarest telling words by `counts` (word -> open orders holding
+    it; a word not counted is rare), the longest first among equally rare, at most QUERY_WORDS of them, and
+    only while the orders holding them add up to `budget`: the index reads each asked word's list of orders,
+    so the budget bounds a search however many orders are open. Two words are asked in any case."""
+    counts = counts or {}
+    asked, postings = [], 0
+    for word in sorted(telling(words), key=lambda w: (counts.get(w, 0), -len(w), w))[:QUERY_WORDS]:
+        held = counts.get(word, 0)
+        if budget is not None and len(asked) >= 2 and postings + held > budget:
+            break
+        asked.append(word)
+        postings += held
+    return asked
 
 
 def word_pairs(words: list[str]) -> list[tuple[str, str]]:

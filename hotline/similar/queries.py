@@ -22,11 +22,15 @@ SHOWN = 10
 #: A word in more than this share of the open orders tells nothing about which case an order is: it is not
 #: asked of the index (below COMMON_FROM open orders every word counts).
 COMMON_SHARE, COMMON_FROM = 0.05, 2000
-#: Seconds the common words are kept per process (they move slowly: a day's orders against tens of thousands).
+#: The index is asked for an order's rarest words only while the open orders holding them add up to this
+#: (workflows.similarity.query_words): the search reads each asked word's list of orders, so however many
+#: orders are open it reads about this many entries. Words in fewer than COUNTED_FROM open orders count as rare.
+POSTINGS_BUDGET, COUNTED_FROM = 20_000, 20
+#: Seconds the word counts are kept per process (they move slowly: a day's orders against tens of thousands).
 COMMON_SECONDS = 600
 
 _common_lock = threading.Lock()
-_common: dict = {"key": None, "at": 0.0, "words": frozenset()}
+_common: dict = {"key": None, "at": 0.0, "open": 0, "counts": {}}
 
 
 @dataclass
@@ -46,40 +50,55 @@ def _words(ticket: Ticket) -> list[str]:
     return tokens(f"{ticket.subject or ''} {ticket.content or ''}")
 
 
-def common_words() -> frozenset[str]:
-    """Words in more than COMMON_SHARE of the open orders (PostgreSQL: ts_stat over the open rows' vectors;
+def _word_counts() -> tuple[int, dict[str, int]]:
+    """(open orders, word -> open orders holding it), the words counted from COUNTED_FROM orders (and every
+    common one) and only from COMMON_FROM open orders (PostgreSQL: ts_stat over the open rows' vectors;
     SQLite: the fts5vocab table over the open-only FTS5 index), kept COMMON_SECONDS per process."""
     key = str(db.engine.url)
     with _common_lock:
         if _common["key"] == key and time.monotonic() - _common["at"] < COMMON_SECONDS:
-            return _common["words"]
+            return _common["open"], _common["counts"]
     table = TicketText.__table__
     open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c.is_open)) or 0
-    words: frozenset[str] = frozenset()
+    counts: dict[str, int] = {}
     if open_orders >= COMMON_FROM:
-        least = int(open_orders * COMMON_SHARE)
+        least = min(COUNTED_FROM, int(open_orders * COMMON_SHARE) + 1)
         if db.engine.dialect.name == "sqlite":
-            query = sa.text("SELECT term FROM ticket_texts_fts_vocab WHERE doc > :least")
+            query = sa.text("SELECT term, doc FROM ticket_texts_fts_vocab WHERE doc >= :least")
         else:
-            query = sa.text("SELECT word FROM ts_stat('SELECT search_vector FROM ticket_texts WHERE is_open') "
-                            "WHERE ndoc > :least")
-        words = frozenset(db.session.scalars(query.bindparams(least=least)))
+            query = sa.text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM ticket_texts WHERE is_open') "
+                            "WHERE ndoc >= :least")
+        counts = dict(db.session.execute(query.bindparams(least=least)).all())
     with _common_lock:
-        _common.update(key=key, at=time.monotonic(), words=words)
-    return words
+        _common.update(key=key, at=time.monotonic(), open=open_orders, counts=counts)
+    return open_orders, counts
+
+
+def word_counts() -> dict[str, int]:
+    """Word -> open orders holding it, for the words in COUNTED_FROM or more (`_word_counts`)."""
+    return _word_counts()[1]
+
+
+def common_words() -> frozenset[str]:
+    """Words in more than COMMON_SHARE of the open orders (none below COMMON_FROM open orders)."""
+    open_orders, counts = _word_counts()
+    if open_orders < COMMON_FROM:
+        return frozenset()
+    least = int(open_orders * COMMON_SHARE)
+    return frozenset(word for word, held in counts.items() if held > least)
 
 
 def forget_common_words() -> None:
     with _common_lock:
-        _common.update(key=None, at=0.0, words=frozenset())
+        _common.update(key=None, at=0.0, open=0, counts={})
 
 
 def _by_text(words: list[str], since: datetime) -> sa.Select | None:
     """The open orders since `since` sharing two of `words`' telling words, best match first (a query)."""
-    common = common_words()
-    asked = similarity.query_words([w for w in words if w not in common])
-    if len(asked) < 2:  # an order of common words only: its first common words then, or it finds nothing
-        asked += [w for w in similarity.query_words(words) if w not in asked][:2 - len(asked)]
+    common, counts = common_words(), word_counts()
+    asked = similarity.query_words([w for w in words if w not in common], counts, POSTINGS_BUDGET)
+    if len(asked) < 2:  # an order of common words only: its rarest common words then, or it finds nothing
+        asked += [w for w in similarity.query_words(words, counts) if w not in asked][:2 - len(asked)]
     if not asked:
         return None
     # two of the order's telling words together: far fewer rows to rank than any one word (see the bench)
