@@ -38,6 +38,8 @@ def celery_init_app(app: Flask) -> Celery:
             "hotspot-alerts": {"task": "reports.hotspot_alerts", "schedule": crontab(minute=20)},
             # knowledge articles whose validity ends soon (or ended) told to their departments' admins
             "knowledge-expiry": {"task": "knowledge.notify_expiring", "schedule": crontab(hour=7, minute=5)},
+            # how many open orders hold each word: similar orders ask for an order's rarest words
+            "count-words": {"task": "similar.count_words", "schedule": 600.0},   # similar.queries.COUNTS_SECONDS
             # the department suggestion learns the day's handled orders
             "train-suggestion": {"task": "similar.train_suggestion", "schedule": crontab(hour=2, minute=40)},
             # stored files no order or article names any more (and uploads a crash abandoned)

@@ -34,3 +34,13 @@ def reindex() -> None:
     from hotline.core.transactions import writes
     from hotline.similar import operations
     click.echo(f"{writes(operations.reindex)()} orders re-indexed")
+
+
+@similar_group.command("count-words")
+@with_appcontext
+def count_words() -> None:
+    """Count how many open orders hold each word now (Celery beat does it every 10 minutes)."""
+    from hotline.core.transactions import writes
+    from hotline.similar import operations
+    row = writes(operations.store_word_counts)()
+    click.echo(f"{row.open_orders} open orders; {len(json.loads(row.counts))} words counted")

@@ -47,3 +47,19 @@ class SuggestionModel(db.Model):
     parameters: Mapped[str] = mapped_column(Text)
     #: JSON: top-1 / top-3 accuracy of the model and of the category default on held-out orders.
     evaluation: Mapped[str] = mapped_column(Text)
+
+
+class WordCounts(db.Model):
+    """How many open orders hold each word, counted by the worker every few minutes (similar.count_words):
+    the similar-order search asks for an order's rarest words and leaves out the commonest (queries.py).
+    Counting reads every open order's words (seconds at a big city's hundreds of thousands), so a page
+    only reads the newest count; the older ones are deleted when a new one is stored."""
+
+    __tablename__ = "similar_word_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Open orders when counted.
+    open_orders: Mapped[int]
+    #: JSON {word: open orders holding it}, for the words in queries.COUNTED_FROM open orders or more.
+    counts: Mapped[str] = mapped_column(Text)

@@ -14,7 +14,7 @@ from hotline.core.base import utcnow
 from hotline.extensions import db
 from hotline.knowledge.text import index_text
 from hotline.similar import suggestions
-from hotline.similar.models import SuggestionModel, TicketText
+from hotline.similar.models import SuggestionModel, TicketText, WordCounts
 from hotline.tickets.models import Ticket
 from workflows import suggest as nb
 from workflows.similarity import address_key
@@ -83,3 +83,14 @@ def train() -> SuggestionModel:
     db.session.flush()
     suggestions.forget_model()
     return model
+
+
+def store_word_counts() -> WordCounts:
+    """Count how many open orders hold each word (queries.count_words) and keep this count only."""
+    from hotline.similar import queries
+    open_orders, counts = queries.count_words()
+    row = WordCounts(counted_at=utcnow(), open_orders=open_orders, counts=json.dumps(counts, ensure_ascii=False))
+    db.session.add(row)
+    db.session.flush()
+    db.session.execute(sa.delete(WordCounts).where(WordCounts.id != row.id))
+    return row

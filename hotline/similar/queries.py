@@ -1,6 +1,7 @@
 """Similar orders (并单候选): open orders of the last SIMILAR_DAYS days with the same words, address or caller."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -9,9 +10,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.core.base import utcnow
 from hotline.extensions import db
 from hotline.knowledge.text import tokens
-from hotline.similar.models import TicketText
+from hotline.similar.models import TicketText, WordCounts
 from hotline.tickets.models import Ticket
 from workflows import similarity
 from workflows.states import OPEN, TicketStatus
@@ -26,8 +28,12 @@ COMMON_SHARE, COMMON_FROM = 0.05, 2000
 #: (workflows.similarity.query_words): the search reads each asked word's list of orders, so however many
 #: orders are open it reads about this many entries. Words in fewer than COUNTED_FROM open orders count as rare.
 POSTINGS_BUDGET, COUNTED_FROM = 20_000, 20
-#: Seconds the word counts are kept per process (they move slowly: a day's orders against tens of thousands).
-COMMON_SECONDS = 600
+#: The worker counts the words this often (similar.count_words); a count older than COUNTS_STALE is not
+#: trusted (no worker counted lately) and the page counts for itself, as it does before the first count.
+COUNTS_SECONDS = 600
+COUNTS_STALE = 3 * COUNTS_SECONDS
+#: Seconds a process keeps the count it read.
+READ_SECONDS = 60
 
 _common_lock = threading.Lock()
 _common: dict = {"key": None, "at": 0.0, "open": 0, "counts": {}}
@@ -50,14 +56,11 @@ def _words(ticket: Ticket) -> list[str]:
     return tokens(f"{ticket.subject or ''} {ticket.content or ''}")
 
 
-def _word_counts() -> tuple[int, dict[str, int]]:
+def count_words() -> tuple[int, dict[str, int]]:
     """(open orders, word -> open orders holding it), the words counted from COUNTED_FROM orders (and every
     common one) and only from COMMON_FROM open orders (PostgreSQL: ts_stat over the open rows' vectors;
-    SQLite: the fts5vocab table over the open-only FTS5 index), kept COMMON_SECONDS per process."""
-    key = str(db.engine.url)
-    with _common_lock:
-        if _common["key"] == key and time.monotonic() - _common["at"] < COMMON_SECONDS:
-            return _common["open"], _common["counts"]
+    SQLite: the fts5vocab table over the open-only FTS5 index). Reads every open order's words: the worker's
+    job (operations.store_word_counts), a page's only when no worker counted lately."""
     table = TicketText.__table__
     open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c.is_open)) or 0
     counts: dict[str, int] = {}
@@ -69,6 +72,22 @@ def _word_counts() -> tuple[int, dict[str, int]]:
             query = sa.text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM ticket_texts WHERE is_open') "
                             "WHERE ndoc >= :least")
         counts = dict(db.session.execute(query.bindparams(least=least)).all())
+    return open_orders, counts
+
+
+def _word_counts() -> tuple[int, dict[str, int]]:
+    """`count_words` as the worker last stored it (kept READ_SECONDS per process); counted here when it is
+    missing or older than COUNTS_STALE."""
+    key = str(db.engine.url)
+    with _common_lock:
+        if _common["key"] == key and time.monotonic() - _common["at"] < READ_SECONDS:
+            return _common["open"], _common["counts"]
+    stored = db.session.execute(sa.select(WordCounts.counted_at, WordCounts.open_orders, WordCounts.counts)
+                                .order_by(WordCounts.id.desc()).limit(1)).first()
+    if stored is not None and utcnow() - stored.counted_at < timedelta(seconds=COUNTS_STALE):
+        open_orders, counts = stored.open_orders, json.loads(stored.counts)
+    else:
+        open_orders, counts = count_words()
     with _common_lock:
         _common.update(key=key, at=time.monotonic(), open=open_orders, counts=counts)
     return open_orders, counts

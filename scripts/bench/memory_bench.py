@@ -102,6 +102,7 @@ def main() -> None:
     log(f"growing to {args.orders:,} orders")
     grow(url, ctx, 0, args.orders)
     pages_bench.ensure_texts(url)
+    pages_bench.count_words(url)
     env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
     app = pages_bench.gunicorn("wsgi:app", pages_bench.PORT, env, "/api/v1/health")
     ceiling = pages_bench.gunicorn("pages_ceiling:app", pages_bench.CEILING_PORT,

@@ -95,6 +95,13 @@ def ensure_texts(url: str) -> None:
         text_bench.fill_texts(url)
 
 
+def count_words(url: str) -> None:
+    """The open orders' word counts as the worker keeps them (`hotline similar count-words`): without a fresh
+    count each server process would count for itself in its first similar-orders search."""
+    subprocess.run([str(ROOT / ".venv/bin/hotline"), "similar", "count-words"], cwd=ROOT, check=True,
+                   env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL)
+
+
 def viewed_order(url: str, ctx: dict) -> str:
     """The order whose page (and API detail) is measured: the newest generated order in progress, as a
     reviewer opens live work; its similar-orders panel searches the open orders of the last 30 days."""
@@ -285,6 +292,7 @@ def main() -> None:
             have = size
         if args.build_only:
             continue
+        count_words(db_url)
         env = {**os.environ, "DATABASE_URL": db_url, "HOTLINE_ENV": "development", "SECRET_KEY": "bench"}
         app = gunicorn("wsgi:app", PORT, env, "/api/v1/health", args.server)
         ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,

@@ -107,6 +107,52 @@ def test_a_new_orders_words_go_into_the_index_at_once(app, new_ticket):
             assert options == ["fastupdate=off"]
 
 
+def test_the_worker_counts_the_open_orders_words_and_pages_read_its_count(app, new_ticket, clock, monkeypatch):
+    import json
+
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from hotline.similar import queries
+    from hotline.similar.models import WordCounts
+    from hotline.similar.tasks import count_words_task
+
+    new_ticket(**FIRST), new_ticket(**OTHER)
+    monkeypatch.setattr(queries, "COMMON_FROM", 1)
+    monkeypatch.setattr(queries, "COMMON_SHARE", 0.5)       # of two open orders: the words both hold
+    both = set(queries.tokens(FIRST["subject"] + " " + FIRST["content"])) & set(
+        queries.tokens(OTHER["subject"] + " " + OTHER["content"]))
+    with app.app_context():
+        assert count_words_task() == 2
+        stored = db.session.scalars(sa.select(WordCounts)).all()
+        assert len(stored) == 1 and stored[0].open_orders == 2
+        counts = json.loads(stored[0].counts)
+        assert {w for w, n in counts.items() if n == 2} == {w for w in both if len(w) >= 2} != set()
+        queries.forget_common_words()
+        assert queries.common_words() == {w for w in both if len(w) >= 2}
+    # a third order: pages keep reading the worker's count, not the orders
+    third = {**REPEAT, "subject": "路灯不亮", "content": "小区门前路灯坏了"}
+    new_ticket(**third)
+    texts = [set(queries.tokens(o["subject"] + " " + o["content"])) for o in (FIRST, OTHER, third)]
+    in_two = {w for w in set().union(*texts) if sum(w in t for t in texts) >= 2}
+    assert in_two != both
+    with app.app_context():
+        queries.forget_common_words()
+        assert queries._word_counts()[0] == 2 and queries.common_words() == {w for w in both if len(w) >= 2}
+        # no worker counted for half an hour: the page counts for itself (three open orders: those two hold)
+        clock.advance(seconds=queries.COUNTS_STALE + 1)
+        queries.forget_common_words()
+        assert queries._word_counts()[0] == 3 and queries.common_words() == in_two
+        # the worker's next count replaces the old one
+        assert count_words_task() == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WordCounts)) == 1
+        queries.forget_common_words()
+    # which the worker does every ten minutes
+    entry = app.extensions["celery"].conf.beat_schedule["count-words"]
+    assert entry["task"] == "similar.count_words" and entry["task"] in app.extensions["celery"].tasks
+    assert entry["schedule"] == queries.COUNTS_SECONDS
+
+
 def test_departments_are_not_shown_merge_candidates(api, signed):
     number = signed(**FIRST)
     assert api("handler").get(f"/tickets/{number}/similar").status_code == 403
