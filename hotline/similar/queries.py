@@ -35,8 +35,8 @@ COUNTS_STALE = 3 * COUNTS_SECONDS
 #: Seconds a process keeps the count it read.
 READ_SECONDS = 60
 
-_common_lock = threading.Lock()
-_common: dict = {"key": None, "at": 0.0, "open": 0, "counts": {}}
+_counts_lock = threading.Lock()
+_counts: dict = {"key": None, "at": 0.0, "open": 0, "counts": {}}
 
 
 @dataclass
@@ -79,17 +79,17 @@ def _word_counts() -> tuple[int, dict[str, int]]:
     """`count_words` as the worker last stored it (kept READ_SECONDS per process); counted here when it is
     missing or older than COUNTS_STALE."""
     key = str(db.engine.url)
-    with _common_lock:
-        if _common["key"] == key and time.monotonic() - _common["at"] < READ_SECONDS:
-            return _common["open"], _common["counts"]
+    with _counts_lock:
+        if _counts["key"] == key and time.monotonic() - _counts["at"] < READ_SECONDS:
+            return _counts["open"], _counts["counts"]
     stored = db.session.execute(sa.select(WordCounts.counted_at, WordCounts.open_orders, WordCounts.counts)
                                 .order_by(WordCounts.id.desc()).limit(1)).first()
     if stored is not None and utcnow() - stored.counted_at < timedelta(seconds=COUNTS_STALE):
         open_orders, counts = stored.open_orders, json.loads(stored.counts)
     else:
         open_orders, counts = count_words()
-    with _common_lock:
-        _common.update(key=key, at=time.monotonic(), open=open_orders, counts=counts)
+    with _counts_lock:
+        _counts.update(key=key, at=time.monotonic(), open=open_orders, counts=counts)
     return open_orders, counts
 
 
@@ -108,8 +108,8 @@ def common_words() -> frozenset[str]:
 
 
 def forget_common_words() -> None:
-    with _common_lock:
-        _common.update(key=None, at=0.0, open=0, counts={})
+    with _counts_lock:
+        _counts.update(key=None, at=0.0, open=0, counts={})
 
 
 def _by_text(words: list[str], since: datetime) -> sa.Select | None:
@@ -176,8 +176,11 @@ def similar_orders(ticket: Ticket, *, now: datetime, days: int | None = None, li
                                  same_caller=bool(ticket.citizen_id) and ticket.citizen_id == row.citizen_id)
         if match:
             found[row.id] = (row, match)
-    return [Similar(m.ticket_id, row.number, row.subject, row.status, row.created_at, m.score, m.reasons)
-            for row, m in ((found[m.ticket_id][0], m) for m in similarity.rank([m for _, m in found.values()], limit))]
+    shown = []
+    for m in similarity.rank([m for _, m in found.values()], limit):
+        row = found[m.ticket_id][0]
+        shown.append(Similar(m.ticket_id, row.number, row.subject, row.status, row.created_at, m.score, m.reasons))
+    return shown
 
 
 def orders_of(items: list[Similar]) -> dict[int, Ticket]:
