@@ -117,6 +117,10 @@ def main() -> None:
         api_bench.migrate(url)
         if articles < args.articles:
             load_articles(url, args.articles)
+    elif args.reuse and orders:
+        # building starts from nothing: a kept database of another size is not wiped on a --reuse
+        sys.exit(f"--reuse: the bench database holds {orders:,} orders and {texts:,} order texts, not "
+                 f"{args.size:,}; pass --size {orders} to time it, or leave out --reuse to build it anew")
     else:
         build(url, args.size, args.articles)
     if args.build_only:
