@@ -18,9 +18,11 @@ from hotline.tickets.models import Ticket
 from workflows import similarity
 from workflows.states import OPEN, TicketStatus
 
-#: How many orders the index may hand over for comparison, and how many are shown.
+#: How many orders the index may hand over for comparison, and how many are shown; on PostgreSQL the best
+#: CANDIDATES by text are picked from the first RANKED matches it finds.
 CANDIDATES = 200
 SHOWN = 10
+RANKED = 2000
 #: A word in more than this share of the open orders tells nothing about which case an order is: it is not
 #: asked of the index (below COMMON_FROM open orders every word counts).
 COMMON_SHARE, COMMON_FROM = 0.05, 2000
@@ -139,9 +141,13 @@ def _by_text(words: list[str], since: datetime) -> sa.Select | None:
         # pairs' query, tens of terms, is tested only on what passes) and that the GIN index can answer.
         anyword = sa.func.to_tsquery("simple", " | ".join(quoted(w) for w in asked))
         vector = sa.literal_column("ticket_texts.search_vector")
-        query = (sa.select(table.c.ticket_id).where(vector.op("@@")(anyword), vector.op("@@")(tsquery),
-                                                     table.c.is_open, table.c.created_at >= since)
-                 .order_by(sa.func.ts_rank(vector, tsquery).desc()))
+        # at most RANKED matches are read and ranked: thousands of open orders of one popular complaint (or
+        # of a mass incident) would otherwise each be fetched and ranked to hand over CANDIDATES of them
+        matches = (sa.select(table.c.ticket_id, sa.func.ts_rank(vector, tsquery).label("rank"))
+                   .where(vector.op("@@")(anyword), vector.op("@@")(tsquery), table.c.is_open,
+                          table.c.created_at >= since)
+                   .limit(RANKED).subquery())
+        query = sa.select(matches.c.ticket_id).order_by(matches.c.rank.desc())
     return query
 
 

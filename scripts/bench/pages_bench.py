@@ -104,12 +104,21 @@ def count_words(url: str) -> None:
 
 def viewed_order(url: str, ctx: dict) -> str:
     """The order whose page (and API detail) is measured: the newest generated order in progress, as a
-    reviewer opens live work; its similar-orders panel searches the open orders of the last 30 days."""
+    reviewer opens live work. Its text and address become the caller-style ones its words came from
+    (text_bench's pool), so its similar-orders panel meets what a real order's does: the open orders of the
+    last 30 days with its words or its address."""
+    from tests.workflows.suggest_corpus import generate
     lo, hi = ctx["generated"][-1]
     with psycopg.connect(plain(url)) as conn:
-        row = conn.execute("SELECT number FROM tickets WHERE id BETWEEN %s AND %s AND status = 'in_progress' "
+        row = conn.execute("SELECT id, number FROM tickets WHERE id BETWEEN %s AND %s AND status = 'in_progress' "
                            "ORDER BY id DESC LIMIT 1", (lo, hi)).fetchone()
-    return row[0] if row else f"B{(lo + hi) // 2:012d}"
+        if row is None:
+            return f"B{(lo + hi) // 2:012d}"
+        text, _category, address, _dept = generate(text_bench.POOL, seed=text_bench.POOL_SEED)[
+            text_bench.pool_index(row[0])]
+        conn.execute("UPDATE tickets SET subject = %s, content = %s, address = %s WHERE id = %s",
+                     (text[:20], text, address, row[0]))
+    return row[1]
 
 
 def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> list[tuple[str, int, str, list[str]]]:

@@ -44,11 +44,20 @@ def stats(times: list[float]) -> dict:
     return {"p50": statistics.median(times), "p99": times[int(0.99 * (len(times) - 1))], "max": times[-1]}
 
 
+#: Caller-style texts (tests/workflows/suggest_corpus.py) the orders' words are drawn from, and their seed.
+POOL, POOL_SEED = 3000, 11
+
+
+def pool_index(ticket_id: int) -> int:
+    """Which of the pool's texts an order's words come from (fill_texts)."""
+    return (ticket_id * 7919) % POOL
+
+
 def fill_texts(url: str) -> None:
     from hotline.knowledge.text import index_text
     from tests.workflows.suggest_corpus import generate
     from workflows.similarity import address_key
-    pool = [(index_text(text), address_key(address)) for text, _c, address, _d in generate(3000, seed=11)]
+    pool = [(index_text(text), address_key(address)) for text, _c, address, _d in generate(POOL, seed=POOL_SEED)]
     started = time.perf_counter()
     with psycopg.connect(api_bench.plain(url)) as conn:
         conn.execute("CREATE TEMP TABLE pool (n int PRIMARY KEY, tokens text, address_key text)")
@@ -58,7 +67,7 @@ def fill_texts(url: str) -> None:
         conn.execute("DELETE FROM ticket_texts")
         conn.execute("INSERT INTO ticket_texts (ticket_id, created_at, tokens, address_key) "
                      "SELECT t.id, t.created_at, p.tokens, p.address_key FROM tickets t "
-                     "JOIN pool p ON p.n = (t.id::bigint * 7919) % 3000")
+                     f"JOIN pool p ON p.n = (t.id::bigint * 7919) % {POOL}")   # pool_index
         if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'ticket_texts' "
                         "AND column_name = 'is_open'").fetchone():
             conn.execute("UPDATE ticket_texts x SET is_open = false FROM tickets t WHERE t.id = x.ticket_id "

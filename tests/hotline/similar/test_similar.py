@@ -107,6 +107,23 @@ def test_a_new_orders_words_go_into_the_index_at_once(app, new_ticket):
             assert options == ["fastupdate=off"]
 
 
+def test_postgresql_ranks_only_the_first_matches_it_finds(app, new_ticket, monkeypatch):
+    """Thousands of open orders of one complaint are not all fetched and ranked: RANKED of them are."""
+    from hotline.core.base import utcnow
+    from hotline.extensions import db
+    from hotline.similar import queries
+
+    new_ticket(**FIRST), new_ticket(**{**FIRST, "citizen": OTHER["citizen"]})
+    words = queries.tokens(REPEAT["subject"] + " " + REPEAT["content"])
+    since = utcnow().replace(year=utcnow().year - 1)
+    with app.app_context():
+        assert len(list(db.session.scalars(queries._by_text(words, since)))) == 2
+        monkeypatch.setattr(queries, "RANKED", 1)
+        found = list(db.session.scalars(queries._by_text(words, since)))
+        # SQLite's FTS5 ranks its (few) matches whole: the bound is PostgreSQL's
+        assert len(found) == (1 if db.engine.dialect.name == "postgresql" else 2)
+
+
 def test_the_worker_counts_the_open_orders_words_and_pages_read_its_count(app, new_ticket, clock, monkeypatch):
     import json
 
