@@ -4,9 +4,10 @@ PostgreSQL's GIN indexes put new entries in a pending list by default, merged in
 or when the list passes gin_pending_list_limit (4 MB), and every search reads the whole list. The open
 orders' word index takes every new order, and autovacuum visits a table of a million rows only after
 about 200,000 inserts, so the list grows to its limit between merges: each order page's similar-orders
-search read it whole. At a million orders, 3,000 orders in the list made that search 22 ms instead of
-7 (scripts/bench/pages). With fastupdate off an order's words go into the index when it is registered
-(a fraction of a millisecond for its dozen words) and searches no longer depend on when VACUUM last ran.
+search read it whole. At a million orders (the pages bench's data, timed in-process), 3,000 orders in
+the list made that search 22 ms instead of 7. With fastupdate off an order's words go into the index when
+it is registered (registering showed no cost above the noise: p50 7.3-9.5 ms either way) and searches no
+longer depend on when VACUUM last ran.
 SQLite's FTS5 index has no such list: nothing changes there.
 
 Revision ID: 0034
