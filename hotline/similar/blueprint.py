@@ -34,7 +34,9 @@ def similar_panel_context(ticket: Ticket, user: User) -> dict:
 def _install(state) -> None:
     """Keep orders' words indexed, and show similar orders on the order page (tickets never imports this)."""
     operations.install()
-    register_panel(state.app, "similar", "similar/_order_similar.html", similar_panel_context)
+    # drawn after the page: the search grows with the order's look-alikes (a popular complaint has thousands)
+    register_panel(state.app, "similar", "similar/_order_similar.html", similar_panel_context,
+                   later=lambda ticket, user: permissions.can_see_similar(user))
 
 
 @bp.get("/model")

@@ -18,7 +18,7 @@ from hotline.core.errors import Invalid, NotFound, OperationError
 from hotline.extensions import db
 from hotline.sla import service as sla_service
 from hotline.tickets import export, filters, forms, permissions, queries, rules, schemas
-from hotline.tickets.panels import order_panels
+from hotline.tickets.panels import order_panel, order_panels
 from hotline.tickets.operations.actions import perform
 from hotline.tickets.operations.attachments import add_attachment
 from hotline.tickets.models import ExtensionRequest, Ticket
@@ -256,6 +256,21 @@ def _load(number: str, *, for_update: bool = False) -> Ticket:
 @login_required
 def detail(number: str):
     return _render_detail(_load(number))
+
+
+@bp.get("/<number>/panels/<name>")
+@login_required
+def panel(number: str, name: str):
+    """A section of the order page drawn after the page (the similar orders): the section alone for the page's
+    placeholder (htmx), a page of its own otherwise (no script)."""
+    ticket = _load(number)
+    shown = order_panel(name, ticket, current_user._get_current_object())
+    if shown is None:
+        abort(404)
+    if not shown["context"]:
+        abort(403)
+    fragment = request.headers.get("HX-Request") == "true"
+    return render_template("tickets/_panel.html" if fragment else "tickets/panel.html", ticket=ticket, panel=shown)
 
 
 def _act(user, number: str, action: str, data: dict) -> Ticket:

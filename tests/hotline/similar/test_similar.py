@@ -170,20 +170,35 @@ def test_the_worker_counts_the_open_orders_words_and_pages_read_its_count(app, n
     assert entry["schedule"] == queries.COUNTS_SECONDS
 
 
-def test_departments_are_not_shown_merge_candidates(api, signed):
+def test_departments_are_not_shown_merge_candidates(api, signed, browser):  # noqa: F811
     number = signed(**FIRST)
     assert api("handler").get(f"/tickets/{number}/similar").status_code == 403
     assert api("handler_b").get(f"/tickets/{number}/similar").status_code == 404
+    # nor on the order's page: no placeholder for them, and the section itself refused
+    page = browser("handler").get(f"/tickets/{number}")
+    assert page.status_code == 200 and "/panels/similar" not in page.get_data(as_text=True)
+    assert browser("handler").get(f"/tickets/{number}/panels/similar").status_code == 403
+    assert browser("handler_b").get(f"/tickets/{number}/panels/similar").status_code == 404
+    assert browser("supervisor").get(f"/tickets/{number}/panels/nothing").status_code == 404
 
 
 def test_the_order_page_shows_candidates_with_why_and_a_merge_button(browser, new_ticket):  # noqa: F811
     first = new_ticket(**FIRST)
     repeat = new_ticket(**REPEAT)
-    page = browser("supervisor").get(f"/tickets/{repeat}")
+    client = browser("supervisor")
+    page = client.get(f"/tickets/{repeat}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200
-    assert first in html and "Similar content" in html and "Same address" in html
-    assert f'name="into" value="{first}"' in html
+    # the page does not wait for the search: it holds a placeholder that its script fills at once
+    assert page.status_code == 200 and first not in html
+    assert f'hx-get="/tickets/{repeat}/panels/similar" hx-trigger="load"' in html
+    section = client.get(f"/tickets/{repeat}/panels/similar", headers={"HX-Request": "true"})
+    fragment = section.get_data(as_text=True)
+    assert section.status_code == 200 and "<html" not in fragment
+    assert first in fragment and "Similar content" in fragment and "Same address" in fragment
+    assert f'name="into" value="{first}"' in fragment and 'name="csrf_token"' in fragment
+    # without a script the placeholder's link opens the same section as a page of its own
+    alone = client.get(f"/tickets/{repeat}/panels/similar").get_data(as_text=True)
+    assert "<html" in alone and f'name="into" value="{first}"' in alone and f"/tickets/{repeat}" in alone
 
 
 def test_the_suggestion_falls_back_to_the_category_default_without_a_model(api, world):

@@ -15,8 +15,8 @@ class Browser:
         self.client = client
         self.token = None
 
-    def get(self, path, **kw):
-        resp = self.client.get(path, headers={"Accept-Language": "en"}, **kw)
+    def get(self, path, headers=None, **kw):
+        resp = self.client.get(path, headers={"Accept-Language": "en", **(headers or {})}, **kw)
         html = resp.get_data(as_text=True)
         if 'name="csrf_token"' in html:
             self.token = csrf_of(html)
