@@ -3,14 +3,14 @@
 Every target is served by gunicorn with 2 sync workers (--server changes it for all) and driven
 by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
-the work-order list as a department's handler and as the centre, an order's page, the
-inbox on /m, the board, the to-do, the desk's caller lookup, and the API's register, list,
+the work-order list as a department's handler and as the centre, an order's page and its
+similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board, the to-do, the desk's caller lookup, and the API's register, list,
 detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling; with
 --rounds N every target is measured N times, round after round (the ceiling with them), and the
 median of each figure is printed with the spread of req/s.
 Reuses api_bench's database preparation (prepare_schema, grow), and gives every order words as text_bench does
 (ticket_texts from a pool of 3,000 caller-style texts): an order's page shows the open orders of the last 30
-days with words in common, so the viewed order is a recent open one and its similar-orders panel has work.
+days with words in common, so the viewed order is a recent open one and its similar-orders section has work.
 """
 from __future__ import annotations
 
@@ -140,6 +140,8 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("/tickets 50 rows, department handler", PORT, "/tickets?per_page=50", cookie("handler")),
         ("/tickets 50 rows, centre", PORT, "/tickets?per_page=50", cookie("reviewer")),
         ("an order's page", PORT, f"/tickets/{number}", cookie("reviewer")),
+        ("its similar orders (after the page)", PORT, f"/tickets/{number}/panels/similar",
+         cookie("reviewer") + ["-H", "HX-Request: true"]),
         ("inbox /m", PORT, "/m", cookie("handler")),
         ("board /board", PORT, "/board/", cookie("reviewer")),
         ("to-do /todo (centre reviewer)", PORT, "/todo", cookie("reviewer")),

@@ -103,7 +103,7 @@ def test_the_board_fits_and_folds_its_lists(pages, api, world, new_ticket, clock
     check(page, "board")
 
     with page.expect_navigation():
-        red.get_by_role("link", name=zh("View all (%(n)d)") % {"n": 13}).click()
+        red.get_by_role("link", name=zh("View all (%(n)s)") % {"n": 13}).click()
     expect(page.locator("tbody tr")).to_have_count(13)
     check(page, "board-overdue-all")
 
@@ -149,7 +149,7 @@ def test_handler_signs_and_replies_from_the_same_page(pages, api, world, new_tic
     assert_no_horizontal_scroll(page)
 
     with page.expect_navigation():
-        to_sign.get_by_role("link", name=zh("View all (%(n)d)") % {"n": 8}).click()   # ... the whole group
+        to_sign.get_by_role("link", name=zh("View all (%(n)s)") % {"n": 8}).click()   # ... the whole group
     expect(page.locator(".m-card")).to_have_count(8)
     check(page, "inbox-to-sign-all")
     assert_no_horizontal_scroll(page)

@@ -56,7 +56,7 @@ def waiting(api, world, new_ticket, clock):
     return out
 
 
-def test_the_queue_holds_what_waits_on_the_centre_oldest_first(app, waiting):
+def test_the_queue_holds_what_waits_on_the_centre_oldest_first(app, world, waiting):
     html = _client(app, "reviewer").get("/todo?lang=en").get_data(as_text=True)
     rows = _rows(html)
     assert [(kind, number) for kind, number, _link in rows] == [(k, waiting[k]) for k in
@@ -64,6 +64,10 @@ def test_the_queue_holds_what_waits_on_the_centre_oldest_first(app, waiting):
     steps = {kind: link for kind, _number, link in rows}
     assert steps["reply"] == f"/tickets/{waiting['reply']}?act=review-reply&amp;then=todo#action-review-reply"
     assert "act=review-extension" in steps["extension"] and "act=visit" in steps["visit"]
+    # an extension request says how long, why, and which department asks
+    extension = html.split('<tr class="todo-extension">')[1].split("</tr>")[0]
+    assert "3 working days · 需协调多部门" in extension and world.dept("cgj").name in extension
+    assert f'aria-label="Review extension: order {waiting["extension"]}"' in extension
     assert "尚未派单" not in html
     # one kind alone, with its count
     only = _client(app, "reviewer").get("/todo?kind=visit").get_data(as_text=True)
