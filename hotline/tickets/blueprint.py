@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -270,7 +270,10 @@ def panel(number: str, name: str):
     if not shown["context"]:
         abort(403)
     fragment = request.headers.get("HX-Request") == "true"
-    return render_template("tickets/_panel.html" if fragment else "tickets/panel.html", ticket=ticket, panel=shown)
+    response = make_response(render_template("tickets/_panel.html" if fragment else "tickets/panel.html",
+                                             ticket=ticket, panel=shown))
+    response.vary.add("HX-Request")  # one address, two shapes: a browser's cache must not hand one for the other
+    return response
 
 
 def _act(user, number: str, action: str, data: dict) -> Ticket:

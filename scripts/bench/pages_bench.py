@@ -4,8 +4,8 @@ Every target is served by gunicorn with 2 sync workers (--server changes it for 
 by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
 the work-order list as a department's handler and as the centre, an order's page and its
-similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board, the to-do, the desk's caller lookup, and the API's register, list,
-detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling; with
+similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board,
+the to-do, the desk's caller lookup, and the API's register, list, detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling; with
 --rounds N every target is measured N times, round after round (the ceiling with them), and the
 median of each figure is printed with the spread of req/s.
 Reuses api_bench's database preparation (prepare_schema, grow), and gives every order words as text_bench does

@@ -194,6 +194,7 @@ def test_the_order_page_shows_candidates_with_why_and_a_merge_button(browser, ne
     section = client.get(f"/tickets/{repeat}/panels/similar", headers={"HX-Request": "true"})
     fragment = section.get_data(as_text=True)
     assert section.status_code == 200 and "<html" not in fragment
+    assert "HX-Request" in section.headers.get("Vary", "")  # a cache keeps the fragment apart from the page
     assert first in fragment and "Similar content" in fragment and "Same address" in fragment
     assert f'name="into" value="{first}"' in fragment and 'name="csrf_token"' in fragment
     # without a script the placeholder's link opens the same section as a page of its own
