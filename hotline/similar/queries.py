@@ -38,7 +38,7 @@ COUNTS_STALE = 3 * COUNTS_SECONDS
 READ_SECONDS = 60
 
 _counts_lock = threading.Lock()
-_counts: dict = {"key": None, "at": 0.0, "open": 0, "counts": {}}
+_counts: dict = {"key": None, "at": 0.0, "open": 0, "counts": {}, "common": frozenset()}
 
 
 @dataclass
@@ -77,22 +77,25 @@ def count_words() -> tuple[int, dict[str, int]]:
     return open_orders, counts
 
 
-def _word_counts() -> tuple[int, dict[str, int]]:
-    """`count_words` as the worker last stored it (kept READ_SECONDS per process); counted here when it is
-    missing or older than COUNTS_STALE."""
+def _word_counts() -> tuple[int, dict[str, int], frozenset[str]]:
+    """`count_words` as the worker last stored it, with its common words (both kept READ_SECONDS per process,
+    not worked out again per search); counted here when it is missing or older than COUNTS_STALE."""
     key = str(db.engine.url)
     with _counts_lock:
         if _counts["key"] == key and time.monotonic() - _counts["at"] < READ_SECONDS:
-            return _counts["open"], _counts["counts"]
+            return _counts["open"], _counts["counts"], _counts["common"]
     stored = db.session.execute(sa.select(WordCounts.counted_at, WordCounts.open_orders, WordCounts.counts)
                                 .order_by(WordCounts.id.desc()).limit(1)).first()
     if stored is not None and utcnow() - stored.counted_at < timedelta(seconds=COUNTS_STALE):
         open_orders, counts = stored.open_orders, json.loads(stored.counts)
     else:
         open_orders, counts = count_words()
+    # words in more than COMMON_SHARE of the open orders (none below COMMON_FROM open orders)
+    least = int(open_orders * COMMON_SHARE)
+    common = frozenset(w for w, held in counts.items() if held > least) if open_orders >= COMMON_FROM else frozenset()
     with _counts_lock:
-        _counts.update(key=key, at=time.monotonic(), open=open_orders, counts=counts)
-    return open_orders, counts
+        _counts.update(key=key, at=time.monotonic(), open=open_orders, counts=counts, common=common)
+    return open_orders, counts, common
 
 
 def word_counts() -> dict[str, int]:
@@ -102,16 +105,12 @@ def word_counts() -> dict[str, int]:
 
 def common_words() -> frozenset[str]:
     """Words in more than COMMON_SHARE of the open orders (none below COMMON_FROM open orders)."""
-    open_orders, counts = _word_counts()
-    if open_orders < COMMON_FROM:
-        return frozenset()
-    least = int(open_orders * COMMON_SHARE)
-    return frozenset(word for word, held in counts.items() if held > least)
+    return _word_counts()[2]
 
 
 def forget_common_words() -> None:
     with _counts_lock:
-        _counts.update(key=None, at=0.0, open=0, counts={})
+        _counts.update(key=None, at=0.0, open=0, counts={}, common=frozenset())
 
 
 def _by_text(words: list[str], since: datetime) -> sa.Select | None:
