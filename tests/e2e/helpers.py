@@ -28,13 +28,17 @@ _catalogue = None
 
 
 def zh(text: str) -> str:
-    """What the Chinese interface shows for the English source string `text` (itself while it
-    is untranslated): tests find labels and buttons by what a person reads, in any state of the
-    message catalogue."""
+    """What the Chinese interface shows for the English source string `text`: tests find labels and
+    buttons by what a person reads. A string the catalogue does not hold fails at once: every message
+    the code shows is translated (tests/hotline/core/test_translations.py), so it is one the code no
+    longer shows, and falling back to the English would let a test look for what no page says."""
     global _catalogue
     if _catalogue is None:
         from babel.support import Translations
         _catalogue = Translations.load(str(ROOT / "hotline" / "translations"), ["zh"])
+    if text not in _catalogue._catalog:
+        raise AssertionError(f"{text!r} is no message of the interface (not in the zh catalogue): the test "
+                             "looks for a string no page shows, or run scripts/translations update")
     return _catalogue.gettext(text)
 
 

@@ -53,6 +53,15 @@ def test_every_message_in_the_code_has_a_chinese_translation(tmp_path):
     assert not missing, f"untranslated (run scripts/translations update, translate, compile): {missing}"
 
 
+def test_the_catalogue_holds_only_messages_the_code_shows(tmp_path):
+    """A translation the code no longer asks for is a stale entry: it lets a test that looks for an old
+    message (by its translation) pass while no page shows it any more."""
+    with PO.open("rb") as fh:
+        kept = {_key(m.id, m.context) for m in read_po(fh) if m.id}
+    stale = sorted(kept - _extract(tmp_path), key=str)
+    assert not stale, f"entries no code uses (run scripts/translations update, then compile): {stale}"
+
+
 def test_compiled_catalogue_matches_the_po_file():
     with PO.open("rb") as fh:
         po = {_key(m.id, m.context): _flat(m.string) for m in read_po(fh) if m.id and _translated(m.string)}
