@@ -51,9 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
     else:
         # JIT off: PostgreSQL compiles a statement whose estimate passes jit_above_cost, which costs a page
         # 20 ms and more for a query that runs in 1 ms (a district's list at 100,000 orders did so)
+        # DATABASE_PREPARE off: psycopg prepares nothing (hotline/core/postgres.py says why it usually does)
+        connect = {"options": "-c jit=off", **({} if app.config["DATABASE_PREPARE"] else {"prepare_threshold": None})}
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10,
-                                                            "max_overflow": 20,
-                                                            "connect_args": {"options": "-c jit=off"}})
+                                                            "max_overflow": 20, "connect_args": connect})
 
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -73,6 +74,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from hotline.core import sqlite as sqlite_tuning
     sqlite_tuning.install()
+    if app.config["DATABASE_PREPARE"]:
+        from hotline.core import postgres
+        with app.app_context():
+            postgres.install(db.engine)
 
     from hotline import models  # noqa: F401  (every model registered with the metadata)
     from hotline.api import admin as _api_admin  # noqa: F401  (routes on the API blueprint)

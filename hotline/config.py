@@ -33,6 +33,17 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _switch(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("on", "true", "yes", "1"):
+        return True
+    if raw.lower() in ("off", "false", "no", "0"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
 def _float(name: str, default: float) -> float:
     raw = _env(name)
     if raw is None:
@@ -62,6 +73,9 @@ def from_environment() -> dict:
         "HOTLINE_ENV": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
+        #: PostgreSQL: statements a connection runs often are prepared and kept across requests
+        #: (hotline/core/postgres.py); off for a pooler in transaction mode that cannot keep them.
+        "DATABASE_PREPARE": _switch("DATABASE_PREPARE", True),
         # Celery: Redis in production, an embedded SQLite-backed broker otherwise.
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", redis_url or f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from hotline.auth.models import User
 from hotline.core import counts
 from hotline.core.recent import Recent
+from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.sms import queries as sms_queries
@@ -107,7 +108,7 @@ def _first_orders(viewer: User, keys: list[str], now: datetime, fold: int) -> di
         lists[key] = query.with_only_columns(Ticket.id, rank.label("rank")).limit(fold)
     ids = {key: [row.id for row in rows] for key, rows in counts.first_rows(lists).items()}
     wanted = {i for found in ids.values() for i in found}
-    loaded = {t.id: t for t in queries.load(sa.select(Ticket).where(Ticket.id.in_(wanted)), viewer)}
+    loaded = {t.id: t for t in queries.load(prepared(sa.select(Ticket).where(Ticket.id.in_(wanted))), viewer)}
     return {key: [loaded[i] for i in found] for key, found in ids.items()}
 
 

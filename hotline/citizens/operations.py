@@ -6,6 +6,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hotline.core.postgres import prepared
 from hotline.citizens.models import Citizen
 from hotline.extensions import db
 
@@ -40,7 +41,7 @@ def find_citizen(phone: str) -> Citizen | None:
     normalized = normalize_phone(phone)
     if normalized is None:
         return None
-    return db.session.scalar(sa.select(Citizen).where(Citizen.phone == normalized))
+    return db.session.scalar(prepared(sa.select(Citizen).where(Citizen.phone == normalized)))
 
 
 def find_or_create_citizen(phone: str, name: str | None) -> Citizen:

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 
 from hotline.auth.models import User
 from hotline.core import counts
+from hotline.core.postgres import prepared
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.inbox.permissions import sees_sub_units
@@ -213,9 +214,9 @@ def inbox(user: User, now: datetime) -> Inbox:
     names = groups_of(user)
     first, out.totals = _first_of_each_group(user, names, FOLD)
     ids = [i for group_ids in first.values() for i in group_ids]
-    loaded = {a.id: a for a in db.session.scalars(
+    loaded = {a.id: a for a in db.session.scalars(prepared(
         sa.select(Assignment).join(Assignment.ticket).options(contains_eager(Assignment.ticket))
-        .where(Assignment.id.in_(ids))).unique()} if ids else {}
+        .where(Assignment.id.in_(ids)))).unique()} if ids else {}
     for name in names:
         setattr(out, name, _cards(name, [loaded[i] for i in first.get(name, [])], now))
     return out

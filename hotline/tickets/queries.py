@@ -14,6 +14,7 @@ from hotline.citizens.operations import normalize_phone
 from hotline.core import counts
 from hotline.core.errors import Forbidden
 from hotline.core.fields import Fields
+from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import filters, permissions
@@ -237,5 +238,5 @@ def citizen_history(phone: str, limit: int = 50, *, with_assignments: bool = Fal
              .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
     if with_assignments:
         query = query.options(selectinload(Ticket.assignments))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(prepared(query)))
 

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from hotline.core.postgres import prepared
 from hotline.auth.models import User
 from hotline.extensions import db
 from hotline.sla import service as sla
@@ -107,8 +108,8 @@ CHILDREN = {"replies": Reply, "extension_requests": ExtensionRequest, "visits": 
 
 def _children_present(ticket: Ticket) -> set[str]:
     """Which of CHILDREN the order has rows of, in one statement (only those are then read)."""
-    row = db.session.execute(sa.select(*(sa.exists().where(model.ticket_id == ticket.id).label(key)
-                                         for key, model in CHILDREN.items()))).one()
+    row = db.session.execute(prepared(sa.select(*(sa.exists().where(model.ticket_id == ticket.id).label(key)
+                                                  for key, model in CHILDREN.items())))).one()
     return {key for key in CHILDREN if row._mapping[key]}
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from hotline.auth.models import User
 from hotline.board import queries as board
 from hotline.core import counts as capped
+from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sms import queries as sms
 from hotline.tickets import permissions
@@ -106,9 +107,9 @@ def page(queue: dict[str, sa.Select], page_no: int, per_page: int,
     rows = db.session.execute(sa.select(todo).order_by(todo.c.since, todo.c.ticket_id, todo.c.extension_id)
                               .limit(per_page + 1).offset((page_no - 1) * per_page)).all()
     more, rows = len(rows) > per_page, rows[:per_page]
-    tickets = {t.id: t for t in db.session.scalars(
+    tickets = {t.id: t for t in db.session.scalars(prepared(
         sa.select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows}))
-        .options(joinedload(Ticket.lead_department)))} if rows else {}
+        .options(joinedload(Ticket.lead_department))))} if rows else {}
     extension_ids = {r.extension_id for r in rows if r.extension_id is not None}
     extensions = {e.id: e for e in db.session.scalars(
         sa.select(ExtensionRequest).where(ExtensionRequest.id.in_(extension_ids))

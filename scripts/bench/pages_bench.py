@@ -5,7 +5,9 @@ by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the c
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
 the work-order list as a department's handler and as the centre, an order's page and its
 similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board,
-the to-do, the desk's caller lookup, and the API's register, list, detail and history. Prints req/s, p50, p99 and each call's ratio to the 50-row ceiling; with
+the to-do, the desk's caller lookup, and the API's register, list, detail and history; and the product's
+floor: its cheapest logged-in answers (a redirect and the API's /me) and its layout (the login page). Prints req/s,
+p50, p99 and each call's ratio to the 50-row ceiling; with
 --rounds N every target is measured N times, round after round (the ceiling with them), and the
 median of each figure is printed with the spread of req/s.
 Reuses api_bench's database preparation (prepare_schema, grow), and gives every order words as text_bench does
@@ -137,6 +139,11 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
     return [
         ("ceiling: bare Flask hello", CEILING_PORT, "/hello", []),
         ("ceiling: compiled 50-row template", CEILING_PORT, "/rows", []),
+        # the product's own floor: the cheapest answers a logged-in user or a token gets (session or token,
+        # user, no query of the data and no layout); no page can be faster than these
+        ("floor: logged-in redirect /", PORT, "/", cookie("reviewer")),
+        ("floor: API /me", PORT, "/api/v1/me", bearer("reviewer")),
+        ("floor: the layout (login page)", PORT, "/login", []),
         ("/tickets 50 rows, department handler", PORT, "/tickets?per_page=50", cookie("handler")),
         ("/tickets 50 rows, centre", PORT, "/tickets?per_page=50", cookie("reviewer")),
         ("an order's page", PORT, f"/tickets/{number}", cookie("reviewer")),
@@ -152,6 +159,12 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("API detail", PORT, f"/api/v1/tickets/{number}", bearer("reviewer")),
         ("API history by phone", PORT, f"/api/v1/citizens?phone={phone}", bearer("calltaker")),
     ]
+
+
+def chosen(calls: list, only: str) -> list:
+    """The ceiling and the calls whose names contain one of the comma-separated words of `only` (all without)."""
+    words = [w.strip() for w in only.split(",") if w.strip()]
+    return [c for c in calls if not words or c[1] == CEILING_PORT or any(w in c[0] for w in words)]
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -282,6 +295,9 @@ def main() -> None:
     parser.add_argument("--server", default=SERVER,
                         help="gunicorn's worker options for the application and the ceiling alike, e.g. the "
                              "README's production '-w 4 -k gthread --threads 4'")
+    parser.add_argument("--only", default="",
+                        help="measure only the calls whose names contain one of these comma-separated words "
+                             "(the ceiling is always measured), e.g. 'floor,inbox'")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every target this many times, round after round, and print the medians")
     args = parser.parse_args()
@@ -310,7 +326,7 @@ def main() -> None:
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello", args.server)
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
-            calls = targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx))
+            calls = chosen(targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx)), args.only)
             for name, port, path, extra in calls:
                 wrk(port, path, extra, 2)  # warm-up
             rounds: list[list[dict]] = []

@@ -14,6 +14,7 @@ from hotline.citizens.operations import find_or_create_citizen, normalize_phone
 from hotline.core.base import utcnow
 from hotline.core.errors import Forbidden, NotFound
 from hotline.core.fields import Fields
+from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.tickets import permissions
@@ -104,7 +105,7 @@ def get_visible_ticket(user: User, number: str, *, for_update: bool = False) -> 
     """The order `number` if `user` may see it; NotFound otherwise (never reveals existence)."""
     if not NUMBER_SHAPE.fullmatch(number or ""):
         raise NotFound(_("No work order %(number)s.", number=(number or "")[:20]))
-    query = sa.select(Ticket).where(Ticket.number == number).options(orm.joinedload(Ticket.lead_department))
+    query = prepared(sa.select(Ticket).where(Ticket.number == number).options(orm.joinedload(Ticket.lead_department)))
     if for_update:
         query = query.with_for_update(of=Ticket)
     ticket = db.session.scalar(query)
