@@ -100,11 +100,17 @@ def test_prepared_statements_can_be_turned_off(app, monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_PREPARE", "off")
     other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                         "SECRET_KEY": "test-secret"})
-    with other.app_context():
-        try:
-            with db.engine.connect() as conn:
-                for _ in range(8):
-                    conn.execute(prepared(sa.select(Department.id).where(Department.code == "X")))
-                assert _prepared(conn) == []
-        finally:
-            db.engine.dispose()
+    try:
+        with other.app_context():
+            try:
+                with db.engine.connect() as conn:
+                    for _ in range(8):
+                        conn.execute(prepared(sa.select(Department.id).where(Department.code == "X")))
+                    assert _prepared(conn) == []
+            finally:
+                db.engine.dispose()
+    finally:
+        # creating an app makes its Celery app the current one: tasks later tests call would run
+        # in `other`'s context, on its engine, and leave its connections to the garbage collector
+        app.extensions["celery"].set_current()
+        app.extensions["celery"].set_default()
