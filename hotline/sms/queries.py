@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sms.models import SmsSurvey, SurveyState
 from hotline.tickets.models import Ticket
@@ -10,8 +11,8 @@ from workflows.states import TicketStatus
 
 
 def surveys_of(ticket_id: int) -> list[SmsSurvey]:
-    return list(db.session.scalars(sa.select(SmsSurvey).where(SmsSurvey.ticket_id == ticket_id)
-                                   .order_by(SmsSurvey.sent_at.desc(), SmsSurvey.id.desc())))
+    return list(db.session.scalars(prepared(sa.select(SmsSurvey).where(SmsSurvey.ticket_id == ticket_id)
+                                            .order_by(SmsSurvey.sent_at.desc(), SmsSurvey.id.desc()))))
 
 
 def waiting_for_answer():

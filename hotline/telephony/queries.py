@@ -14,6 +14,7 @@ from hotline.auth.models import User
 from hotline.citizens.models import Citizen
 from hotline.citizens.operations import find_citizen, normalize_phone
 from hotline.core.fields import Fields
+from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sla import service as sla
 from hotline.telephony import permissions
@@ -368,7 +369,8 @@ def pending_callbacks() -> int:
 def order_calls(ticket: Ticket, viewer: User, file_exists) -> dict:
     """The conversations linked to an order, their recordings, and the latest call placed from it."""
     roots = {}
-    for call in db.session.scalars(sa.select(Call).where(Call.ticket_id == ticket.id).order_by(Call.started_at)):
+    calls = prepared(sa.select(Call).where(Call.ticket_id == ticket.id).order_by(Call.started_at))
+    for call in db.session.scalars(calls):
         root = root_of(call)
         roots.setdefault(root.id, root)
     conversations = []
@@ -377,7 +379,7 @@ def order_calls(ticket: Ticket, viewer: User, file_exists) -> dict:
         agent = next((leg.agent for leg in legs if leg.agent is not None), None)
         conversations.append({"root": root, "agent": agent,
                               "recordings": recording_views(legs, viewer, file_exists)})
-    latest = db.session.scalar(sa.select(OutboundRequest).where(OutboundRequest.ticket_id == ticket.id)
-                               .order_by(OutboundRequest.id.desc()).limit(1))
+    latest = db.session.scalar(prepared(sa.select(OutboundRequest).where(OutboundRequest.ticket_id == ticket.id)
+                                        .order_by(OutboundRequest.id.desc()).limit(1)))
     return {"conversations": conversations, "latest_outbound": latest}
 

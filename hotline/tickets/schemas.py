@@ -163,7 +163,7 @@ def visible_events(ticket: Ticket, viewer: User) -> list[TicketEvent]:
     query = sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     if viewer.role not in CENTRE:
         query = query.where(TicketEvent.is_internal.is_(False))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(prepared(query)))
 
 
 def events_for(ticket: Ticket, viewer: User, *, events: list[TicketEvent] | None = None,
