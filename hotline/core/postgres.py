@@ -16,9 +16,10 @@ names), and SQLAlchemy ends every transaction it does not commit with a rollback
 read, and each connection handed back to the pool. A transaction that wrote nothing has nothing to undo:
 COMMIT and ROLLBACK leave the database the same and release its locks alike, so such a transaction now
 ends with COMMIT. One that wrote, or failed, is rolled back as before. "Wrote" is judged from every
-statement SQLAlchemy sends on the connection: any that is not a SELECT (INSERT, UPDATE, DELETE, DDL,
-SET, SAVEPOINT, a WITH that may hold a write), or a SELECT ... INTO, marks the transaction; the code
-sends nothing to PostgreSQL past SQLAlchemy.
+statement SQLAlchemy sends on the connection (all go through the dialect's do_execute, do_executemany
+and do_execute_no_params, replaced here, so no engine event is added to every statement's path): any
+that is not a SELECT (INSERT, UPDATE, DELETE, DDL, SET, SAVEPOINT, a WITH that may hold a write), or a
+SELECT ... INTO, marks the transaction; the code sends nothing to PostgreSQL past SQLAlchemy.
 
 `DATABASE_PREPARE=off` prepares nothing (`prepare_threshold=None`), for a connection pooler in
 transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
@@ -27,9 +28,9 @@ from __future__ import annotations
 
 import re
 import weakref
+from functools import lru_cache
 from typing import TypeVar
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Executable
 
@@ -51,6 +52,7 @@ def prepared(statement: S) -> S:
     return statement.execution_options(**{PREPARE: True})
 
 
+@lru_cache(maxsize=4096)  # the statements are SQLAlchemy's cached compilations: the same few hundred strings
 def reads_only(statement: str) -> bool:
     """True when `statement` cannot change the database (a plain SELECT)."""
     return bool(_READS.match(statement)) and not _INTO.search(statement)
@@ -68,21 +70,27 @@ def install(engine: Engine) -> None:
     def driver(connection):
         return getattr(connection, "driver_connection", connection)
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _mark_writes(conn, _cursor, statement, _parameters, _context, _executemany):
-        if not reads_only(statement):
-            wrote[conn.connection.driver_connection] = True
-
     dialect = engine.dialect
     rollback, commit = dialect.do_rollback, dialect.do_commit
 
     def do_execute(cursor, statement, parameters, context=None) -> None:
+        if not reads_only(statement):
+            wrote[cursor.connection] = True
         if isinstance(cursor, psycopg.ServerCursor):  # streamed results: psycopg prepares none of those
             cursor.execute(statement, parameters)
             return
         # prepare=False: never by psycopg's own count (prepare_threshold), only when marked
         cursor.execute(statement, parameters,
                        prepare=bool(context is not None and context.execution_options.get(PREPARE)))
+
+    def do_executemany(cursor, statement, parameters, context=None) -> None:
+        wrote[cursor.connection] = True   # many rows at once: an INSERT, UPDATE or DELETE
+        cursor.executemany(statement, parameters)
+
+    def do_execute_no_params(cursor, statement, context=None) -> None:
+        if not reads_only(statement):
+            wrote[cursor.connection] = True
+        cursor.execute(statement)
 
     def do_rollback(dbapi_connection) -> None:
         raw = driver(dbapi_connection)
@@ -98,5 +106,7 @@ def install(engine: Engine) -> None:
     # the engine's own dialect object: its connections execute through it, and they and the pool
     # (which resets a returned connection) end transactions through it
     dialect.do_execute = do_execute
+    dialect.do_executemany = do_executemany
+    dialect.do_execute_no_params = do_execute_no_params
     dialect.do_rollback = do_rollback
     dialect.do_commit = do_commit

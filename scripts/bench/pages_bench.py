@@ -9,7 +9,10 @@ the to-do, the desk's caller lookup, and the API's register, list, detail and hi
 floor: its cheapest logged-in answers (a redirect and the API's /me) and its layout (the login page). Prints req/s,
 p50, p99 and each call's ratio to the 50-row ceiling; with
 --rounds N every target is measured N times, round after round (the ceiling with them), and the
-median of each figure is printed with the spread of req/s.
+median of each figure is printed with the spread of req/s. With --baseline NAME=VALUE a second copy of the
+application runs with that setting changed (e.g. DATABASE_PREPARE=off) and every call of the application is
+measured on both, one right after the other, the baseline's row under the call's, with the call's req/s as a
+multiple of the baseline's: a before/after in one run, under the same load on the machine.
 Reuses api_bench's database preparation (prepare_schema, grow), and gives every order words as text_bench does
 (ticket_texts from a pool of 3,000 caller-style texts): an order's page shows the open orders of the last 30
 days with words in common, so the viewed order is a recent open one and its similar-orders section has work.
@@ -36,7 +39,7 @@ from api_bench import ROOT, grow, log, migrate, pg_url, plain, prepare_schema  #
 import text_bench  # noqa: E402  (the orders' words)
 from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
 
-PORT, CEILING_PORT = 5098, 5097
+PORT, CEILING_PORT, BASELINE_PORT = 5098, 5097, 5096
 CONNECTIONS = 16
 #: How gunicorn serves both the application and the ceiling (--server changes it for both).
 SERVER = "-w 2 -k sync"
@@ -159,6 +162,35 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("API detail", PORT, f"/api/v1/tickets/{number}", bearer("reviewer")),
         ("API history by phone", PORT, f"/api/v1/citizens?phone={phone}", bearer("calltaker")),
     ]
+
+
+def with_baseline(calls: list, label: str) -> list:
+    """Every call of the application followed by the same call on the baseline copy (named `label`)."""
+    out = []
+    for name, port, path, extra in calls:
+        out.append((name, port, path, extra))
+        if port == PORT:
+            out.append((f"  {label}", BASELINE_PORT, path, extra))
+    return out
+
+
+def measuring_order(calls: list, swap: bool) -> list[int]:
+    """The calls' indices in the order to measure them: with `swap`, each baseline before its call (every other
+    round), so that neither copy always runs second."""
+    order = list(range(len(calls)))
+    if swap:
+        for i in range(len(calls) - 1):
+            if calls[i + 1][1] == BASELINE_PORT and calls[i][1] == PORT:
+                order[i], order[i + 1] = i + 1, i
+    return order
+
+
+def baseline_env(text: str) -> dict:
+    """NAME=VALUE[,NAME=VALUE...] as the environment the baseline copy differs by."""
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if not pairs or any(len(p) != 2 or not p[0].strip() for p in pairs):
+        sys.exit(f"--baseline wants NAME=VALUE[,NAME=VALUE], not {text!r}")
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def chosen(calls: list, only: str) -> list:
@@ -298,6 +330,9 @@ def main() -> None:
     parser.add_argument("--only", default="",
                         help="measure only the calls whose names contain one of these comma-separated words "
                              "(the ceiling is always measured), e.g. 'floor,inbox'")
+    parser.add_argument("--baseline", default="",
+                        help="NAME=VALUE[,...]: also measure every call on a copy of the application run with "
+                             "this environment (e.g. DATABASE_PREPARE=off), interleaved, as a before/after")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every target this many times, round after round, and print the medians")
     args = parser.parse_args()
@@ -324,9 +359,13 @@ def main() -> None:
         app = gunicorn("wsgi:app", PORT, env, "/api/v1/health", args.server)
         ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello", args.server)
+        base = gunicorn("wsgi:app", BASELINE_PORT, {**env, **baseline_env(args.baseline)}, "/api/v1/health",
+                        args.server) if args.baseline else None
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
             calls = chosen(targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx)), args.only)
+            if base is not None:  # the same session cookies and tokens serve both copies (one database)
+                calls = with_baseline(calls, args.baseline)
             for name, port, path, extra in calls:
                 wrk(port, path, extra, 2)  # warm-up
             rounds: list[list[dict]] = []
@@ -334,13 +373,18 @@ def main() -> None:
                 # every round on the same orders: what the register target added (the warm-up's too) goes
                 # first, or an order's similar-orders panel would meet thousands of identical open orders
                 forget_orders(db_url, ctx["generated"][-1][1])
-                rounds.append([{"name": name, **wrk(port, path, extra, args.seconds)}
-                               for name, port, path, extra in calls])
+                measured: dict[int, dict] = {}
+                for i in measuring_order(calls, swap=n % 2 == 1):
+                    name, port, path, extra = calls[i]
+                    measured[i] = {"name": name, **wrk(port, path, extra, args.seconds)}
+                rounds.append([measured[i] for i in range(len(calls))])
                 log(f"  measured round {n + 1} of {args.rounds}")
             rows = [median_row([r[i] for r in rounds]) for i in range(len(calls))]
         finally:
             stop(app)
             stop(ceiling)
+            if base is not None:
+                stop(base)
             gone = forget_orders(db_url, ctx["generated"][-1][1])
             log(f"  deleted the {gone:,} orders the register target added")
         results[size] = rows
@@ -348,11 +392,14 @@ def main() -> None:
         log(f"\n== {size:,} orders on PostgreSQL, gunicorn {args.server}, wrk -t2 -c{CONNECTIONS} ==")
         spread = args.rounds > 1
         log(f"{'call':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/ceiling':>9} {'non-2xx':>8}"
-            + (f"  {'req/s min-max':>15}" if spread else ""))
-        for r in rows:
+            + (f"  {'req/s min-max':>15}" if spread else "") + (f" {'x base':>7}" if base is not None else ""))
+        for i, r in enumerate(rows):
+            versus = ""
+            if base is not None and i + 1 < len(rows) and calls[i + 1][1] == BASELINE_PORT:
+                versus = f" {r['rps'] / (rows[i + 1]['rps'] or float('nan')):7.2f}"
             log(f"{r['name']:40} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} {r['rps'] / top:9.2f} "
                 f"{r['non2xx']:8d}" + (f"  {min(r['rounds']):7.1f}-{max(r['rounds']):<7.1f}" if spread else "")
-                + f" {r['socket']}")
+                + versus + f" {r['socket']}")
     if args.json:
         Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
 
