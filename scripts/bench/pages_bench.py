@@ -336,6 +336,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every target this many times, round after round, and print the medians")
     args = parser.parse_args()
+    differs = baseline_env(args.baseline) if args.baseline else None   # checked before any server starts
     url = pg_url()
     lua_dir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
     results, have, ctx = {}, 0, None
@@ -359,8 +360,8 @@ def main() -> None:
         app = gunicorn("wsgi:app", PORT, env, "/api/v1/health", args.server)
         ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello", args.server)
-        base = gunicorn("wsgi:app", BASELINE_PORT, {**env, **baseline_env(args.baseline)}, "/api/v1/health",
-                        args.server) if args.baseline else None
+        base = gunicorn("wsgi:app", BASELINE_PORT, {**env, **differs}, "/api/v1/health",
+                        args.server) if differs else None
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
             calls = chosen(targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx)), args.only)
