@@ -59,7 +59,7 @@ def text_score(a: list[str] | frozenset[str], b: list[str]) -> float:
     """Dice's coefficient over the two texts' telling words (0 … 1); `a` may be given as its telling words
     already (a frozenset), when one text is compared with many."""
     sa = a if isinstance(a, frozenset) else set(telling(a))
-    sb = set(telling(b))
+    sb = {w for w in b if len(w) >= 2}  # telling(b) as a set, without its order (one text of hundreds judged)
     if not sa or not sb:
         return 0.0
     return 2 * len(sa & sb) / (len(sa) + len(sb))

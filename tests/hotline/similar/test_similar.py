@@ -1,6 +1,8 @@
 """Similar orders (并单候选) and the department suggestion, as the centre and scripts meet them."""
 from __future__ import annotations
 
+import pytest
+
 from tests.hotline.tickets_pages.conftest import browser  # noqa: F401  (the logged-in page client)
 
 FIRST = {"type": "complaint", "subject": "建设路工地夜间施工噪音扰民", "category": "1001",
@@ -122,6 +124,57 @@ def test_postgresql_ranks_only_the_first_matches_it_finds(app, new_ticket, monke
         found = list(db.session.scalars(queries._by_text(words, since)))
         # SQLite's FTS5 ranks its (few) matches whole: the bound is PostgreSQL's
         assert len(found) == (1 if db.engine.dialect.name == "postgresql" else 2)
+
+
+@pytest.mark.parametrize("shared", ["address", "citizen"])
+def test_closed_orders_at_the_address_or_of_the_caller_do_not_take_an_open_ones_place(api, new_ticket, monkeypatch,
+                                                                                     shared):
+    """Each way of being alike hands over open orders only, the newest first: an order merged away (closed)
+    before the open one at a busy address, or of a frequent caller, must not fill the places."""
+    from hotline.similar import queries
+
+    topics = [("路灯不亮", "小区门前路灯坏了好几天"), ("垃圾未清运", "垃圾桶满了没人清运"),
+              ("井盖缺失", "人行道上的井盖不见了很危险")]
+    def alike_only_by(i: int) -> dict:  # the shared address or caller, the other one each order's own
+        return {"address": "东城区和平路9号" if shared == "address" else f"东城区光明路{i + 1}号",
+                "citizen": {"name": "赵六", "phone": "13900003333" if shared == "citizen" else f"1390000444{i}"}}
+
+    closed, kept, viewed = (new_ticket(**{**OTHER, "subject": subject, "content": content, **alike_only_by(i)})
+                            for i, (subject, content) in enumerate(topics))
+    merged = api("supervisor").action(closed, "merge", {"into": kept})
+    assert merged.status_code == 200, merged.get_json()
+    monkeypatch.setattr(queries, "CANDIDATES", 1)
+    found = _similar(api, "call_taker", viewed)
+    assert list(found) == [kept]
+    assert set(found[kept]["reasons"]) == {"address" if shared == "address" else "caller"}
+
+
+def test_postgresql_hands_over_the_texts_most_alike_first(app, new_ticket, monkeypatch):
+    """With more texts sharing the asked words than CANDIDATES, the one sharing most of the order's words is
+    handed over (ranked as they are judged), not those that merely repeat two of its words most often."""
+    import sqlalchemy as sa
+
+    from hotline.core.base import utcnow
+    from hotline.extensions import db
+    from hotline.similar import queries
+    from hotline.tickets.models import Ticket
+
+    # the same complaint in other words: two of the words FIRST asks the index for (夜间, 噪音), and seven more
+    near = new_ticket(**{**OTHER, "subject": "工地打桩施工扰民", "content": "旁边工地夜间打桩施工噪音，居民意见很大"})
+    # three orders about something else that repeat those two words over and over
+    for street in ("幸福路", "光明路", "胜利路"):
+        new_ticket(**{**OTHER, "subject": f"{street}夜间噪音", "address": f"东城区{street}1号",
+                      "content": "夜间噪音" * 12 + f"，{street}摊贩占道经营。"})
+    words = queries.tokens(FIRST["subject"] + " " + FIRST["content"])
+    since = utcnow().replace(year=utcnow().year - 1)
+    monkeypatch.setattr(queries, "CANDIDATES", 1)
+    with app.app_context():
+        near_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.number == near))
+        found = list(db.session.scalars(queries._by_text(words, since)))
+        assert len(found) == 4 and near_id in found
+        if db.engine.dialect.name == "postgresql":
+            assert found[0] == near_id
+        # (SQLite's FTS5 ranks by bm25 over the asked words only: there the near copy is among the matches)
 
 
 def test_the_worker_counts_the_open_orders_words_and_pages_read_its_count(app, new_ticket, clock, monkeypatch):
