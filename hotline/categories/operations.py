@@ -3,12 +3,25 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from hotline.categories.models import Category
 from hotline.core.fields import Fields
+from hotline.core.recent import Recent, detached
 from hotline.departments.models import Department
 from hotline.extensions import db
 from workflows.vocabulary import Urgency
+
+#: Active categories by code, kept a few seconds between requests: every order registered names one.
+_active = Recent(Category)
+
+
+def active_category(code: str) -> Category | None:
+    """The active category with this code, in this request's session: read at most every few seconds per
+    process, and at once again after this process changed a category (hotline/core/recent.py)."""
+    category = _active.get(code, lambda: detached(lambda: orm.Session(db.engine), lambda s: s.scalar(
+        sa.select(Category).where(Category.code == code, Category.is_active))))
+    return None if category is None else db.session.merge(category, load=False)
 
 
 def create_category(data: dict) -> Category:

@@ -49,7 +49,7 @@ def find_or_create_citizen(phone: str, name: str | None) -> Citizen:
 
     A known caller (most calls) costs one read; a new one an insert that returns the row, and a
     lost race (the other call inserted first) one more read."""
-    citizen = db.session.scalar(sa.select(Citizen).where(Citizen.phone == phone))
+    citizen = db.session.scalar(prepared(sa.select(Citizen).where(Citizen.phone == phone)))
     if citizen is None:
         dialect = db.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from hotline.categories.models import Category
+from hotline.categories.operations import active_category
 from hotline.core.base import utcnow
 from hotline.citizens.operations import find_citizen, normalize_phone
 from hotline.desk.permissions import can_use_desk
@@ -134,7 +135,7 @@ def _suggestion(form: MultiDict) -> Category | None:
     code = _category_code(form.get("category"))
     if not code:
         return None
-    return db.session.scalar(sa.select(Category).where(Category.code == code, Category.is_active))
+    return active_category(code)
 
 
 def _caller(raw_phone: str | None) -> dict:

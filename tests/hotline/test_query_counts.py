@@ -28,7 +28,7 @@ LIMITS = {
     "API list as a handler": 3,
     "API detail": 3,
     "API history by phone": 2,
-    "API register": 6,
+    "API register": 5,
 }
 PHONE = "13812345678"
 #: As the order page's script asks for a section drawn after the page.

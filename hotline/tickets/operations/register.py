@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import orm
 
 from hotline.auth.models import User
-from hotline.categories.models import Category
+from hotline.categories.operations import active_category
 from hotline.citizens.operations import find_or_create_citizen, normalize_phone
 from hotline.core.base import utcnow
 from hotline.core.errors import Forbidden, NotFound
@@ -78,7 +78,7 @@ def register_ticket(actor: User, data: dict, *, at: datetime | None = None) -> T
     category = None
     code = f.text("category", max_len=20)
     if code is not None:
-        category = db.session.scalar(sa.select(Category).where(Category.code == code, Category.is_active))
+        category = active_category(code)
         if category is None:
             f.error("category", _("No active category has the code %(code)s.", code=code))
     f.done()

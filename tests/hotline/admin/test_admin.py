@@ -66,6 +66,26 @@ def test_add_departments_and_categories(app, world):
     assert wrong.status_code == 422
 
 
+def test_a_category_switched_off_is_refused_at_once_though_registering_keeps_categories(app, world, api):
+    """Registering reads a category by its code at most every few seconds (hotline/core/recent.py); switching
+    one off in this process forgets what was kept, so the next order naming it is refused."""
+    from tests.hotline.test_query_counts import counting
+
+    body = {"type": "complaint", "channel": "phone", "subject": "井盖缺失", "content": "人行道井盖缺失。",
+            "category": "1001"}
+    assert api("call_taker").post("/tickets", json=body).status_code == 201
+    with app.app_context(), counting() as seen:
+        assert api("call_taker").post("/tickets", json=body).status_code == 201
+    assert not [s for s in seen if "FROM categories" in s]  # kept: not read again
+    admin = admin_client(app)
+    category = world.categories["1001"]
+    assert post(admin, f"/admin/categories/{category.id}", {"active": "0"}).status_code == 302
+    refused = api("call_taker").post("/tickets", json=body)
+    assert refused.status_code == 422 and "1001" in refused.get_json()["error"]["fields"]["category"]
+    assert post(admin, f"/admin/categories/{category.id}", {"active": "1"}).status_code == 302
+    assert api("call_taker").post("/tickets", json=body).status_code == 201
+
+
 def test_policies_and_calendar_change_new_deadlines(app, world, api, new_ticket):
     from hotline.sla.models import SlaPolicy
     admin = admin_client(app)
