@@ -12,7 +12,9 @@ p50, p99 and each call's ratio to the 50-row ceiling; with
 median of each figure is printed with the spread of req/s. With --baseline NAME=VALUE a second copy of the
 application runs with that setting changed (e.g. DATABASE_PREPARE=off) and every call of the application is
 measured on both, one right after the other, the baseline's row under the call's, with the call's req/s as a
-multiple of the baseline's: a before/after in one run, under the same load on the machine.
+multiple of the baseline's: a before/after in one run, under the same load on the machine. With --baseline-commit
+REV the baseline copy is the code of that commit (a git worktree, with this checkout's virtualenv and database
+schema): a change measured against the code before it, in the same run.
 Reuses api_bench's database preparation (prepare_schema, grow), and gives every order words as text_bench does
 (ticket_texts from a pool of 3,000 caller-style texts): an order's page shows the open orders of the last 30
 days with words in common, so the viewed order is a recent open one and its similar-orders section has work.
@@ -20,6 +22,7 @@ days with words in common, so the viewed order is a recent open one and its simi
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.cookiejar
 import json
 import os
@@ -45,10 +48,11 @@ CONNECTIONS = 16
 SERVER = "-w 2 -k sync"
 
 
-def gunicorn(app: str, port: int, env: dict, probe: str, server: str = SERVER) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict, probe: str, server: str = SERVER, tree: Path = ROOT) -> subprocess.Popen:
+    """`app` served from the code in `tree` (gunicorn puts its working directory first on the import path)."""
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), *server.split(), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", app], cwd=ROOT, env=env, start_new_session=True)
+         "--log-level", "warning", app], cwd=tree, env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -193,6 +197,21 @@ def baseline_env(text: str) -> dict:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
+def checkout(rev: str) -> Path:
+    """The code of commit `rev` in a temporary git worktree, removed when the bench ends."""
+    tree = Path(tempfile.mkdtemp(prefix="pages-bench-base-")) / "tree"
+    done = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"--baseline-commit {rev}: git could not check it out: {done.stderr.strip()}")
+    atexit.register(forget_checkout, tree)
+    return tree
+
+
+def forget_checkout(tree: Path) -> None:
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+
+
 def chosen(calls: list, only: str) -> list:
     """The ceiling and the calls whose names contain one of the comma-separated words of `only` (all without)."""
     words = [w.strip() for w in only.split(",") if w.strip()]
@@ -333,10 +352,15 @@ def main() -> None:
     parser.add_argument("--baseline", default="",
                         help="NAME=VALUE[,...]: also measure every call on a copy of the application run with "
                              "this environment (e.g. DATABASE_PREPARE=off), interleaved, as a before/after")
+    parser.add_argument("--baseline-commit", default="",
+                        help="REV: also measure every call on a copy of the application at that commit (e.g. "
+                             "HEAD~1), interleaved, as a before/after of a change")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every target this many times, round after round, and print the medians")
     args = parser.parse_args()
-    differs = baseline_env(args.baseline) if args.baseline else None   # checked before any server starts
+    differs = baseline_env(args.baseline) if args.baseline else {}   # checked before any server starts
+    tree = checkout(args.baseline_commit) if args.baseline_commit else None
+    label = " ".join(filter(None, (args.baseline, f"at {args.baseline_commit}" if tree else "")))
     url = pg_url()
     lua_dir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
     results, have, ctx = {}, 0, None
@@ -361,12 +385,12 @@ def main() -> None:
         ceiling = gunicorn("pages_ceiling:app", CEILING_PORT,
                            {**env, "PYTHONPATH": str(ROOT / "scripts/bench")}, "/hello", args.server)
         base = gunicorn("wsgi:app", BASELINE_PORT, {**env, **differs}, "/api/v1/health",
-                        args.server) if differs else None
+                        args.server, tree or ROOT) if label else None
         try:
             cookies = {who: session_cookie(who) for who in ("calltaker", "reviewer", "handler")}
             calls = chosen(targets(ctx, cookies, size, lua_dir, viewed_order(db_url, ctx)), args.only)
             if base is not None:  # the same session cookies and tokens serve both copies (one database)
-                calls = with_baseline(calls, args.baseline)
+                calls = with_baseline(calls, label)
             for name, port, path, extra in calls:
                 wrk(port, path, extra, 2)  # warm-up
             rounds: list[list[dict]] = []
