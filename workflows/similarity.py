@@ -16,6 +16,8 @@ CALLER = "caller"      # 同一来电人
 TEXT_THRESHOLD = 0.25
 #: At most this many of an order's words are asked of the index (the rarest: the most telling).
 QUERY_WORDS = 10
+#: A word of fewer characters tells nothing (一, 的, 车 ...).
+TELLING_LENGTH = 2
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _TAIL = re.compile(r"(附近|旁边|对面|门口|路口|周边|一带)$")
 
@@ -30,8 +32,8 @@ def address_key(address: str | None) -> str | None:
 
 
 def telling(words: list[str]) -> list[str]:
-    """The words worth comparing: two characters or more, each once."""
-    return list(dict.fromkeys(w for w in words if len(w) >= 2))
+    """The words worth comparing: TELLING_LENGTH characters or more, each once."""
+    return list(dict.fromkeys(w for w in words if len(w) >= TELLING_LENGTH))
 
 
 def query_words(words: list[str], counts: dict[str, int] | None = None, budget: int | None = None) -> list[str]:
@@ -59,7 +61,7 @@ def text_score(a: list[str] | frozenset[str], b: list[str]) -> float:
     """Dice's coefficient over the two texts' telling words (0 … 1); `a` may be given as its telling words
     already (a frozenset), when one text is compared with many."""
     sa = a if isinstance(a, frozenset) else set(telling(a))
-    sb = {w for w in b if len(w) >= 2}  # telling(b) as a set, without its order (one text of hundreds judged)
+    sb = {w for w in b if len(w) >= TELLING_LENGTH}  # telling(b) as a set: no order kept (hundreds are judged)
     if not sa or not sb:
         return 0.0
     return 2 * len(sa & sb) / (len(sa) + len(sb))
