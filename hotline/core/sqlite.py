@@ -1,12 +1,21 @@
-"""SQLite tuning for the embedded default: WAL, foreign keys, a busy timeout."""
+"""SQLite tuning for the embedded default: WAL, foreign keys, a busy timeout; SQL functions written in Python."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 _installed = False
+#: SQL functions every SQLite connection has (`define`): name -> (number of arguments, the Python function).
+_functions: dict[str, tuple[int, Callable]] = {}
+
+
+def define(name: str, arguments: int, function: Callable) -> None:
+    """Give every SQLite connection opened from now on the SQL function `name` (defined at import, before the
+    first connection: one opened earlier lacks it). PostgreSQL needs its own way of saying the same."""
+    _functions[name] = (arguments, function)
 
 
 def install() -> None:
@@ -24,3 +33,5 @@ def install() -> None:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            for name, (arguments, function) in _functions.items():
+                dbapi_connection.create_function(name, arguments, function, deterministic=True)

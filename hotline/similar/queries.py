@@ -1,6 +1,7 @@
 """Similar orders (并单候选): open orders of the last SIMILAR_DAYS days with the same words, address or caller."""
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.core import sqlite
 from hotline.core.base import utcnow
 from hotline.extensions import db
 from hotline.knowledge.text import tokens
@@ -18,10 +20,10 @@ from hotline.tickets.models import Ticket
 from workflows import similarity
 from workflows.states import OPEN, TicketStatus
 
-#: How many orders each way of being alike may hand over for comparison, and how many are shown; on
-#: PostgreSQL the best CANDIDATES by text (ranked as they are then judged) are picked from the newest RANKED
-#: matches it finds. 50 showed the same ten orders as 200 did before texts were so ranked, for 150 recent open
-#: orders of scripts/bench/pages' 1,000,000 orders and 300 of its 100,000, at about half the time.
+#: How many orders each way of being alike may hand over for comparison, and how many are shown; the best
+#: CANDIDATES by text (ranked as they are then judged) are picked from the newest RANKED matches found. 50
+#: showed the same ten orders as 200 did before texts were so ranked, for 150 recent open orders of
+#: scripts/bench/pages' 1,000,000 orders and 300 of its 100,000 (PostgreSQL), at about half the time.
 CANDIDATES = 50
 SHOWN = 10
 RANKED = 500
@@ -127,13 +129,21 @@ def _by_text(words: list[str], since: datetime, *, other_than: int | None = None
     # two of the order's telling words together: far fewer rows to rank than any one word (see the bench)
     pairs = similarity.word_pairs(asked) or [(asked[0],)]
     table = TicketText.__table__
+    # the newest RANKED matches are ranked: thousands of open orders of one popular complaint (or of a mass
+    # incident) would otherwise each be ranked to hand over CANDIDATES of them (ranking, not finding, is what
+    # costs: it reads every matching text's words); a mass incident's newest reports are the ones a new report
+    # most likely repeats. They are ranked as similar_orders then judges them (workflows.similarity.text_score:
+    # the words two texts share over the words of both); the asked pairs' own rank, about the same for every
+    # text that holds them, would hand over an arbitrary CANDIDATES.
+    mine = similarity.telling(words)
     if db.engine.dialect.name == "sqlite":
         fts = sa.table("ticket_texts_fts", sa.column("rowid"))
         match = " OR ".join("(" + " AND ".join('"' + w.replace('"', "") + '"' for w in pair) + ")" for pair in pairs)
-        query = (sa.select(table.c.ticket_id).join(fts, fts.c.rowid == table.c.ticket_id)
-                 .where(sa.text("ticket_texts_fts MATCH :match").bindparams(match=match), table.c.is_open,
-                        table.c.created_at >= since, table.c.ticket_id != other_than)
-                 .order_by(sa.text("bm25(ticket_texts_fts)")))
+        matches = (sa.select(table.c.ticket_id, table.c.tokens).join(fts, fts.c.rowid == table.c.ticket_id)
+                   .where(sa.text("ticket_texts_fts MATCH :match").bindparams(match=match), table.c.is_open,
+                          table.c.created_at >= since, table.c.ticket_id != other_than)
+                   .order_by(table.c.created_at.desc()).limit(RANKED).subquery())
+        rank = sa.func.hotline_text_score(matches.c.tokens, " ".join(mine))  # text_score itself (below)
     else:
         def quoted(word: str) -> str:
             return "'" + word.replace("'", "").replace("\\", "") + "'"
@@ -143,22 +153,28 @@ def _by_text(words: list[str], since: datetime, *, other_than: int | None = None
         # pairs' query, tens of terms, is tested only on what passes) and that the GIN index can answer.
         anyword = sa.func.to_tsquery("simple", " | ".join(quoted(w) for w in asked))
         vector = sa.literal_column("ticket_texts.search_vector")
-        # the newest RANKED matches are ranked: thousands of open orders of one popular complaint (or of a mass
-        # incident) would otherwise each be ranked to hand over CANDIDATES of them (ranking, not finding, is
-        # what costs: ts_rank reads every matching text's words); a mass incident's newest reports are the ones
-        # a new report most likely repeats
         matches = (sa.select(table.c.ticket_id, vector.label("vector"))
                    .where(vector.op("@@")(anyword), vector.op("@@")(tsquery), table.c.is_open,
                           table.c.created_at >= since, table.c.ticket_id != other_than)
                    .order_by(table.c.created_at.desc()).limit(RANKED).subquery())
-        # ranked as similar_orders judges them (workflows.similarity.text_score: the words two texts share over
-        # the words of both): ts_rank over all the order's telling words, by the words of both; the asked
-        # pairs' rank, about the same for every text that holds them, would hand over an arbitrary CANDIDATES
-        mine = similarity.telling(words)
+        # text_score in PostgreSQL's words: ts_rank over all the order's telling words, by the words of both
         everyword = sa.func.to_tsquery("simple", " | ".join(quoted(w) for w in mine))
         rank = sa.func.ts_rank(matches.c.vector, everyword) / (len(mine) + sa.func.length(matches.c.vector))
-        query = sa.select(matches.c.ticket_id).order_by(rank.desc())
-    return query
+    return sa.select(matches.c.ticket_id).order_by(rank.desc())
+
+
+@functools.lru_cache(maxsize=64)
+def _telling_set(mine: str) -> frozenset[str]:
+    return frozenset(mine.split())
+
+
+def _sqlite_text_score(tokens: str | None, mine: str) -> float:
+    """SQLite's hotline_text_score(tokens, mine): text_score of an indexed text and the order's telling words
+    (`mine`, joined by spaces; the same for every row of a search, so read once)."""
+    return similarity.text_score(_telling_set(mine), (tokens or "").split())
+
+
+sqlite.define("hotline_text_score", 2, _sqlite_text_score)
 
 
 def similar_orders(ticket: Ticket, *, now: datetime, days: int | None = None, limit: int = SHOWN) -> list[Similar]:

@@ -109,7 +109,7 @@ def test_a_new_orders_words_go_into_the_index_at_once(app, new_ticket):
             assert options == ["fastupdate=off"]
 
 
-def test_postgresql_ranks_only_the_newest_matches(app, new_ticket, monkeypatch, clock):
+def test_only_the_newest_matches_are_ranked(app, new_ticket, monkeypatch, clock):
     """Thousands of open orders of one complaint are not all ranked: the newest RANKED of them are."""
     import sqlalchemy as sa
 
@@ -127,12 +127,7 @@ def test_postgresql_ranks_only_the_newest_matches(app, new_ticket, monkeypatch, 
         ids = dict(db.session.execute(sa.select(Ticket.number, Ticket.id).where(Ticket.number.in_([older, newer]))).all())
         assert sorted(db.session.scalars(queries._by_text(words, since))) == sorted(ids.values())
         monkeypatch.setattr(queries, "RANKED", 1)
-        found = list(db.session.scalars(queries._by_text(words, since)))
-        # SQLite's FTS5 ranks its (few) matches whole: the bound is PostgreSQL's
-        if db.engine.dialect.name == "postgresql":
-            assert found == [ids[newer]]
-        else:
-            assert sorted(found) == sorted(ids.values())
+        assert list(db.session.scalars(queries._by_text(words, since))) == [ids[newer]]
 
 
 @pytest.mark.parametrize("shared", ["address", "citizen"])
@@ -158,7 +153,7 @@ def test_closed_orders_at_the_address_or_of_the_caller_do_not_take_an_open_ones_
     assert set(found[kept]["reasons"]) == {"address" if shared == "address" else "caller"}
 
 
-def test_postgresql_hands_over_the_texts_most_alike_first(app, new_ticket, monkeypatch):
+def test_the_texts_most_alike_are_handed_over_first(app, new_ticket, monkeypatch):
     """With more texts sharing the asked words than CANDIDATES, the one sharing most of the order's words is
     handed over (ranked as they are judged), not those that merely repeat two of its words most often."""
     import sqlalchemy as sa
@@ -180,10 +175,7 @@ def test_postgresql_hands_over_the_texts_most_alike_first(app, new_ticket, monke
     with app.app_context():
         near_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.number == near))
         found = list(db.session.scalars(queries._by_text(words, since)))
-        assert len(found) == 4 and near_id in found
-        if db.engine.dialect.name == "postgresql":
-            assert found[0] == near_id
-        # (SQLite's FTS5 ranks by bm25 over the asked words only: there the near copy is among the matches)
+        assert len(found) == 4 and found[0] == near_id
 
 
 def test_the_worker_counts_the_open_orders_words_and_pages_read_its_count(app, new_ticket, clock, monkeypatch):
