@@ -37,7 +37,8 @@ def ticket_queue(viewer: User, key: str, now: datetime) -> sa.Select:
     return query
 
 
-def queue(viewer: User, key: str, now: datetime, limit: int = 50, page_no: int = 1) -> tuple[list[Ticket], int, int]:
+def queue(viewer: User, key: str, now: datetime, limit: int = 50,
+          page_no: int = 1) -> tuple[list[queries.Listed], int, int]:
     """(rows, total, pages) of one queue; the total capped as on every list page (`core.counts`)."""
     return queries.page_capped(ticket_queue(viewer, key, now), page_no, limit, viewer)
 
@@ -97,7 +98,7 @@ def queue_counts(viewer: User, now: datetime) -> dict[str, int]:
     return _counted.get((str(db.engine.url), sees, now, days, counts.CAP), count)
 
 
-def _first_orders(viewer: User, keys: list[str], now: datetime, fold: int) -> dict[str, list[Ticket]]:
+def _first_orders(viewer: User, keys: list[str], now: datetime, fold: int) -> dict[str, list[queries.Listed]]:
     """key -> the first `fold` orders of each of these queues, in the queue's order: their ids in one statement
     (each queue read in its own order and stopped there, its rows numbered in that order), then the orders
     in one load."""
