@@ -20,6 +20,7 @@ from hotline.core.postgres import prepared
 from hotline.extensions import db
 from hotline.sms import queries as sms
 from hotline.tickets import permissions
+from hotline.tickets import queries as ticket_queries
 from hotline.tickets.models import Assignment, ExtensionRequest, Ticket
 from workflows.states import Action, TicketStatus
 from workflows.vocabulary import ExtensionStatus
@@ -41,7 +42,7 @@ class Item:
     """One thing waiting on the centre: what it is, the order, since when, and the step to take."""
 
     kind: str
-    ticket: Ticket
+    ticket: ticket_queries.Listed
     since: datetime | None
     step: Action
     extension: ExtensionRequest | None = None
@@ -107,9 +108,8 @@ def page(queue: dict[str, sa.Select], page_no: int, per_page: int,
     rows = db.session.execute(sa.select(todo).order_by(todo.c.since, todo.c.ticket_id, todo.c.extension_id)
                               .limit(per_page + 1).offset((page_no - 1) * per_page)).all()
     more, rows = len(rows) > per_page, rows[:per_page]
-    tickets = {t.id: t for t in db.session.scalars(prepared(
-        sa.select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows}))
-        .options(joinedload(Ticket.lead_department))))} if rows else {}
+    tickets = {t.id: t for t in ticket_queries.load(prepared(
+        sa.select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows}))))} if rows else {}
     extension_ids = {r.extension_id for r in rows if r.extension_id is not None}
     extensions = {e.id: e for e in db.session.scalars(
         sa.select(ExtensionRequest).where(ExtensionRequest.id.in_(extension_ids))
