@@ -68,7 +68,7 @@ def _rows(key: str, rows: list, now) -> list:
             ticket = item
             sla = sla_service.ticket_sla(ticket, now)
             state, at, urges = sla["state"], sla["due_at"], ticket.urge_count
-            department = ticket.department or "—"
+            department = ticket.lead_department.name if ticket.lead_department else "—"
         when = sla_service.format_local(at) if at else ""
         out.append(Row(url=order_url + ticket.number, number=ticket.number, subject=ticket.subject,
                        supervised=_("Supervised") if key != "quiet" and ticket.supervision_level else "",

@@ -119,7 +119,7 @@ def list_rows(tickets: list[queries.Listed], user, now) -> list[ListRow]:
             status=t.status.title_for(locale), type=t.type.title_for(locale), subject=t.subject,
             citizen="none" if citizen is None else "hidden" if citizen["is_hidden"] else "shown",
             name=(citizen or {}).get("name") or "", phone=(citizen or {}).get("phone"),
-            department=t.department or "—",
+            department=t.lead_department.name if t.lead_department else "—",
             registered=sla_service.format_local(t.created_at),
             sla=(state["state"], f"{words[state['state']]} · {sla_service.format_local(due)}") if due else None))
     return rows

@@ -63,11 +63,11 @@ def _rows(items: list[queries.Item]) -> list[Row]:
                            _("%(step)s: order %(number)s", step=title, number="\0"))
         step_title, step_query, label = steps[step]
         extension = item.extension
-        dept = extension.assignment.department.name if extension else t.department
+        dept = extension.assignment.department if extension else t.lead_department
         rows.append(Row(
             kind=item.kind, title=titles[item.kind], url=order_url + t.number, number=t.number, subject=t.subject,
             extension=(_("%(n)d working days", n=extension.days) + " · " + extension.reason) if extension else "",
-            department=dept or "", since=format_local(item.since) if item.since else "",
+            department=dept.name if dept else "", since=format_local(item.since) if item.since else "",
             step_url=order_url + t.number + step_query, step=step_title, step_label=label.replace("\0", t.number)))
     return rows
 

@@ -53,6 +53,33 @@ def test_errors_share_one_shape_in_the_callers_language(api):
     assert api("call_taker").get("/nothing-here").get_json()["error"]["code"] == "not_found"
 
 
+def test_a_list_says_of_each_order_what_its_own_page_says(api, world, new_ticket):
+    """The list reads its orders as rows (tickets.queries.Listed), an order's detail loads it whole: each list
+    item is the detail's same fields, for an order with and without a caller, category and department, a
+    confidential report, as the centre and as the department (the reporter hidden, numbers masked)."""
+    bare = new_ticket(type="consultation", channel="web", subject="咨询办事时间", citizen=None, category=None,
+                      address=None)
+    report = new_ticket(type="report", subject="举报违建", urgency="urgent")
+    plain = new_ticket(citizen={"name": "李四", "phone": "13900001111"})
+    for number in (report, plain):
+        assert api("call_taker").action(number, "dispatch", {"department": world.dept("cgj").id}).status_code == 200
+    assert api("reviewer").action(plain, "urge", {"note": "请尽快处理"}).status_code == 200
+    for viewer, expected in (("reviewer", {bare, report, plain}), ("handler", {report, plain})):
+        items = api(viewer).get("/tickets?per_page=50").get_json()["items"]
+        assert {i["number"] for i in items} == expected
+        for item in items:
+            detail = api(viewer).get(f"/tickets/{item['number']}").get_json()
+            assert item == {key: detail[key] for key in item}, item["number"]
+        shown = {i["number"]: i for i in items}
+        assert shown[plain]["urge_count"] == 1 and shown[plain]["lead_department"]["id"] == world.dept("cgj").id
+        assert shown[report]["citizen"]["is_hidden"] is (viewer == "handler")
+        if viewer == "reviewer":
+            assert shown[bare]["citizen"] is None and shown[bare]["category"] is None
+            assert shown[bare]["lead_department"] is None and shown[bare]["channel"] == "web"
+        else:
+            assert shown[plain]["citizen"]["phone"] == "139****1111"
+
+
 def test_pagination(api, new_ticket):
     numbers = [new_ticket() for _ in range(5)]
     first = api("reviewer").get("/tickets?per_page=2&page=1&sort=number").get_json()
