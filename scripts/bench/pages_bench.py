@@ -27,6 +27,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -209,7 +210,10 @@ def checkout(rev: str) -> Path:
 
 
 def forget_checkout(tree: Path) -> None:
+    """Remove the worktree and its temporary directory (a bench killed outright leaves them: `git worktree
+    prune` after removing the directory)."""
     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+    shutil.rmtree(tree.parent, ignore_errors=True)
 
 
 def chosen(calls: list, only: str) -> list:
