@@ -25,6 +25,9 @@ CAP = 1000
 #: An execution option of a query: a function (limit, offset) -> those rows of the query, in a form cheaper
 #: than the query with LIMIT and OFFSET (a department's list walks its assignments only that far).
 FIRST_ROWS = "hotline_first_rows"
+#: An execution option of a query: a function (limit) -> a FROM with a row for each of the query's first `limit`
+#: rows, cheaper to count than the rows themselves (a department's list counts its walk, not the orders).
+COUNTED_ROWS = "hotline_counted_rows"
 #: Counts kept per worker, by statement and values (no write forgets them: they may be LIST_COUNT_SECONDS old).
 _remembered = Recent(setting="LIST_COUNT_SECONDS", default=0, per_request=False)
 
@@ -87,7 +90,8 @@ def capped_count(query: sa.Select, cap: int | None = None) -> int:
     """How many rows `query` returns, reading at most cap + 1 of them: AtLeast(cap) when there are more.
     Remembered for a few seconds (`remembered`)."""
     cap = CAP if cap is None else cap
-    inner = rows_of(query, cap + 1).order_by(None).subquery()
+    counted = query.get_execution_options().get(COUNTED_ROWS)
+    inner = rows_of(query, cap + 1).order_by(None).subquery() if counted is None else counted(cap + 1)
     statement = sa.select(sa.func.count()).select_from(inner)
     found = remembered(statement, lambda: db.session.scalar(statement))
     return at_most(found, cap)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.auth.models import User
 from hotline.categories.models import Category
@@ -140,6 +142,11 @@ class Assignment(db.Model):
         # order (with what the visibility check asks of the assignment, migration 0031)
         Index("ix_assignments_dept_ticket_created", "department_id", "ticket_created_at", "ticket_id",
               postgresql_include=["status", "withdrawn_at"]),
+        # ... filtered by the order's status: a unit's assignments of orders in one status, newest first, so
+        # that a rare status reads its page without walking the rest (the order's status is kept on each of its
+        # assignments, migration 0036)
+        Index("ix_assignments_dept_ticket_status", "department_id", "ticket_status", "ticket_created_at", "ticket_id",
+              postgresql_include=["status", "withdrawn_at"]),
         # ... and a department with sub-units: every assignment newest first, its units' kept
         Index("ix_assignments_ticket_created", "ticket_created_at", "ticket_id",
               postgresql_include=["department_id", "status", "withdrawn_at"]),
@@ -181,6 +188,9 @@ class Assignment(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     #: The order's registration instant (it never changes): a department's list reads its assignments in this order.
     ticket_created_at: Mapped[datetime]
+    #: The order's status, kept in step with it by the ORM (`_order_status_to_assignments`): a department's
+    #: list filtered by status reads its own assignments of orders in that status.
+    ticket_status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, "ticket_status"))
     role: Mapped[AssignmentRole] = mapped_column(enum_column(AssignmentRole, "assignment_role"))
     status: Mapped[AssignmentStatus] = mapped_column(enum_column(AssignmentStatus, "assignment_status"))
     #: Set for a sub-dispatch: the department assignment this one reports up to.
@@ -225,6 +235,31 @@ def _look_again(target: Assignment, value, oldvalue, initiator) -> None:
     if value is not oldvalue and value != oldvalue:
         target.next_check_at = utcnow()
 
+
+def _order_status_on_insert(mapper, connection, target: Assignment) -> None:
+    """A new assignment carries its order's status as the flush writes it (the order is flushed first)."""
+    ticket = target.__dict__.get("ticket")
+    if ticket is not None:
+        target.ticket_status = ticket.status
+    else:
+        tickets = Ticket.__table__
+        target.ticket_status = connection.scalar(
+            sa.select(tickets.c.status).where(tickets.c.id == target.ticket_id))
+
+
+def _order_status_to_assignments(mapper, connection, target: Ticket) -> None:
+    """An order's status changed: its assignments carry the new one (in the same flush and transaction)."""
+    if not sa.inspect(target).attrs.status.history.has_changes():
+        return
+    table = Assignment.__table__
+    connection.execute(sa.update(table).where(table.c.ticket_id == target.id, table.c.ticket_status != target.status)
+                       .values(ticket_status=target.status))
+    for assignment in target.__dict__.get("assignments", ()):  # those already loaded say so too
+        set_committed_value(assignment, "ticket_status", target.status)
+
+
+event.listen(Assignment, "before_insert", _order_status_on_insert)
+event.listen(Ticket, "after_update", _order_status_to_assignments)
 
 for _watched in (Assignment.status, Assignment.sign_due_at, Assignment.signed_at, Assignment.reply_due_at,
                  Assignment.replied_at):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -77,7 +78,7 @@ def _walk_ended_by_withdrawal() -> sa.Exists:
 
 
 def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = None,
-                 offset: int = 0) -> sa.Subquery | None:
+                 offset: int = 0, statuses: Sequence[TicketStatus] = ()) -> sa.Subquery | None:
     """The orders a department user may see (the same as `visible_filter`), once each, as rows of
     (created, ticket_id) to be read in registration order (the outer query orders by them the same way):
     read from the department's own assignments, which carry their order's registration instant, so that a
@@ -85,6 +86,8 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
     (ix_assignments_dept_ticket_created); a unit with sub-units walks every assignment newest first and
     keeps its units' (ix_assignments_ticket_created). `limit` and `offset` take a page of the walk: only a
     LIMIT inside lets PostgreSQL plan the walk to stop early, and the orders skipped are never read.
+    `statuses`: only orders in one of these statuses, read from the assignments' copy of their order's
+    status (ix_assignments_dept_ticket_status: a unit's orders of one status, newest first).
     None for a user who is not a department's."""
     if user.role not in DEPARTMENT or user.department_id is None:
         return None
@@ -96,6 +99,8 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
                    sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended))
             # ordered inside too: planned on its own, the DISTINCT would otherwise pick its cheapest order
             .order_by(direction(mine.c.ticket_created_at), direction(mine.c.ticket_id)))
+    if statuses:
+        walk = walk.where(mine.c.ticket_status.in_(statuses))
     if limit is not None:
         walk = walk.limit(limit).offset(offset)
     return walk.subquery("visible")

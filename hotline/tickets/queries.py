@@ -95,8 +95,6 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     query = sa.select(Ticket)
     if registered:
         query = query.where(*registered)
-    if statuses:
-        query = query.where(Ticket.status.in_(statuses))
     if ticket_type:
         query = query.where(Ticket.type == ticket_type)
     if channel:
@@ -145,29 +143,37 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
-    asks_nothing = query.whereclause is None  # of the order itself
-    if asks_nothing and department is None and sort in ("-created_at", "created_at"):
-        # A department's whole list by registration (its default view): walked from its own assignments.
+    asks_no_more = query.whereclause is None  # of the order itself than its status
+    if asks_no_more and department is None and sort in ("-created_at", "created_at"):
+        # A department's whole list by registration (its default view), or its orders in some statuses:
+        # walked from its own assignments (which carry their order's registration instant and status).
         newest_first = sort == "-created_at"
         direction = sa.desc if newest_first else sa.asc
 
+        def walk(**page) -> sa.Subquery | None:
+            return permissions.visible_walk(viewer, newest_first=newest_first, statuses=statuses, **page)
+
         def walked(limit: int | None = None, offset: int = 0) -> sa.Select | None:
-            walk = permissions.visible_walk(viewer, newest_first=newest_first, limit=limit, offset=offset)
-            if walk is None:
+            visible = walk(limit=limit, offset=offset)
+            if visible is None:
                 return None
-            order = (direction(walk.c.created), direction(walk.c.ticket_id))
-            return query.join(walk, walk.c.ticket_id == Ticket.id).order_by(*order).execution_options(**{ORDER: order})
+            order = (direction(visible.c.created), direction(visible.c.ticket_id))
+            return (query.join(visible, visible.c.ticket_id == Ticket.id).order_by(*order)
+                    .execution_options(**{ORDER: order}))
         whole = walked()
         if whole is not None:
-            # the walk holds each visible order once, and every one exists: the API's exact total counts the
-            # walk alone (from the index) instead of joining every order to it
+            # the walk holds each visible order once, and every one exists: the page's capped count and the
+            # API's exact total count the walk alone (from the index) instead of joining every order to it
             def total() -> sa.Select:
-                return sa.select(sa.func.count()).select_from(permissions.visible_walk(viewer))
-            return whole.execution_options(**{counts.FIRST_ROWS: walked, EXACT_TOTAL: total}), f
+                return sa.select(sa.func.count()).select_from(walk())
+            return whole.execution_options(**{counts.FIRST_ROWS: walked, EXACT_TOTAL: total,
+                                              counts.COUNTED_ROWS: lambda limit: walk(limit=limit)}), f
+    if statuses:
+        query = query.where(Ticket.status.in_(statuses))
     visible = permissions.visible_filter(viewer)
     if visible is not None:
         query = query.where(visible)
-    if overdue_here is not None and asks_nothing and visible is None:
+    if overdue_here is not None and asks_no_more and not statuses and visible is None:
         # Nothing is asked of the order itself (a centre viewer, no other filter): each such assignment is
         # one row, its order always exists, so the exact total is counted from the assignments' index alone
         # (migration 0028) instead of looking up every overdue order.

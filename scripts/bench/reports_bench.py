@@ -59,10 +59,10 @@ SELECT i, 'R' || lpad(i::text, 12, '0'),
        (i %% 97 = 0)::int, (i %% 23 = 0)::int, 0
 FROM generate_series(%(t_from)s::int, %(t_to)s::int) AS i;
 
-INSERT INTO assignments (ticket_id, department_id, ticket_created_at, role, status, dispatched_at, sign_due_at, signed_at,
+INSERT INTO assignments (ticket_id, department_id, ticket_created_at, ticket_status, role, status, dispatched_at, sign_due_at, signed_at,
                          reply_due_at, replied_at, return_due_at, extended_days, urge_count, contacted_citizen,
                          return_reason)
-SELECT t.id, t.lead_department_id, t.created_at, 'lead',
+SELECT t.id, t.lead_department_id, t.created_at, t.status, 'lead',
        CASE WHEN t.status IN ('closed','awaiting_visit') THEN 'done' WHEN t.status = 'replied' THEN 'replied'
             WHEN t.status = 'in_progress' THEN 'in_progress' ELSE 'awaiting_sign' END,
        t.sla_started_at, t.sla_started_at + interval '1 day',

@@ -37,9 +37,9 @@ SELECT i, 'S' || lpad(i::text, 12, '0'), 'in_progress', 'complaint', 'phone', 'g
        now() - interval '1 day', now() + interval '6 days', 0, 0, 0
 FROM generate_series(%(t_from)s::int, %(t_to)s::int) AS i;
 
-INSERT INTO assignments (ticket_id, department_id, ticket_created_at, role, status, dispatched_at, sign_due_at, signed_at,
+INSERT INTO assignments (ticket_id, department_id, ticket_created_at, ticket_status, role, status, dispatched_at, sign_due_at, signed_at,
                          reply_due_at, return_due_at, extended_days, urge_count, next_check_at)
-SELECT t.id, t.lead_department_id, t.created_at, 'lead', 'in_progress', t.sla_started_at, t.sla_started_at + interval '1 day',
+SELECT t.id, t.lead_department_id, t.created_at, t.status, 'lead', 'in_progress', t.sla_started_at, t.sla_started_at + interval '1 day',
        t.sla_started_at + interval '1 hour', t.due_at, t.sla_started_at + interval '2 days', 0, 0,
        now() + interval '4 days'
 FROM tickets t WHERE t.id BETWEEN %(t_from)s AND %(t_to)s
