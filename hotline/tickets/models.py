@@ -38,6 +38,8 @@ class Ticket(db.Model):
         # rows of this index instead of sorting every overdue order
         Index("ix_tickets_with_department_due", "due_at", "id",
               postgresql_where=text(WITH_DEPARTMENT_SQL), sqlite_where=text(WITH_DEPARTMENT_SQL)),
+        # any list in deadline order, either way (a department's: its orders' share of the walk, migration 0037)
+        Index("ix_tickets_due", "due_at", "id"),
         # any range of registration times; the reports' intake by category and lead department
         # (hotspots over weeks or months of history) is counted from this index alone
         Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),

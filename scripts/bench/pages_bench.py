@@ -3,7 +3,8 @@
 Every target is served by gunicorn with 2 sync workers (--server changes it for all) and driven
 by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
-the work-order list as a department's handler and as the centre, an order's page and its
+the work-order list as a department's handler and as the centre (also sorted by deadline, and filtered by a
+status), an order's page and its
 similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board,
 the to-do, the desk's caller lookup, and the API's register, list, detail and history; and the product's
 floor: its cheapest logged-in answers (a redirect and the API's /me) and its layout (the login page). Prints req/s,
@@ -154,6 +155,10 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("floor: the layout (login page)", PORT, "/login", []),
         ("/tickets 50 rows, department handler", PORT, "/tickets?per_page=50", cookie("handler")),
         ("/tickets 50 rows, centre", PORT, "/tickets?per_page=50", cookie("reviewer")),
+        # the same lists as a user sorts or filters them (a rare status reads far more rows unless walked)
+        ("/tickets by deadline, centre", PORT, "/tickets?per_page=50&sort=due_at", cookie("reviewer")),
+        ("/tickets by deadline, department handler", PORT, "/tickets?per_page=50&sort=due_at", cookie("handler")),
+        ("/tickets replied, department handler", PORT, "/tickets?per_page=50&status=replied", cookie("handler")),
         ("an order's page", PORT, f"/tickets/{number}", cookie("reviewer")),
         ("its similar orders (after the page)", PORT, f"/tickets/{number}/panels/similar",
          cookie("reviewer") + ["-H", "HX-Request: true"]),
