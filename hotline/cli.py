@@ -160,11 +160,13 @@ def register_commands(app: Flask) -> None:
     from hotline.similar.cli import similar_group, suggest_group
     from hotline.sms.cli import sms_group
     from hotline.telephony.cli import telephony_group
+    from hotline.tickets.cli import tickets_group
     celery_init_app(app)
     from hotline.messaging.tasks import install_wake
     install_wake(app)
     for command in (users_group, calendar_group, seed_command, worker_command, telephony_group, sla_group,
-                    sms_group, knowledge_group, reports_group, similar_group, suggest_group, files_group):
+                    sms_group, knowledge_group, reports_group, similar_group, suggest_group, files_group,
+                    tickets_group):
         app.cli.add_command(command)
 
 

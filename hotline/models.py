@@ -7,7 +7,8 @@ from hotline.escalation.models import PeriodicLock  # noqa: F401
 from hotline.messaging.models import Message, MessagePart  # noqa: F401
 from hotline.sla.models import CalendarDay, CalendarYear, SlaPolicy  # noqa: F401
 from hotline.tickets.models import (Assignment, Attachment, Comment, ExtensionRequest, IdentityGrant,  # noqa: F401
-                                    Reply, ReturnVisit, Ticket, TicketEvent, TicketSequence)
+                                    Reply, ReturnVisit, Ticket, TicketEvent, TicketSearch,
+                                    TicketSequence)
 from hotline.telephony.models import (Agent, Call, Callback, CallQueue, IvrFlow, MonitorRequest,  # noqa: F401
                                       OutboundRequest, Prompt, QueueEntry, QueueLogEntry, QueueMember,
                                       Recording, TelephonyWorker)

@@ -15,6 +15,7 @@ from hotline.core.base import utcnow
 from hotline.core.enums import enum_column
 from hotline.departments.models import Department
 from hotline.extensions import db
+from workflows import search
 from workflows.states import AssignmentRole, AssignmentStatus, TicketStatus
 from workflows.vocabulary import (Channel, ExtensionStatus, ReplyStatus, Satisfaction, TicketType,
                                   Urgency)
@@ -101,6 +102,18 @@ class Ticket(db.Model):
         leads = [a for a in self.assignments
                  if a.role == AssignmentRole.LEAD and a.parent_id is None and a.status != AssignmentStatus.WITHDRAWN]
         return leads[-1] if leads else None
+
+
+class TicketSearch(db.Model):
+    """An order's letter pairs for the lists' keyword search (workflows.search.indexed_text of its subject and
+    content), written with the order (`_search_text_on_insert`, `_search_text_on_update`). SQLite's FTS5
+    `ticket_search_fts` and PostgreSQL's GIN index of them as a tsvector (migration 0038) index them: a search
+    asks for the orders holding the keyword's pairs and reads only those (tickets.search, tickets.queries)."""
+
+    __tablename__ = "ticket_search"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    grams: Mapped[str] = mapped_column(Text)
 
 
 class TicketSequence(db.Model):
@@ -260,6 +273,24 @@ def _order_status_to_assignments(mapper, connection, target: Ticket) -> None:
         set_committed_value(assignment, "ticket_status", target.status)
 
 
+def _search_text_on_insert(mapper, connection, target: Ticket) -> None:
+    connection.execute(sa.insert(TicketSearch.__table__).values(
+        ticket_id=target.id, grams=search.indexed_text(target.subject, target.content)))
+
+
+def _search_text_on_update(mapper, connection, target: Ticket) -> None:
+    """The order's subject or content was edited: the search keeps its new pairs."""
+    state = sa.inspect(target)
+    if state.attrs.subject.history.has_changes() or state.attrs.content.history.has_changes():
+        table = TicketSearch.__table__
+        grams = search.indexed_text(target.subject, target.content)
+        if not connection.execute(sa.update(table).where(table.c.ticket_id == target.id)
+                                  .values(grams=grams)).rowcount:
+            connection.execute(sa.insert(table).values(ticket_id=target.id, grams=grams))
+
+
+event.listen(Ticket, "after_insert", _search_text_on_insert)
+event.listen(Ticket, "after_update", _search_text_on_update)
 event.listen(Assignment, "before_insert", _order_status_on_insert)
 event.listen(Ticket, "after_update", _order_status_to_assignments)
 

@@ -19,8 +19,9 @@ from hotline.core.postgres import prepared
 from hotline.departments.models import Department
 from hotline.extensions import db
 from hotline.sla import service as sla
-from hotline.tickets import filters, permissions
+from hotline.tickets import filters, permissions, search
 from hotline.tickets.models import Assignment, Ticket, TicketEvent
+from hotline.tickets.operations.register import NUMBER_SHAPE
 from workflows.states import CENTRE, WITH_DEPARTMENT, Action, AssignmentStatus, TicketStatus
 from workflows.vocabulary import Channel, TicketType, Urgency
 
@@ -137,8 +138,7 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
             # never let a department find a confidential reporter by their number
             query = query.where(Ticket.is_confidential.is_(False))
     if q:
-        pattern = f"%{q}%"
-        query = query.where(sa.or_(Ticket.number == q, Ticket.subject.ilike(pattern), Ticket.content.ilike(pattern)))
+        query = query.where(_holding(q))
     if created_from:
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
@@ -179,6 +179,21 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         # (migration 0028) instead of looking up every overdue order.
         query = query.execution_options(**{EXACT_TOTAL: sa.select(sa.func.count()).where(overdue_here)})
     return query.order_by(*order).execution_options(**{ORDER: order}), f
+
+
+def _holding(q: str):
+    """Condition: the order's number is `q`, or its subject or content holds it. Asked of the keyword index first
+    (tickets.search), so that a keyword few orders hold reads those orders, not every one."""
+    pattern = f"%{q}%"
+    may_be_number = NUMBER_SHAPE.fullmatch(q) is not None
+    text = sa.or_(Ticket.subject.ilike(pattern), Ticket.content.ilike(pattern))
+    matches = sa.or_(Ticket.number == q, text) if may_be_number else text
+    candidates = search.holding(q)
+    if candidates is None:
+        return matches
+    if may_be_number:  # the order of that number is a candidate too
+        candidates = sa.union_all(sa.select(Ticket.id).where(Ticket.number == q), candidates)
+    return sa.and_(Ticket.id.in_(candidates), matches)
 
 
 def _three_quarters_used(now: datetime):

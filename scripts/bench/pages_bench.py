@@ -3,8 +3,8 @@
 Every target is served by gunicorn with 2 sync workers (--server changes it for all) and driven
 by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
-the work-order list as a department's handler and as the centre (also sorted by deadline, and filtered by a
-status), an order's page and its
+the work-order list as a department's handler and as the centre (also sorted by deadline, filtered by a status,
+and searched for a keyword no order holds), an order's page and its
 similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board,
 the to-do, the desk's caller lookup, and the API's register, list, detail and history; and the product's
 floor: its cheapest logged-in answers (a redirect and the API's /me) and its layout (the login page). Prints req/s,
@@ -43,6 +43,7 @@ import psycopg  # noqa: E402
 from api_bench import ROOT, grow, log, migrate, pg_url, plain, prepare_schema  # noqa: E402
 import text_bench  # noqa: E402  (the orders' words)
 from hotline.seed.demo import DEMO_PASSWORD  # noqa: E402
+from workflows import search  # noqa: E402
 
 PORT, CEILING_PORT, BASELINE_PORT = 5098, 5097, 5096
 CONNECTIONS = 16
@@ -97,13 +98,31 @@ wrk.headers["Content-Type"] = "application/json"
 
 
 def ensure_texts(url: str) -> None:
-    """Every order's words in ticket_texts (text_bench.fill_texts), unless a run already put them there."""
+    """Every order's words in ticket_texts (text_bench.fill_texts), unless a run already put them there; and
+    its letter pairs (ensure_search)."""
     with psycopg.connect(plain(url)) as conn:
         orders, texts = conn.execute("SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_texts)"
                                      ).fetchone()
     if texts < orders:
         log(f"  giving {orders:,} orders their words")
         text_bench.fill_texts(url)
+    ensure_search(url)
+
+
+def ensure_search(url: str) -> None:
+    """Every order's letter pairs for the keyword search (`hotline tickets reindex-search`): the generated orders
+    are loaded without the application, which writes them for the orders it registers."""
+    with psycopg.connect(plain(url)) as conn:
+        orders, kept = conn.execute("SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_search)"
+                                    ).fetchone()
+    if kept < orders:
+        log(f"  giving {orders:,} orders their letter pairs")
+        started = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv/bin/hotline"), "tickets", "reindex-search"], cwd=ROOT, check=True,
+                       env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL)
+        with psycopg.connect(plain(url), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE ticket_search")
+        log(f"  letter pairs kept ({time.perf_counter() - started:.0f} s)")
 
 
 def count_words(url: str) -> None:
@@ -129,6 +148,8 @@ def viewed_order(url: str, ctx: dict) -> str:
             text_bench.pool_index(row[0])]
         conn.execute("UPDATE tickets SET subject = %s, content = %s, address = %s WHERE id = %s",
                      (text[:20], text, address, row[0]))
+        conn.execute("UPDATE ticket_search SET grams = %s WHERE ticket_id = %s",   # as the application keeps them
+                     (search.indexed_text(text[:20], text), row[0]))
     return row[1]
 
 
@@ -159,6 +180,9 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("/tickets by deadline, centre", PORT, "/tickets?per_page=50&sort=due_at", cookie("reviewer")),
         ("/tickets by deadline, department handler", PORT, "/tickets?per_page=50&sort=due_at", cookie("handler")),
         ("/tickets replied, department handler", PORT, "/tickets?per_page=50&status=replied", cookie("handler")),
+        # a keyword no order holds: without an index every order is read to say so
+        ("/tickets keyword no order holds, centre", PORT, f"/tickets?per_page=50&q={urllib.parse.quote('窨井盖')}",
+         cookie("reviewer")),
         ("an order's page", PORT, f"/tickets/{number}", cookie("reviewer")),
         ("its similar orders (after the page)", PORT, f"/tickets/{number}/panels/similar",
          cookie("reviewer") + ["-H", "HX-Request: true"]),
