@@ -39,9 +39,12 @@ SQLITE_INDEX = [
     "INSERT INTO ticket_search_fts(ticket_search_fts, rowid, grams) VALUES ('delete', old.ticket_id, old.grams); "
     "INSERT INTO ticket_search_fts(rowid, grams) VALUES (new.ticket_id, new.grams); END",
 ]
-POSTGRES_INDEX = [  # on the expression: a stored vector would double the table for no gain
+POSTGRES_INDEX = [
+    # on the expression: a stored vector would double the table for no gain. A new order's pairs wait in the
+    # index's pending list, which every search reads through, until they are merged in bulk: a short list (256 kB,
+    # not 4 MB) keeps that under a millisecond and registering as cheap as with no list (measured at 1,000,000)
     "CREATE INDEX ix_ticket_search_search_vector ON ticket_search "
-    "USING gin ((array_to_tsvector(string_to_array(grams, ' '))))",
+    "USING gin ((array_to_tsvector(string_to_array(grams, ' ')))) WITH (gin_pending_list_limit = 256)",
 ]
 BATCH = 10_000
 
