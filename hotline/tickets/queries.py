@@ -138,12 +138,12 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
             # never let a department find a confidential reporter by their number
             query = query.where(Ticket.is_confidential.is_(False))
     if q:
-        query = query.where(_holding(q))
+        query = query.where(_keyword_matches(q))
     if created_from:
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
-    asks_no_more = query.whereclause is None  # of the order itself than its status
+    asks_no_more = query.whereclause is None  # nothing asked of the order itself, but maybe its status
     if asks_no_more and department is None and sort in ("-created_at", "created_at"):
         # A department's whole list by registration (its default view), or its orders in some statuses:
         # walked from its own assignments (which carry their order's registration instant and status).
@@ -181,7 +181,7 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     return query.order_by(*order).execution_options(**{ORDER: order}), f
 
 
-def _holding(q: str):
+def _keyword_matches(q: str):
     """Condition: the order's number is `q`, or its subject or content holds it. Asked of the keyword index first
     (tickets.search), so that a keyword few orders hold reads those orders, not every one."""
     pattern = f"%{q}%"
