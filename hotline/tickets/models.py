@@ -41,6 +41,14 @@ class Ticket(db.Model):
               postgresql_where=text(WITH_DEPARTMENT_SQL), sqlite_where=text(WITH_DEPARTMENT_SQL)),
         # any list in deadline order, either way (a department's: its orders' share of the walk, migration 0037)
         Index("ix_tickets_due", "due_at", "id"),
+        # lists of the rarer channels and urgencies, newest first: without them a channel or urgency few orders
+        # have read every order to fill a page (the phone and general ones are most orders: the registration
+        # order's walk finds them at once, and they are left out of these on PostgreSQL; SQLite cannot tell that a
+        # channel asked for is not 'phone', so its indexes hold every order, migration 0039)
+        Index("ix_tickets_rare_channel_created", "channel", "created_at", "id",
+              postgresql_where=text("channel <> 'phone'")),
+        Index("ix_tickets_rare_urgency_created", "urgency", "created_at", "id",
+              postgresql_where=text("urgency <> 'general'")),
         # any range of registration times; the reports' intake by category and lead department
         # (hotspots over weeks or months of history) is counted from this index alone
         Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),
