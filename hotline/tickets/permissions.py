@@ -77,6 +77,24 @@ def _walk_ended_by_withdrawal() -> sa.Exists:
     return sa.exists().where(order.c.id == mine.c.ticket_id, _ended_by_its_withdrawal(mine.c, order.c))
 
 
+def _own_assignments(user: User, statuses: Sequence[TicketStatus] = ()) -> tuple | None:
+    """The department user's assignments that open their orders to it (`visible_filter`'s rule), as WHERE
+    conditions on the assignments' table: of its unit and sub-units, not withdrawn unless the merge or
+    cancellation that ended the order withdrew them; of orders in `statuses` when given (the assignments' copy
+    of their order's status). None for a user who is not a department's."""
+    if user.role not in DEPARTMENT or user.department_id is None:
+        return None
+    units = subtree_id_list(user.department_id)
+    mine = Assignment.__table__
+    not_withdrawn = mine.c.status != AssignmentStatus.WITHDRAWN
+    if statuses and not set(statuses) & set(ENDED_BY_WITHDRAWAL):
+        opens = not_withdrawn  # no such order can have been ended by a withdrawal
+    else:
+        opens = sa.or_(not_withdrawn, _walk_ended_by_withdrawal())
+    where = (mine.c.department_id == units[0] if len(units) == 1 else mine.c.department_id.in_(units), opens)
+    return (*where, mine.c.ticket_status.in_(statuses)) if statuses else where
+
+
 def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = None,
                  offset: int = 0, statuses: Sequence[TicketStatus] = ()) -> sa.Subquery | None:
     """The orders a department user may see (the same as `visible_filter`), once each, as rows of
@@ -89,21 +107,35 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
     `statuses`: only orders in one of these statuses, read from the assignments' copy of their order's
     status (ix_assignments_dept_ticket_status: a unit's orders of one status, newest first).
     None for a user who is not a department's."""
-    if user.role not in DEPARTMENT or user.department_id is None:
+    where = _own_assignments(user, statuses)
+    if where is None:
         return None
     direction = sa.desc if newest_first else sa.asc
-    units = subtree_id_list(user.department_id)
-    mine, ended = Assignment.__table__, _walk_ended_by_withdrawal()
-    walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct()
-            .where(mine.c.department_id == units[0] if len(units) == 1 else mine.c.department_id.in_(units),
-                   sa.or_(mine.c.status != AssignmentStatus.WITHDRAWN, ended))
+    mine = Assignment.__table__
+    walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct().where(*where)
             # ordered inside too: planned on its own, the DISTINCT would otherwise pick its cheapest order
             .order_by(direction(mine.c.ticket_created_at), direction(mine.c.ticket_id)))
-    if statuses:
-        walk = walk.where(mine.c.ticket_status.in_(statuses))
     if limit is not None:
         walk = walk.limit(limit).offset(offset)
     return walk.subquery("visible")
+
+
+def visible_among(user: User, statuses: Sequence[TicketStatus]):
+    """A WHERE clause limiting Ticket rows in `statuses` to those the department user may see (the same as
+    `visible_filter` for them; None for a user who is not a department's): the ids of its own assignments'
+    orders in those statuses, read whole from ix_assignments_dept_ticket_status first, then those orders. For
+    the statuses of work in hand, which a department holds a few thousand of however many it ever had.
+
+    On PostgreSQL the ids are one array (`id = ANY(ARRAY(...))`), which the planner can only look up by key:
+    given an IN it often read the city's orders of the other filters first (estimating a deadline filter to
+    keep 400 of the city's orders in hand, where 5,600 of them were), twice as slow as the department's own."""
+    where = _own_assignments(user, statuses)
+    if where is None:
+        return None
+    ids = sa.select(Assignment.__table__.c.ticket_id).where(*where)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Ticket.id == sa.any_(sa.func.array(ids.scalar_subquery()))
+    return Ticket.id.in_(ids)
 
 
 def can_view(user: User, ticket: Ticket) -> bool:

@@ -170,7 +170,12 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
                                               counts.COUNTED_ROWS: lambda limit: walk(limit=limit)}), f
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
-    visible = permissions.visible_filter(viewer)
+    open_work = _open_work(statuses, implied=WITH_DEPARTMENT if (overdue and department is None) or sla_state else None)
+    # Only orders a department still has in hand can match: its own assignments in those statuses (its open
+    # work) are read whole, instead of testing the city's matching orders one by one for the department's.
+    visible = permissions.visible_among(viewer, open_work) if open_work else None
+    if visible is None:
+        visible = permissions.visible_filter(viewer)
     if visible is not None:
         query = query.where(visible)
     if overdue_here is not None and asks_no_more and not statuses and visible is None:
@@ -179,6 +184,15 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         # (migration 0028) instead of looking up every overdue order.
         query = query.execution_options(**{EXACT_TOTAL: sa.select(sa.func.count()).where(overdue_here)})
     return query.order_by(*order).execution_options(**{ORDER: order}), f
+
+
+def _open_work(statuses: list[TicketStatus], *, implied: frozenset[TicketStatus] | None) -> frozenset[TicketStatus]:
+    """The statuses a list's orders must be in (asked for, and `implied` by its other filters), when all of them
+    are statuses of work in a department's hands (`WITH_DEPARTMENT`); empty when the list may hold others."""
+    kept = implied
+    if statuses:
+        kept = frozenset(statuses) if kept is None else kept & frozenset(statuses)
+    return kept if kept and kept <= WITH_DEPARTMENT else frozenset()
 
 
 def _keyword_matches(q: str):

@@ -6,9 +6,10 @@ import sqlalchemy as sa
 
 from hotline.core import counts
 from hotline.extensions import db
+from hotline.sla import service as sla
 from hotline.tickets import permissions, queries
 from hotline.tickets.models import Assignment, Ticket
-from workflows.states import AssignmentRole, AssignmentStatus, TicketStatus
+from workflows.states import WITH_DEPARTMENT, AssignmentRole, AssignmentStatus, TicketStatus
 
 
 def _ok(resp):
@@ -148,3 +149,95 @@ def test_a_department_list_by_status_follows_its_orders_from_step_to_step(api, w
     # every assignment carries its order's status
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment).join(Ticket).where(
         Assignment.ticket_status != Ticket.status)) == 0
+
+
+def _listed_by(user, args, now) -> tuple[list[str], int]:
+    """Every page (3 rows each) of the list `user` asks with `args`, and the count its pages show."""
+    query, _ = queries.build_query(user, args, now)
+    listed, page_no = [], 1
+    while True:
+        rows, total, pages = queries.page_capped(query, page_no, 3, user)
+        listed += [r.number for r in rows]
+        if page_no >= pages:
+            return listed, total
+        page_no += 1
+
+
+def test_a_department_list_by_deadline_holds_its_work_in_hand_as_the_rule_says(api, world, dispatched, browser,
+                                                                               clock):
+    """Overdue orders and the deadline colours are orders still in a department's hands: the department's list
+    of them reads its own work in hand first. Hour after hour it shows what the visibility rule and each order's
+    own deadline say, in each order, for a unit alone and for a district with streets below it."""
+    users = [world.users[k] for k in ("district_handler", "street_handler", "community_handler",
+                                      "other_street_handler")]
+    asks = ({"overdue": "1"}, {"sla": "red"}, {"sla": "yellow"}, {"sla": "green"},
+            {"overdue": "1", "type": "complaint"}, {"sla": "green", "type": "help"},
+            {"status": "in_progress", "type": "complaint"}, {"status": "in_progress,returned", "sla": "yellow"},
+            {"status": "replied", "type": "complaint"})
+    made, seen = {}, {}
+
+    def check():
+        counts._remembered.clear()
+        db.session.expire_all()
+        number_of = {v: k for k, v in made.items()}
+        for user in users:
+            visible = _numbers_by_rule(user)
+            tickets = {t.number: t for t in db.session.scalars(sa.select(Ticket).where(Ticket.number.in_(visible)))}
+            for n, args in enumerate(asks):
+                def wanted(t):
+                    state = sla.ticket_sla(t, clock.now)["state"]
+                    in_hand = t.status in WITH_DEPARTMENT  # what overdue and a colour ask first
+                    return ((in_hand or not ({"overdue", "sla"} & set(args)))
+                            and (args.get("overdue") != "1" or t.due_at < clock.now)
+                            and args.get("sla", state) == state
+                            and args.get("type", t.type.value) == t.type.value
+                            and t.status.value in args.get("status", t.status.value).split(","))
+                expected = [number for number in visible if wanted(tickets[number])]
+                by_due = sorted(expected, key=lambda number: (tickets[number].due_at, tickets[number].id))
+                for sort, expected_here in (("-created_at", expected), ("created_at", expected[::-1]),
+                                            ("due_at", by_due))[:3 if n < 4 else 1]:
+                    listed, total = _listed_by(user, {**args, "sort": sort}, clock.now)
+                    assert listed == expected_here, (user.username, args, sort, [number_of[x] for x in listed],
+                                                     [number_of[x] for x in expected_here])
+                    assert total == len(expected)
+                key = (user.username, tuple(sorted(args.items())))
+                seen[key] = seen.get(key, set()) | {number_of[x] for x in expected}
+
+    street, reviewer = api("street_handler"), api("reviewer")
+    plan = (("a", "dc_s1", "complaint"), ("b", "dc_s1", "help"), ("c", "dc_s1_c1", "complaint"),
+            ("d", "dc", "help"), ("e", "dc_s2", "complaint"), ("f", "cgj", "complaint"), ("g", "dc_s1", "complaint"),
+            ("h", "dc_s1", "help"), ("i", "dc_s1", "complaint"), ("j", "dc_s1_c1", "help"))
+    for n, (key, dept, kind) in enumerate(plan):
+        made[key] = dispatched(dept, subject=f"幸福路 {key}", type=kind)
+        if key in ("a", "b", "g"):
+            _ok(street.action(made[key], "sign"))
+        if key == "g":
+            _ok(street.action(made[key], "reply", {"content": "已到现场处理完毕"}))  # replied: not in hand any more
+        if key in ("h", "i"):
+            _ok(street.action(made[key], "return", {"reason": "不属于本单位职责"}))  # returning: still in hand
+        if key == "i":
+            _ok(reviewer.action(made[key], "review-return", {"approve": True}))  # withdrawn: not the street's
+            _ok(api("call_taker").action(made[key], "dispatch", {"department": world.dept("dc_s2").id}))
+        clock.advance(hours=5 + 11 * n)      # registered and dispatched hours and days apart: their clocks differ
+        check()
+    for _step in range(4):
+        clock.advance(hours=41)
+        check()
+
+    # the hours walked through every colour: each list had orders to show, and never another unit's
+    def saw(username, **args) -> set[str]:
+        return seen[(username, tuple(sorted(args.items())))]
+    for colour in ("red", "green"):              # each order in hand was green once, and is overdue now
+        assert saw("street_handler", sla=colour) == {"a", "b", "c", "h", "j"}, colour
+        assert saw("district_handler", sla=colour) == {"a", "b", "c", "d", "e", "h", "i", "j"}, colour
+        assert saw("other_street_handler", sla=colour) == {"e", "i"}, colour
+    assert {"b", "c"} <= saw("street_handler", sla="yellow") <= {"a", "b", "c", "h", "j"}
+    assert saw("street_handler", overdue="1", type="complaint") == {"a", "c"}
+    assert saw("street_handler", status="in_progress", type="complaint") == {"a"}
+    assert saw("street_handler", status="replied", type="complaint") == {"g"}
+
+    # the API's exact total and the page say the same at the last hour (every order in hand long overdue)
+    listed = api("street_handler").get("/tickets?overdue=1&per_page=1").get_json()
+    assert listed["total"] == 5 and len(listed["items"]) == 1       # a, b, h and the community's c and j
+    html = browser("street_handler").get("/tickets?overdue=1").get_data(as_text=True)
+    assert "5 orders found" in html and made["i"] not in html and made["f"] not in html and made["g"] not in html
