@@ -39,6 +39,10 @@ class Ticket(db.Model):
         # rows of this index instead of sorting every overdue order
         Index("ix_tickets_with_department_due", "due_at", "id",
               postgresql_where=text(WITH_DEPARTMENT_SQL), sqlite_where=text(WITH_DEPARTMENT_SQL)),
+        # orders with a department, newest first, their deadlines beside them: the centre's overdue (red) list
+        # passes over the open orders not yet due, not over every order registered lately (migration 0040)
+        Index("ix_tickets_in_hand_created", "created_at", "id", postgresql_include=["due_at", "sla_started_at"],
+              postgresql_where=text(WITH_DEPARTMENT_SQL), sqlite_where=text(WITH_DEPARTMENT_SQL)),
         # any list in deadline order, either way (a department's: its orders' share of the walk, migration 0037)
         Index("ix_tickets_due", "due_at", "id"),
         # lists of the rarer channels and urgencies, newest first: without them a channel or urgency few orders
