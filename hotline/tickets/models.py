@@ -53,6 +53,8 @@ class Ticket(db.Model):
               postgresql_where=text("channel <> 'phone'")),
         Index("ix_tickets_rare_urgency_created", "urgency", "created_at", "id",
               postgresql_where=text("urgency <> 'general'")),
+        # lists of one type, newest first: a type few orders have read every order without it (migration 0041)
+        Index("ix_tickets_type_created", "type", "created_at", "id"),
         # any range of registration times; the reports' intake by category and lead department
         # (hotspots over weeks or months of history) is counted from this index alone
         Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),
