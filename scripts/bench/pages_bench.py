@@ -4,7 +4,7 @@ Every target is served by gunicorn with 2 sync workers (--server changes it for 
 by wrk (-t2 -c16): a bare Flask hello page and a compiled 50-row template (the ceiling, from a tiny separate
 app, tests/../scripts/bench/pages_ceiling.py) interleaved with the project's hot paths:
 the work-order list as a department's handler and as the centre (also sorted by deadline, filtered by a status,
-and searched for a keyword no order holds), an order's page and its
+overdue, and searched for a keyword no order holds), an order's page and its
 similar orders (drawn after the page, as its script asks for them), the inbox on /m, the board,
 the to-do, the desk's caller lookup, and the API's register, list, detail and history; and the product's
 floor: its cheapest logged-in answers (a redirect and the API's /me) and its layout (the login page). Prints req/s,
@@ -180,6 +180,9 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("/tickets by deadline, centre", PORT, "/tickets?per_page=50&sort=due_at", cookie("reviewer")),
         ("/tickets by deadline, department handler", PORT, "/tickets?per_page=50&sort=due_at", cookie("handler")),
         ("/tickets replied, department handler", PORT, "/tickets?per_page=50&status=replied", cookie("handler")),
+        # overdue: the centre's from the orders in a department's hands, a department's from its own work in hand
+        ("/tickets overdue, centre", PORT, "/tickets?per_page=50&overdue=1", cookie("reviewer")),
+        ("/tickets overdue, department handler", PORT, "/tickets?per_page=50&overdue=1", cookie("handler")),
         # a keyword no order holds: without an index every order is read to say so
         ("/tickets keyword no order holds, centre", PORT, f"/tickets?per_page=50&q={urllib.parse.quote('窨井盖')}",
          cookie("reviewer")),
