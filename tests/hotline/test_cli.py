@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from hotline.auth.models import User
 from hotline.extensions import db
-from hotline.tickets.models import Ticket
+from hotline.tickets.models import Assignment, Ticket
 from workflows.states import TicketStatus
 
 
@@ -56,6 +56,38 @@ def test_migrations_downgrade_and_upgrade(app, db_session):
     assert "tickets" not in sa.inspect(db.engine).get_table_names()
     upgrade()
     assert "tickets" in sa.inspect(db.engine).get_table_names()
+
+
+def test_a_database_holding_orders_goes_down_and_up_through_the_migrations_that_copy_tables(app, db_session):
+    """SQLite changes a column by copying its table (migrations 0031 and later copy `assignments`, which replies,
+    events and extension requests point at): a database holding orders of every kind comes back up from before
+    them with every row, each assignment carrying its order's registration instant and status again, and its
+    foreign keys enforced afterwards as before."""
+    from flask_migrate import downgrade, upgrade
+    result = run(app, "seed", "--orders", "150")
+    assert result.exit_code == 0, result.output
+    names = sorted(set(sa.inspect(db.engine).get_table_names()) & {
+        "tickets", "assignments", "ticket_events", "replies", "extension_requests", "return_visits", "citizens"})
+    assert {"tickets", "assignments", "ticket_events", "replies"} <= set(names)
+
+    def rows():
+        return {name: db.session.scalar(sa.text(f"SELECT count(*) FROM {name}")) for name in names}
+    before = rows()
+    assert before["assignments"] > 0 and before["replies"] > 0
+    db.session.remove()
+    downgrade(revision="0030")
+    assert "ticket_created_at" not in {c["name"] for c in sa.inspect(db.engine).get_columns("assignments")}
+    upgrade()
+    db.session.remove()
+    assert rows() == before
+    copied = db.session.execute(sa.select(sa.func.count()).select_from(Assignment).join(Ticket).where(
+        Assignment.ticket_created_at == Ticket.created_at, Assignment.ticket_status == Ticket.status)).scalar()
+    assert copied == before["assignments"]
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.remove()
+        with db.engine.connect() as conn:          # every pooled connection, not only the session's
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_the_migration_fills_in_when_each_order_entered_its_status_from_its_trail(app, world, api, new_ticket, clock):
