@@ -144,30 +144,29 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     if created_to:
         query = query.where(Ticket.created_at < created_to)
     asks_no_more = query.whereclause is None  # nothing asked of the order itself, but maybe its status
-    if asks_no_more and department is None and sort in ("-created_at", "created_at"):
-        # A department's whole list by registration (its default view), or its orders in some statuses:
-        # walked from its own assignments (which carry their order's registration instant and status).
-        newest_first = sort == "-created_at"
-        direction = sa.desc if newest_first else sa.asc
-
-        def walk(**page) -> sa.Subquery | None:
+    walk_counts = {}
+    newest_first = sort != "created_at"
+    if asks_no_more and department is None and permissions.visible_walk(viewer) is not None:
+        # A department's whole list, or its orders in some statuses: its own assignments (which carry their
+        # order's registration instant and status) hold each visible order once, and every one exists, so the
+        # page's capped count and the API's exact total count the walk alone (from the index), in any order,
+        # instead of joining every order to it.
+        def walk(**page) -> sa.Subquery:
             return permissions.visible_walk(viewer, newest_first=newest_first, statuses=statuses, **page)
 
-        def walked(limit: int | None = None, offset: int = 0) -> sa.Select | None:
-            visible = walk(limit=limit, offset=offset)
-            if visible is None:
-                return None
-            order = (direction(visible.c.created), direction(visible.c.ticket_id))
-            return (query.join(visible, visible.c.ticket_id == Ticket.id).order_by(*order)
-                    .execution_options(**{ORDER: order}))
-        whole = walked()
-        if whole is not None:
-            # the walk holds each visible order once, and every one exists: the page's capped count and the
-            # API's exact total count the walk alone (from the index) instead of joining every order to it
-            def total() -> sa.Select:
-                return sa.select(sa.func.count()).select_from(walk())
-            return whole.execution_options(**{counts.FIRST_ROWS: walked, EXACT_TOTAL: total,
-                                              counts.COUNTED_ROWS: lambda limit: walk(limit=limit)}), f
+        def total() -> sa.Select:
+            return sa.select(sa.func.count()).select_from(walk())
+        walk_counts = {EXACT_TOTAL: total, counts.COUNTED_ROWS: lambda limit: walk(limit=limit)}
+        if sort in ("-created_at", "created_at"):
+            # by registration (its default view) the rows are read from the walk too, a page at a time
+            direction = sa.desc if newest_first else sa.asc
+
+            def walked(limit: int | None = None, offset: int = 0) -> sa.Select:
+                visible = walk(limit=limit, offset=offset)
+                order = (direction(visible.c.created), direction(visible.c.ticket_id))
+                return (query.join(visible, visible.c.ticket_id == Ticket.id).order_by(*order)
+                        .execution_options(**{ORDER: order}))
+            return walked().execution_options(**{counts.FIRST_ROWS: walked, **walk_counts}), f
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
     open_work = _open_work(statuses, implied=WITH_DEPARTMENT if (overdue and department is None) or sla_state else None)
@@ -183,7 +182,7 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         # one row, its order always exists, so the exact total is counted from the assignments' index alone
         # (migration 0028) instead of looking up every overdue order.
         query = query.execution_options(**{EXACT_TOTAL: sa.select(sa.func.count()).where(overdue_here)})
-    return query.order_by(*order).execution_options(**{ORDER: order}), f
+    return query.order_by(*order).execution_options(**{ORDER: order, **walk_counts}), f
 
 
 def _open_work(statuses: list[TicketStatus], *, implied: frozenset[TicketStatus] | None) -> frozenset[TicketStatus]:

@@ -70,6 +70,12 @@ def test_a_department_list_shows_each_order_it_may_see_once_in_registration_orde
     assert _numbers_paged(district, clock, sort="created_at") == _numbers_by_rule(district, newest_first=False) \
         == list(reversed(newest_first))
 
+    # in another order, counted from the walk all the same: every order once, every page
+    for sort in ("due_at", "-due_at", "-number"):
+        listed = _numbers_paged(district, clock, sort=sort)
+        assert sorted(listed) == sorted(newest_first) and len(listed) == len(newest_first), sort
+    assert api("district_handler").get("/tickets?per_page=4&sort=due_at").get_json()["total"] == 6
+
     street_handler = world.users["street_handler"]
     assert _numbers_paged(street_handler, clock) == [made[k] for k in ("cancelled", "merged", "community", "street")]
     assert _numbers_paged(street_handler, clock) == _numbers_by_rule(street_handler)
@@ -129,9 +135,12 @@ def test_a_department_list_by_status_follows_its_orders_from_step_to_step(api, w
             assert _numbers_paged(user, clock, statuses=statuses) == _numbers_by_rule(user, statuses=statuses)
             assert _numbers_paged(user, clock, sort="created_at", statuses=statuses) == _numbers_by_rule(
                 user, newest_first=False, statuses=statuses)
+            by_deadline = _numbers_paged(user, clock, sort="due_at", statuses=statuses)
+            assert sorted(by_deadline) == sorted(_numbers_by_rule(user, statuses=statuses))
 
     # the API's exact total and the page's count say the same
     assert api("district_handler").get("/tickets?status=awaiting_sign&per_page=2").get_json()["total"] == 3
+    assert api("district_handler").get("/tickets?status=awaiting_sign&sort=due_at&per_page=2").get_json()["total"] == 3
     html = browser("street_handler").get("/tickets?status=in_progress&status=replied").get_data(as_text=True)
     assert "2 orders found" in html and made["signed"] in html and made["replied"] in html
     assert made["approved"] not in html and made["bureau"] not in html
