@@ -55,11 +55,17 @@ def _ended_by_its_withdrawal(assignment, ticket):
     return sa.and_(ticket.status.in_(ENDED_BY_WITHDRAWAL), assignment.withdrawn_at == ticket.closed_at)
 
 
+def sees_by_assignments(user: User) -> bool:
+    """True for a department's user: the orders it may see are those its units' assignments open to it
+    (`visible_filter`, and the same read from the assignments: `visible_walk`, `visible_among`)."""
+    return user.role in DEPARTMENT and user.department_id is not None
+
+
 def visible_filter(user: User):
     """A WHERE clause limiting Ticket rows to those `user` may see (None: all)."""
     if user.role in CENTRE:
         return None
-    if user.role in DEPARTMENT and user.department_id is not None:
+    if sees_by_assignments(user):
         mine = aliased(Assignment)  # its own alias: the outer query may join Assignment too
         return sa.exists().where(
             mine.ticket_id == Ticket.id,
@@ -82,7 +88,7 @@ def _own_assignments(user: User, statuses: Sequence[TicketStatus] = ()) -> tuple
     conditions on the assignments' table: of its unit and sub-units, not withdrawn unless the merge or
     cancellation that ended the order withdrew them; of orders in `statuses` when given (the assignments' copy
     of their order's status). None for a user who is not a department's."""
-    if user.role not in DEPARTMENT or user.department_id is None:
+    if not sees_by_assignments(user):
         return None
     units = subtree_id_list(user.department_id)
     mine = Assignment.__table__
