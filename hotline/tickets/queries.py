@@ -145,8 +145,8 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         query = query.where(Ticket.created_at < created_to)
     asks_no_more = query.whereclause is None  # nothing asked of the order itself, but maybe its status
     walk_counts = {}
-    newest_first = sort != "created_at"
     if asks_no_more and department is None and permissions.sees_by_assignments(viewer):
+        newest_first = sort != "created_at"  # the walk's own order: any, for counting
         # A department's whole list, or its orders in some statuses: its own assignments (which carry their
         # order's registration instant and status) hold each visible order once, and every one exists, so the
         # page's capped count and the API's exact total count the walk alone (from the index), in any order,
