@@ -55,6 +55,8 @@ class Ticket(db.Model):
               postgresql_where=text("urgency <> 'general'")),
         # lists of one type, newest first: a type few orders have read every order without it (migration 0041)
         Index("ix_tickets_type_created", "type", "created_at", "id"),
+        # lists of one category, newest first (a category of many asks each of its ids, migration 0042)
+        Index("ix_tickets_category_created", "category_id", "created_at", "id"),
         # any range of registration times; the reports' intake by category and lead department
         # (hotspots over weeks or months of history) is counted from this index alone
         Index("ix_tickets_created_category_lead", "created_at", "category_id", "lead_department_id"),
@@ -72,7 +74,7 @@ class Ticket(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     address: Mapped[str | None] = mapped_column(String(255))
     lat: Mapped[float | None]
     lon: Mapped[float | None]

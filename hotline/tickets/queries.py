@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from hotline.auth.models import User
+from hotline.categories import operations as categories
 from hotline.categories.models import Category
 from hotline.citizens.models import Citizen
 from hotline.citizens.operations import normalize_phone
@@ -103,8 +104,8 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
     if urgency:
         query = query.where(Ticket.urgency == urgency)
     if category:
-        codes = sa.select(Category.id).where(Category.code.startswith(category, autoescape=True))
-        query = query.where(Ticket.category_id.in_(codes))
+        ids = categories.subtree_id_list(category)
+        query = query.where(Ticket.category_id == ids[0] if len(ids) == 1 else Ticket.category_id.in_(ids))
     order = SORTS[sort]
     overdue_here = None
     if department is not None and overdue:

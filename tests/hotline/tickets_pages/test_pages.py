@@ -240,3 +240,45 @@ def test_pages_speak_chinese_by_default(app, world, dispatched):
     html = client.get(f"/tickets/{number}").get_data(as_text=True)
     assert "待签收" in html and "派单" in html  # status and timeline titles in Chinese
     assert client.get("/tickets").status_code == 200
+
+
+def test_a_category_lists_its_own_orders_and_those_below_it(app, browser, api, world, dispatched, new_ticket):
+    """The list's category filter: the category and every one under it, for the centre and within what a
+    department may see; none for a category no order has or no category has. The list asks for the
+    categories' ids (kept a few seconds per process), so one the administrator adds is listed at once."""
+    from tests.hotline.admin.test_admin import admin_client, post
+
+    food = dispatched("scj", subject="食品过期", category="0401")
+    market = dispatched("scj", subject="市场无照经营", category="04")
+    vendor = dispatched("cgj")                                     # 1001, under 10
+    water = new_ticket(type="help", category="0901", subject="小区停水")
+    page = browser("reviewer")
+
+    def listed(query, who=page):
+        resp = who.get(f"/tickets?{query}")
+        assert resp.status_code == 200
+        return _numbers(resp.get_data(as_text=True))
+
+    assert listed("category=04") == {food, market}
+    assert listed("category=0401") == {food}
+    assert listed("category=10") == {vendor}
+    assert listed("category=09") == {water}
+    assert listed("category=0903") == set()                        # a category no order has
+    assert listed("category=77") == set()                          # no such category
+    assert listed("category=04&type=complaint") == {food, market}
+    assert listed("category=04&type=help") == set()
+    # the market bureau's handler sees its own of them; city management's handler none of the market's
+    assert listed("category=04", browser("handler_b")) == {food, market}
+    assert listed("category=04", browser("handler")) == set()
+    assert listed("category=10", browser("handler")) == {vendor}
+    # a category the administrator adds under 04: its orders are listed under it and under 04 at once
+    admin = admin_client(app)
+    assert post(admin, "/admin/categories", {"code": "0402", "name": "价格监管", "parent": str(world.categories["04"].id),
+                                             "default_department": str(world.dept("scj").id)}).status_code == 302
+    price = dispatched("scj", subject="商家乱收费", category="0402")
+    assert listed("category=04") == {food, market, price}
+    assert listed("category=0402") == {price}
+    assert listed("category=0402", browser("handler_b")) == {price}
+    # the API's list filters the same way, with its exact total
+    body = api("reviewer").get("/tickets?category=04&per_page=2").get_json()
+    assert body["total"] == 3 and len(body["items"]) == 2
