@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -101,8 +102,9 @@ def _own_assignments(user: User, statuses: Sequence[TicketStatus] = ()) -> tuple
     return (*where, mine.c.ticket_status.in_(statuses)) if statuses else where
 
 
-def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = None,
-                 offset: int = 0, statuses: Sequence[TicketStatus] = ()) -> sa.Subquery | None:
+def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = None, offset: int = 0,
+                 statuses: Sequence[TicketStatus] = (), registered_from: datetime | None = None,
+                 registered_until: datetime | None = None) -> sa.Subquery | None:
     """The orders a department user may see (the same as `visible_filter`), once each, as rows of
     (created, ticket_id) to be read in registration order (the outer query orders by them the same way):
     read from the department's own assignments, which carry their order's registration instant, so that a
@@ -112,12 +114,18 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
     LIMIT inside lets PostgreSQL plan the walk to stop early, and the orders skipped are never read.
     `statuses`: only orders in one of these statuses, read from the assignments' copy of their order's
     status (ix_assignments_dept_ticket_status: a unit's orders of one status, newest first).
+    `registered_from` (included) and `registered_until` (excluded): only orders registered within, a range
+    of the same indexes.
     None for a user who is not a department's."""
     where = _own_assignments(user, statuses)
     if where is None:
         return None
     direction = sa.desc if newest_first else sa.asc
     mine = Assignment.__table__
+    if registered_from is not None:
+        where = (*where, mine.c.ticket_created_at >= registered_from)
+    if registered_until is not None:
+        where = (*where, mine.c.ticket_created_at < registered_until)
     walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct().where(*where)
             # ordered inside too: planned on its own, the DISTINCT would otherwise pick its cheapest order
             .order_by(direction(mine.c.ticket_created_at), direction(mine.c.ticket_id)))

@@ -140,20 +140,22 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
             query = query.where(Ticket.is_confidential.is_(False))
     if q:
         query = query.where(_keyword_matches(q))
+    # nothing asked of the order itself but maybe its status and when it was registered (the walk's own columns)
+    asks_no_more = query.whereclause is None
     if created_from:
         query = query.where(Ticket.created_at >= created_from)
     if created_to:
         query = query.where(Ticket.created_at < created_to)
-    asks_no_more = query.whereclause is None  # nothing asked of the order itself, but maybe its status
     walk_counts = {}
     if asks_no_more and department is None and permissions.sees_by_assignments(viewer):
         newest_first = sort != "created_at"  # the walk's own order: any, for counting
-        # A department's whole list, or its orders in some statuses: its own assignments (which carry their
-        # order's registration instant and status) hold each visible order once, and every one exists, so the
-        # page's capped count and the API's exact total count the walk alone (from the index), in any order,
-        # instead of joining every order to it.
+        # A department's whole list, or its orders in some statuses or registered within some dates: its own
+        # assignments (which carry their order's registration instant and status) hold each visible order
+        # once, and every one exists, so the page's capped count and the API's exact total count the walk alone
+        # (from the index), in any order, instead of joining every order to it.
         def walk(**page) -> sa.Subquery:
-            return permissions.visible_walk(viewer, newest_first=newest_first, statuses=statuses, **page)
+            return permissions.visible_walk(viewer, newest_first=newest_first, statuses=statuses,
+                                            registered_from=created_from, registered_until=created_to, **page)
 
         def total() -> sa.Select:
             return sa.select(sa.func.count()).select_from(walk())
@@ -178,7 +180,7 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         visible = permissions.visible_filter(viewer)
     if visible is not None:
         query = query.where(visible)
-    if overdue_here is not None and asks_no_more and not statuses and visible is None:
+    if overdue_here is not None and asks_no_more and not (statuses or created_from or created_to) and visible is None:
         # Nothing is asked of the order itself (a centre viewer, no other filter): each such assignment is
         # one row, its order always exists, so the exact total is counted from the assignments' index alone
         # (migration 0028) instead of looking up every overdue order.

@@ -2,6 +2,8 @@
 was registered, and its order's status): it must show exactly the orders the visibility rule lets the
 department see, each once, in registration order, page after page, filtered by status as the orders move;
 withdrawn work stays out unless a merge or cancellation ended it."""
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from hotline.core import counts
@@ -250,3 +252,72 @@ def test_a_department_list_by_deadline_holds_its_work_in_hand_as_the_rule_says(a
     assert listed["total"] == 5 and len(listed["items"]) == 1       # a, b, h and the community's c and j
     html = browser("street_handler").get("/tickets?overdue=1").get_data(as_text=True)
     assert "5 orders found" in html and made["i"] not in html and made["f"] not in html and made["g"] not in html
+
+
+def test_a_department_list_of_some_dates_holds_what_the_rule_says(api, world, dispatched, browser, clock):
+    """Orders registered within some dates (and times): a department's list reads its own assignments' copy of
+    their order's registration instant, so it must hold exactly the orders the visibility rule lets it see
+    within those bounds (the start included, the end excluded, a date's end its whole day), each once, on every
+    page, in each order, alone or with a status, and the count says how many."""
+    from tests.conftest import TZ
+    users = [world.users[k] for k in ("district_handler", "street_handler", "community_handler",
+                                      "other_street_handler")]
+    plan = (("a", "dc_s1"), ("b", "dc_s1_c1"), ("c", "dc"), ("d", "dc_s2"), ("e", "cgj"), ("f", "dc_s1"),
+            ("g", "dc_s1"), ("h", "dc_s1"), ("i", "dc_s1_c1"))
+    made = {}
+    for key, dept in plan:
+        made[key] = dispatched(dept, subject=f"幸福路 {key}")
+        clock.advance(hours=9)          # two or three a day, over four days
+    street, reviewer = api("street_handler"), api("reviewer")
+    _ok(street.action(made["a"], "sign"))
+    _ok(street.action(made["f"], "return", {"reason": "不属于本单位职责"}))        # withdrawn, sent to another street
+    _ok(reviewer.action(made["f"], "review-return", {"approve": True}))
+    _ok(api("call_taker").action(made["f"], "dispatch", {"department": world.dept("dc_s2").id}))
+    _ok(reviewer.action(made["g"], "cancel", {"reason": "市民撤回"}))            # withdrawn by the cancellation
+    number_of = {v: k for k, v in made.items()}
+    registered = dict(db.session.execute(sa.select(Ticket.number, Ticket.created_at)).tuples().all())
+    first = min(registered.values()).astimezone(TZ)
+    midnight = first.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def local(at) -> str:
+        return at.astimezone(TZ).replace(tzinfo=None).isoformat(timespec="seconds")
+
+    windows = [({"created_from": first.date().isoformat()}, first, None),
+               ({"created_to": first.date().isoformat()}, None, midnight + timedelta(days=1)),
+               ({"created_from": local(registered[made["b"]]), "created_to": local(registered[made["h"]])},
+                registered[made["b"]], registered[made["h"]]),
+               ({"created_from": (first + timedelta(days=1)).date().isoformat(),
+                 "created_to": (first + timedelta(days=1)).date().isoformat()},
+                midnight + timedelta(days=1), midnight + timedelta(days=2)),
+               ({"created_from": (first + timedelta(days=30)).date().isoformat()},
+                first + timedelta(days=30), None)]
+    counts._remembered.clear()
+    db.session.expire_all()
+    for user in users:
+        visible = _numbers_by_rule(user)
+        statuses = dict(db.session.execute(sa.select(Ticket.number, Ticket.status).where(Ticket.number.in_(visible))).tuples().all())
+        for args, start, end in windows:
+            for status in (None, TicketStatus.IN_PROGRESS):
+                expected = [n for n in visible if (start is None or registered[n] >= start)
+                            and (end is None or registered[n] < end) and status in (None, statuses[n])]
+                asked = {**args, **({"status": status.value} if status else {})}
+                for sort, expected_here in (("-created_at", expected), ("created_at", expected[::-1]),
+                                            ("due_at", None), ("-number", None)):
+                    listed, total = _listed_by(user, {**asked, "sort": sort}, clock.now)
+                    if expected_here is None:   # another order than registration: the same orders, once each
+                        listed, expected_here = sorted(listed), sorted(expected)
+                    assert listed == expected_here, (user.username, asked, sort, [number_of[x] for x in listed],
+                                                     [number_of[x] for x in expected_here])
+                    assert total == len(expected), (user.username, asked, sort)
+    # what the rule said, by name: registered on the second day, c, d (the bureau's e never); between b and h,
+    # b, c, d, f (another street of the district has it now) and g (cancelled: the street's withdrawn assignment
+    # still opens it); on the third day the street sees g alone (f was taken from it)
+    assert {number_of[n] for n in _listed_by(users[0], windows[3][0], clock.now)[0]} == {"c", "d"}
+    third = (first + timedelta(days=2)).date().isoformat()
+    assert {number_of[n] for n in _listed_by(users[1], {"created_from": third, "created_to": third},
+                                             clock.now)[0]} == {"g"}
+    listed = api("district_handler").get("/tickets?" + "&".join(f"{k}={v}" for k, v in windows[2][0].items())
+                                         + "&per_page=2").get_json()
+    assert listed["total"] == 5 and len(listed["items"]) == 2       # b, c, d, f, g: the bounds of b and h
+    html = browser("street_handler").get(f"/tickets?created_from={third}&created_to={third}").get_data(as_text=True)
+    assert "1 order found" in html and made["g"] in html and made["f"] not in html
