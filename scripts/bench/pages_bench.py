@@ -36,6 +36,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -159,6 +160,7 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
     bearer = lambda who: ["-H", f"Authorization: Bearer {ctx['tokens'][who]}"]  # noqa: E731
     cookie = lambda who: ["-H", f"Cookie: {cookies[who]}"]  # noqa: E731
     register = lua_dir / "register.lua"
+    week_ago = date.today() - timedelta(days=7)
     body = json.dumps({"type": "complaint", "channel": "phone", "subject": "噪声扰民",
                        "content": "夜间施工噪声扰民，请尽快处理。", "category": "0201",
                        "citizen": {"name": "王先生", "phone": f"137{max(1, size // 10):08d}"}}, ensure_ascii=False)
@@ -180,6 +182,13 @@ def targets(ctx: dict, cookies: dict, size: int, lua_dir: Path, number: str) -> 
         ("/tickets by deadline, centre", PORT, "/tickets?per_page=50&sort=due_at", cookie("reviewer")),
         ("/tickets by deadline, department handler", PORT, "/tickets?per_page=50&sort=due_at", cookie("handler")),
         ("/tickets replied, department handler", PORT, "/tickets?per_page=50&status=replied", cookie("handler")),
+        # a category (asked by its ids, read from its own index) and a week of a department's (from its walk)
+        ("/tickets of a category, centre", PORT, "/tickets?per_page=50&category=0201", cookie("reviewer")),
+        ("/tickets of a week, department handler", PORT,
+         f"/tickets?per_page=50&created_from={week_ago - timedelta(days=6)}&created_to={week_ago}", cookie("handler")),
+        # the last week's orders, earliest deadline first: the deadline index's walk passes over the older orders
+        ("/tickets since a date by deadline, centre", PORT, f"/tickets?per_page=50&created_from={week_ago}&sort=due_at",
+         cookie("reviewer")),
         # overdue: the centre's from the orders in a department's hands, a department's from its own work in hand
         ("/tickets overdue, centre", PORT, "/tickets?per_page=50&overdue=1", cookie("reviewer")),
         ("/tickets overdue, department handler", PORT, "/tickets?per_page=50&overdue=1", cookie("handler")),
