@@ -51,8 +51,12 @@ def create_app(config: dict | None = None) -> Flask:
     else:
         # JIT off: PostgreSQL compiles a statement whose estimate passes jit_above_cost, which costs a page
         # 20 ms and more for a query that runs in 1 ms (a district's list at 100,000 orders did so)
+        # No parallel workers: a page's read stops after its rows, and workers each ran ahead on their own share
+        # and started late (a department's list of one category at 1,000,000 orders: 93 ms with, 19 without);
+        # a report's transaction asks for them (reports.measures.report_reads)
         # DATABASE_PREPARE off: psycopg prepares nothing (hotline/core/postgres.py says why it usually does)
-        connect = {"options": "-c jit=off", **({} if app.config["DATABASE_PREPARE"] else {"prepare_threshold": None})}
+        connect = {"options": "-c jit=off -c max_parallel_workers_per_gather=0",
+                   **({} if app.config["DATABASE_PREPARE"] else {"prepare_threshold": None})}
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10,
                                                             "max_overflow": 20, "connect_args": connect})
 

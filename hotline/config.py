@@ -76,6 +76,9 @@ def from_environment() -> dict:
         #: PostgreSQL: statements a connection runs often are prepared and kept across requests
         #: (hotline/core/postgres.py); off for a pooler in transaction mode that cannot keep them.
         "DATABASE_PREPARE": _switch("DATABASE_PREPARE", True),
+        #: PostgreSQL: parallel workers one step of a report's query may use (measures.report_reads); every
+        #: other read (a page of a list, an order, the inbox) uses none.
+        "DATABASE_REPORT_WORKERS": _int("DATABASE_REPORT_WORKERS", 2),
         # Celery: Redis in production, an embedded SQLite-backed broker otherwise.
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", redis_url or f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
@@ -239,7 +242,8 @@ def validate(config: dict) -> None:
     floor = config.get("REPORT_RATE_FLOOR")
     if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
         raise ConfigError(f"REPORT_RATE_FLOOR must be a share from 0 to 1 (0.9 for 90 %), got {floor!r}")
-    for name, low, high in (("CALL_SERVICE_LEVEL_SECONDS", 1, 3600), ("CALL_SHORT_ABANDON_SECONDS", 0, 600),
+    for name, low, high in (("DATABASE_REPORT_WORKERS", 0, 64),
+                            ("CALL_SERVICE_LEVEL_SECONDS", 1, 3600), ("CALL_SHORT_ABANDON_SECONDS", 0, 600),
                             ("CALL_REPEAT_DAYS", 1, 90), ("KNOWLEDGE_EXPIRY_NOTICE_DAYS", 0, 365)):
         value = config.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

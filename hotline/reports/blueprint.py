@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from hotline.core.base import utcnow
 from hotline.core.errors import Invalid
-from hotline.reports import drill, hotspots, labels, ledger, workspace
+from hotline.reports import drill, hotspots, labels, ledger, measures, workspace
 from hotline.reports.permissions import can_view_workspace
 from hotline.sla import service as sla
 from hotline.web.tables import Percent, csv_response, xlsx_response
@@ -25,6 +25,12 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 @bp.record_once
 def _install(state) -> None:
     drill.install(state.app)
+
+
+@bp.before_request
+def _report_reads() -> None:
+    """Every page here reads a report (measures.report_reads: parallel workers, no JIT)."""
+    measures.report_reads()
 
 
 def _require_reader() -> None:

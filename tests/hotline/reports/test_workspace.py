@@ -159,3 +159,37 @@ def test_the_floor_is_configurable(app, dataset):
     ranking = page[page.index('id="h-ranking"'):]
     assert "⚠ </span>" not in ranking and "低于 0.0% 的指标" in ranking
     assert "⚠ </span>" in _text(client.get(WEEK))
+
+
+def test_a_report_reads_with_parallel_workers_and_a_list_page_without(app, world, new_ticket):
+    """On PostgreSQL the application's connections plan without parallel workers (a page of a list stops after
+    its rows, and workers ran ahead on shares of their own), and every report page's transaction asks for
+    DATABASE_REPORT_WORKERS of them, once; SQLite has neither, and sends nothing for it."""
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from tests.hotline.test_query_counts import counting
+
+    new_ticket()
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        with db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "0"
+    manager, reviewer = _client(app, "manager"), _client(app, "reviewer")
+
+    def settings_sent(client, path):
+        with app.app_context(), counting() as seen:
+            assert client.get(path).status_code == 200
+        return [s for s in seen if "set_config" in s]
+
+    for path in ("/reports/", "/reports/ledger", "/reports/calls"):
+        sent = settings_sent(manager, path)
+        assert len(sent) == (1 if postgres else 0), (path, sent)
+    assert settings_sent(reviewer, "/tickets") == [] and settings_sent(reviewer, "/board/") == []
+    if postgres:  # what a report's transaction asks for holds inside it, and ends with it
+        with app.test_request_context():
+            from hotline.reports import measures
+            measures.report_reads()
+            assert db.session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "2"
+            db.session.rollback()
+            assert db.session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "0"
