@@ -117,6 +117,18 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         if sort in ("due_at", "-due_at"):
             due = Assignment.reply_due_at
             order = (due.asc(), Assignment.id.asc()) if sort == "due_at" else (due.desc(), Assignment.id.desc())
+    elif department is not None and sort in ("-created_at", "created_at"):
+        # The orders a department had, by registration: its own assignments in that order, each order once
+        # (ix_assignments_dept_ticket_created), so the page stops after its rows; tested the other way round
+        # (the city's orders newest first, each asked whether the department had it), a department few of the
+        # viewer's orders went to read every order to say so.
+        direction = sa.desc if sort == "-created_at" else sa.asc
+        had = Assignment.__table__
+        had = (sa.select(had.c.ticket_created_at.label("created"), had.c.ticket_id).distinct()
+               .where(had.c.department_id == department)
+               .order_by(direction(had.c.ticket_created_at), direction(had.c.ticket_id)).subquery("had"))
+        query = query.join(had, had.c.ticket_id == Ticket.id)
+        order = (direction(had.c.created), direction(had.c.ticket_id))
     elif department is not None:
         query = query.where(Ticket.id.in_(sa.select(Assignment.ticket_id).where(Assignment.department_id == department)))
     if overdue and department is None:

@@ -321,3 +321,59 @@ def test_a_department_list_of_some_dates_holds_what_the_rule_says(api, world, di
     assert listed["total"] == 5 and len(listed["items"]) == 2       # b, c, d, f, g: the bounds of b and h
     html = browser("street_handler").get(f"/tickets?created_from={third}&created_to={third}").get_data(as_text=True)
     assert "1 order found" in html and made["g"] in html and made["f"] not in html
+
+
+def test_a_list_of_the_orders_a_department_had_holds_each_once_for_whoever_asks(api, world, dispatched, new_ticket,
+                                                                             browser, clock):
+    """Filtered by a department, a list holds the orders that department had (any assignment of its own, withdrawn
+    too), each once, in registration order either way, page after page, within what the viewer may see: the
+    centre sees them all; a district sees those of its own streets, and of a bureau only the orders it worked on
+    with it. The list reads the department's own assignments in registration order."""
+    ids = {key: world.dept(key).id for key in ("dc_s1", "dc_s2", "cgj", "scj")}
+    made = {}
+    for key, dept, assist in (("a", "dc_s1", None), ("b", "cgj", "dc_s1"), ("c", "cgj", None), ("d", "dc_s2", None),
+                              ("e", "dc_s1", None), ("f", "scj", None), ("g", "cgj", "dc_s2")):
+        made[key] = new_ticket(subject=f"幸福路 {key}")
+        _ok(api("call_taker").action(made[key], "dispatch", {"department": world.dept(dept).id,
+                                                               "assist": [ids[assist]] if assist else []}))
+        clock.advance(minutes=13)
+    _ok(api("street_handler").action(made["e"], "return", {"reason": "不属于本单位职责"}))   # withdrawn from dc_s1,
+    _ok(api("reviewer").action(made["e"], "review-return", {"approve": True}))               # sent to the bureau
+    _ok(api("call_taker").action(made["e"], "dispatch", {"department": ids["cgj"]}))
+    street = db.session.scalar(sa.select(Ticket).where(Ticket.number == made["a"]))
+    db.session.add(Assignment(ticket_id=street.id, department_id=ids["dc_s1"], ticket_created_at=street.created_at,
+                              role=AssignmentRole.LEAD, status=AssignmentStatus.DONE, dispatched_at=clock.now))
+    db.session.commit()                                  # a second assignment of the street on one order
+    number_of = {v: k for k, v in made.items()}
+
+    def expected(user, dept) -> list[str]:
+        had = sa.select(Assignment.ticket_id).where(Assignment.department_id == dept)
+        query = sa.select(Ticket.number).where(Ticket.id.in_(had))
+        seen = permissions.visible_filter(user)
+        if seen is not None:
+            query = query.where(seen)
+        return list(db.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())))
+
+    reviewer, district = world.users["reviewer"], world.users["district_handler"]
+    for user in (reviewer, district):
+        for key in ("dc_s1", "dc_s2", "cgj", "scj"):
+            want = expected(user, ids[key])
+            for sort, want_here in (("-created_at", want), ("created_at", want[::-1]), ("due_at", None)):
+                listed, total = _listed_by(user, {"department": str(ids[key]), "sort": sort}, clock.now)
+                if want_here is None:
+                    listed, want_here = sorted(listed), sorted(want)
+                assert listed == want_here, (user.username, key, sort, [number_of[n] for n in listed])
+                assert total == len(want), (user.username, key, sort)
+    # by name: the street had a, b (assisting), e (withdrawn: it still had it); of the bureau's orders the district
+    # sees those its streets work on (b, g), not c, nor e (its street's assignment was withdrawn: the bureau's now)
+    street_had = _listed_by(reviewer, {"department": str(ids["dc_s1"])}, clock.now)[0]
+    assert [number_of[n] for n in street_had] == ["e", "b", "a"]
+    assert [number_of[n] for n in _listed_by(district, {"department": str(ids["cgj"])}, clock.now)[0]] == ["g", "b"]
+    assert [number_of[n] for n in _listed_by(district, {"department": str(ids["dc_s1"])}, clock.now)[0]] == ["b", "a"]
+    assert _listed_by(district, {"department": str(ids["scj"])}, clock.now)[0] == []
+    body = api("district_handler").get(f"/tickets?department={ids['cgj']}&per_page=1").get_json()
+    assert body["total"] == 2 and len(body["items"]) == 1
+    body = api("reviewer").get(f"/tickets?department={ids['dc_s1']}&per_page=2&page=2").get_json()
+    assert body["total"] == 3 and [number_of[i["number"]] for i in body["items"]] == ["a"]  # a once, though twice had
+    html = browser("reviewer").get(f"/tickets?department={ids['dc_s1']}").get_data(as_text=True)
+    assert "3 orders found" in html and html.count(f">{made['a']}<") == 1
