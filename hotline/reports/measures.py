@@ -140,13 +140,13 @@ def report_reads() -> None:
     session = db.session()
     session.connection()  # begins the transaction when none has begun
     transaction = session.get_transaction()
-    done = session.info.get("reports_jit_off")
+    done = session.info.get("report_reads")
     if done is not None and done() is transaction:
         return
     workers = str(current_app.config.get("DATABASE_REPORT_WORKERS", 2))
     session.execute(sa.select(sa.func.set_config("jit", "off", True),
                               sa.func.set_config("max_parallel_workers_per_gather", workers, True)))
-    session.info["reports_jit_off"] = weakref.ref(transaction)
+    session.info["report_reads"] = weakref.ref(transaction)
 
 
 def _sqlite_shift(at: date) -> str:

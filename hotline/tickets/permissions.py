@@ -120,18 +120,27 @@ def visible_walk(user: User, *, newest_first: bool = True, limit: int | None = N
     where = _own_assignments(user, statuses)
     if where is None:
         return None
-    direction = sa.desc if newest_first else sa.asc
     mine = Assignment.__table__
     if registered_from is not None:
         where = (*where, mine.c.ticket_created_at >= registered_from)
     if registered_until is not None:
         where = (*where, mine.c.ticket_created_at < registered_until)
+    return assignments_walk(where, newest_first=newest_first, limit=limit, offset=offset, name="visible")
+
+
+def assignments_walk(where: Sequence, *, newest_first: bool = True, limit: int | None = None, offset: int = 0,
+                     name: str = "walk") -> sa.Subquery:
+    """The orders of the assignments matching `where` (conditions on the assignments' table), once each, as
+    rows of (created, ticket_id) in registration order, read from the assignments' copy of their order's
+    registration instant (the outer query orders by them the same way); `limit` and `offset` as visible_walk."""
+    direction = sa.desc if newest_first else sa.asc
+    mine = Assignment.__table__
     walk = (sa.select(mine.c.ticket_created_at.label("created"), mine.c.ticket_id).distinct().where(*where)
             # ordered inside too: planned on its own, the DISTINCT would otherwise pick its cheapest order
             .order_by(direction(mine.c.ticket_created_at), direction(mine.c.ticket_id)))
     if limit is not None:
         walk = walk.limit(limit).offset(offset)
-    return walk.subquery("visible")
+    return walk.subquery(name)
 
 
 def visible_among(user: User, statuses: Sequence[TicketStatus]):

@@ -123,10 +123,8 @@ def build_query(viewer: User, args: dict, now: datetime) -> tuple[sa.Select, Fie
         # (the city's orders newest first, each asked whether the department had it), a department few of the
         # viewer's orders went to read every order to say so.
         direction = sa.desc if sort == "-created_at" else sa.asc
-        had = Assignment.__table__
-        had = (sa.select(had.c.ticket_created_at.label("created"), had.c.ticket_id).distinct()
-               .where(had.c.department_id == department)
-               .order_by(direction(had.c.ticket_created_at), direction(had.c.ticket_id)).subquery("had"))
+        had = permissions.assignments_walk((Assignment.__table__.c.department_id == department,),
+                                           newest_first=sort == "-created_at", name="had")
         query = query.join(had, had.c.ticket_id == Ticket.id)
         order = (direction(had.c.created), direction(had.c.ticket_id))
     elif department is not None:
