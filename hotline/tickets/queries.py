@@ -29,8 +29,10 @@ from workflows.vocabulary import Channel, TicketType, Urgency
 SORTS = {
     "-created_at": (Ticket.created_at.desc(), Ticket.id.desc()),
     "created_at": (Ticket.created_at.asc(), Ticket.id.asc()),
-    "due_at": (Ticket.due_at.asc(), Ticket.id.asc()),
-    "-due_at": (Ticket.due_at.desc(), Ticket.id.desc()),
+    # an order without a deadline (not yet dispatched) comes after every deadline, and before them backwards: said
+    # outright, as PostgreSQL does it (its index reads either way), or SQLite listed such orders first
+    "due_at": (Ticket.due_at.asc().nulls_last(), Ticket.id.asc()),
+    "-due_at": (Ticket.due_at.desc().nulls_first(), Ticket.id.desc()),
     "number": (Ticket.number.asc(),),
     "-number": (Ticket.number.desc(),),
 }

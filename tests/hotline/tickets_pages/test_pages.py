@@ -282,3 +282,31 @@ def test_a_category_lists_its_own_orders_and_those_below_it(app, browser, api, w
     # the API's list filters the same way, with its exact total
     body = api("reviewer").get("/tickets?category=04&per_page=2").get_json()
     assert body["total"] == 3 and len(body["items"]) == 2
+
+
+def test_by_earliest_deadline_orders_without_a_deadline_come_last_on_every_backend(browser, api, world, dispatched,
+                                                                                    new_ticket):
+    """An order not yet dispatched has no deadline: earliest deadline first lists it after every order that has one
+    (PostgreSQL's own place for NULL, and SQLite's opposite unless told), and latest deadline first is the same
+    list backwards, on the page, page by page, and through the API."""
+    urgent = dispatched("scj", urgency="urgent", subject="燃气泄漏")   # the shortest deadline
+    first = dispatched("cgj")
+    second = dispatched("cgj", subject="占道经营")
+    waiting = new_ticket(type="consultation", subject="办证咨询")      # registered, no deadline yet
+    due = {n: api("reviewer").get(f"/tickets/{n}").get_json()["sla"]["due_at"] for n in (urgent, first, second)}
+    assert due[urgent] < due[first] <= due[second]
+    earliest = [urgent, first, second, waiting]
+
+    def page_numbers(query: str) -> list[str]:
+        resp = browser("reviewer").get(f"/tickets?{query}")
+        assert resp.status_code == 200
+        return list(dict.fromkeys(re.findall(r'href="/tickets/(\d{14})"', resp.get_data(as_text=True))))
+
+    assert page_numbers("sort=due_at") == earliest
+    assert page_numbers("sort=-due_at") == earliest[::-1]
+    for sort, want in (("due_at", earliest), ("-due_at", earliest[::-1])):
+        body = api("reviewer").get(f"/tickets?sort={sort}").get_json()
+        assert [item["number"] for item in body["items"]] == want and body["total"] == 4
+        one_by_one = [api("reviewer").get(f"/tickets?sort={sort}&per_page=1&page={n}").get_json()["items"]
+                      for n in (1, 2, 3, 4)]
+        assert [items[0]["number"] for items in one_by_one] == want
