@@ -143,7 +143,7 @@ def report_reads() -> None:
     done = session.info.get("report_reads")
     if done is not None and done() is transaction:
         return
-    workers = str(current_app.config.get("DATABASE_REPORT_WORKERS", 2))
+    workers = str(current_app.config["DATABASE_REPORT_WORKERS"])  # validated at start-up
     session.execute(sa.select(sa.func.set_config("jit", "off", True),
                               sa.func.set_config("max_parallel_workers_per_gather", workers, True)))
     session.info["report_reads"] = weakref.ref(transaction)

@@ -288,7 +288,7 @@ def test_by_earliest_deadline_orders_without_a_deadline_come_last_on_every_backe
                                                                                     new_ticket):
     """An order not yet dispatched has no deadline: earliest deadline first lists it after every order that has one
     (PostgreSQL's own place for NULL, and SQLite's opposite unless told), and latest deadline first is the same
-    list backwards, on the page, page by page, and through the API."""
+    list backwards, on the page and through the API, whole and one order a page."""
     urgent = dispatched("scj", urgency="urgent", subject="燃气泄漏")   # the shortest deadline
     first = dispatched("cgj")
     second = dispatched("cgj", subject="占道经营")
